@@ -1,0 +1,225 @@
+//! `verify`: replays the whole log from scratch and checks everything the
+//! ledger promises: every record decodes, seqs are contiguous from 1,
+//! `recorded_at` never decreases, every hash links and recomputes, ids are
+//! unique, every edit targets an earlier live statement, the committed head
+//! matches the last record, and the stored indexes equal a fresh replay.
+//!
+//! The index comparison is a multiset digest (a sum of 128-bit hashes of
+//! every key/value pair, plus a count) taken over the replay's expected
+//! entries and over a sequential scan of the stored ones; so memory stays
+//! constant. Only when they differ does a slower pass find the first bad seq.
+
+use std::collections::HashSet;
+
+use xxhash_rust::xxh3::xxh3_128;
+
+use crate::chain::{event_hash, hex_hash};
+use crate::codec;
+use crate::error::{Error, Result};
+use crate::event::{Hash, GENESIS};
+use crate::index;
+use crate::replay::Replay;
+use crate::store::{Head, Store};
+
+/// What a successful verify saw.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Report {
+    /// The verified head.
+    pub head: Head,
+    /// Events replayed.
+    pub events: u64,
+    /// Index entries compared.
+    pub index_entries: u64,
+}
+
+/// A prefix of the log a user published: the hash the log had at `seq`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Digest {
+    /// The seq of the published head.
+    pub seq: u64,
+    /// Its hash.
+    pub hash: Hash,
+}
+
+#[derive(Default)]
+struct Multiset {
+    sum: u128,
+    count: u64,
+}
+
+impl Multiset {
+    fn add(&mut self, k: &[u8], v: &[u8]) {
+        let mut buf = Vec::with_capacity(k.len() + v.len() + 4);
+        buf.extend_from_slice(&(k.len() as u32).to_be_bytes());
+        buf.extend_from_slice(k);
+        buf.extend_from_slice(v);
+        self.sum = self.sum.wrapping_add(xxh3_128(&buf));
+        self.count += 1;
+    }
+}
+
+fn fault(seq: u64, message: impl Into<String>) -> Error {
+    Error::Corrupt {
+        seq,
+        message: message.into(),
+    }
+}
+
+/// Verifies the whole ledger; with `digest`, also that the log still extends
+/// that published prefix. `progress` is called with the events seen so far.
+pub fn verify(
+    store: &Store,
+    digest: Option<Digest>,
+    progress: &mut dyn FnMut(u64),
+) -> Result<Report> {
+    let head = store.head()?;
+    let mut replay = Replay::default();
+    let mut expected = Multiset::default();
+    let mut prev_hash = GENESIS;
+    let mut prev_time = None;
+    let mut seq = 0u64;
+    for kv in store.scan_prefix(&[index::LOG]) {
+        let (k, v) = kv?;
+        let want = seq + 1;
+        let Some(key_seq) = index::log_key_seq(&k) else {
+            return Err(fault(want, "malformed log key"));
+        };
+        if key_seq != want {
+            return Err(fault(
+                want,
+                format!("record missing (next record is seq {key_seq})"),
+            ));
+        }
+        let event = codec::decode(&v).map_err(|e| fault(want, e.to_string()))?;
+        if event.seq != want {
+            return Err(fault(want, format!("record claims seq {}", event.seq)));
+        }
+        if prev_time.is_some_and(|t| event.recorded_at < t) {
+            return Err(fault(want, "recorded_at goes backwards"));
+        }
+        if event.prev_hash != prev_hash {
+            return Err(fault(
+                want,
+                "prev_hash does not link to the previous record",
+            ));
+        }
+        let h = event_hash(
+            &prev_hash,
+            event.seq,
+            &event.id,
+            &event.recorded_at,
+            &event.recorded_by,
+            &event.payload,
+        );
+        if h != event.hash {
+            return Err(fault(want, "hash does not match the record's content"));
+        }
+        if let Some(d) = digest.filter(|d| d.seq == want) {
+            if d.hash != h {
+                return Err(fault(
+                    want,
+                    format!(
+                        "the log no longer extends the digest: hash at seq {want} is {}, the digest says {}",
+                        hex_hash(&h),
+                        hex_hash(&d.hash)
+                    ),
+                ));
+            }
+        }
+        let entries = replay
+            .step(&event, |s| store.event_indexed(s))
+            .map_err(|m| fault(want, m))?;
+        for (k, v) in &entries {
+            expected.add(k, v);
+        }
+        prev_hash = h;
+        prev_time = Some(event.recorded_at);
+        seq = want;
+        if seq % 8192 == 0 {
+            progress(seq);
+        }
+    }
+    progress(seq);
+    if seq != head.seq || prev_hash != head.hash {
+        return Err(fault(
+            head.seq.min(seq) + 1,
+            format!(
+                "committed head is seq {} but the log ends at seq {seq}",
+                head.seq
+            ),
+        ));
+    }
+    if let Some(d) = digest.filter(|d| d.seq > seq || d.seq == 0) {
+        return Err(fault(
+            seq + 1,
+            format!(
+                "the digest names seq {} but the log ends at seq {seq}",
+                d.seq
+            ),
+        ));
+    }
+    let mut actual = Multiset::default();
+    for prefix in index::DERIVED {
+        for kv in store.scan_prefix(&[prefix]) {
+            let (k, v) = kv?;
+            actual.add(&k, &v);
+        }
+    }
+    if actual.sum != expected.sum || actual.count != expected.count {
+        return Err(locate_index_fault(store)?);
+    }
+    Ok(Report {
+        head,
+        events: seq,
+        index_entries: expected.count,
+    })
+}
+
+/// Finds the first seq whose index entries are missing or wrong, or an entry
+/// no event derives. Runs only after the digests disagreed.
+fn locate_index_fault(store: &Store) -> Result<Error> {
+    let mut replay = Replay::default();
+    let mut keys: HashSet<Vec<u8>> = HashSet::new();
+    for event in store.events_from(1)? {
+        let event = event?;
+        let entries = replay
+            .step(&event, |s| store.event_indexed(s))
+            .map_err(|m| fault(event.seq, m))?;
+        for (k, v) in entries {
+            match store.raw().get(&k)? {
+                Some(stored) if stored.as_ref() == v.as_slice() => {}
+                Some(_) => {
+                    return Ok(fault(
+                        event.seq,
+                        "an index entry of this event has a wrong value (run `stancelog rebuild`)",
+                    ))
+                }
+                None => {
+                    return Ok(fault(
+                        event.seq,
+                        "an index entry of this event is missing (run `stancelog rebuild`)",
+                    ))
+                }
+            }
+            keys.insert(k);
+        }
+    }
+    for prefix in index::DERIVED {
+        for kv in store.scan_prefix(&[prefix]) {
+            let (k, _) = kv?;
+            if !keys.contains(k.as_ref()) {
+                return Ok(fault(
+                    0,
+                    format!(
+                        "the index holds an entry no event derives ({}…; run `stancelog rebuild`)",
+                        hex::encode(&k[..k.len().min(24)])
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(fault(
+        0,
+        "index digests differ but no entry differs (run `stancelog rebuild`)",
+    ))
+}

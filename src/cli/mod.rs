@@ -1,0 +1,614 @@
+//! Command-line interface: clap definitions and one function per command.
+//! The only place that touches stdout, stderr, environment variables and
+//! exit codes; the library returns values and errors.
+
+mod render;
+
+use std::io::{self, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{anyhow, Context as _, Result};
+use chrono::{DateTime, NaiveDate, Utc};
+use clap::{Args, Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use uuid::Uuid;
+
+use stancelog::audit::Digest;
+use stancelog::chain::{hex_hash, parse_hash};
+use stancelog::model::{parse_date, parse_moment};
+use stancelog::query::Filter;
+use stancelog::wire::Wire;
+use stancelog::{
+    Actor, Amendment, Context, Issue, Ledger, OpenOptions, Payload, Position, Request, Retraction,
+    Statement,
+};
+
+/// An event-sourced, tamper-evident ledger of diplomatic positions.
+#[derive(Parser, Debug)]
+#[command(name = "stancelog", version, about, long_about = None)]
+struct Cli {
+    #[command(flatten)]
+    global: Global,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args, Debug)]
+struct Global {
+    /// Ledger directory [default: the platform data directory, e.g. ~/.local/share/stancelog/ledger]
+    #[arg(long, global = true, env = "STANCELOG_LEDGER", value_name = "PATH")]
+    ledger: Option<PathBuf>,
+    /// Machine-readable JSON output
+    #[arg(long, global = true)]
+    json: bool,
+    /// Who records the events written by this command [default: $STANCELOG_AUTHOR, else the OS user]
+    #[arg(long, global = true, env = "STANCELOG_AUTHOR", value_name = "NAME")]
+    by: Option<String>,
+    /// Seconds to wait for a ledger another process is using
+    #[arg(
+        long,
+        global = true,
+        env = "STANCELOG_WAIT",
+        default_value_t = 30,
+        value_name = "SECONDS"
+    )]
+    wait: u64,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Record a statement
+    Record(RecordArgs),
+    /// Amend a recorded statement (appends an amendment)
+    Amend(AmendArgs),
+    /// Retract a recorded statement (appends a retraction)
+    Retract(RetractArgs),
+    /// Import JSON Lines (one event per line), all or nothing
+    Import {
+        /// File to read, or - for standard input
+        file: PathBuf,
+    },
+    /// The stance of an actor on an issue
+    Stance {
+        /// Actor code, e.g. JPN
+        #[arg(value_parser = actor)]
+        actor: Actor,
+        /// Issue slug, e.g. north-korea-sanctions-relief
+        #[arg(value_parser = issue)]
+        issue: Issue,
+        #[command(flatten)]
+        time: TimeArgs,
+    },
+    /// Every stance in force, as a table (issues as rows, actors as columns)
+    Stances {
+        #[command(flatten)]
+        time: TimeArgs,
+        #[command(flatten)]
+        filter: FilterArgs,
+    },
+    /// Every statement on an (actor, issue) pair, with amendments and retractions
+    History {
+        /// Actor code
+        #[arg(value_parser = actor)]
+        actor: Actor,
+        /// Issue slug
+        #[arg(value_parser = issue)]
+        issue: Issue,
+        /// Only events recorded at or before this moment (RFC 3339, or a date = end of that day UTC)
+        #[arg(long, value_parser = moment, value_name = "TIME")]
+        known_at: Option<DateTime<Utc>>,
+    },
+    /// Every (actor, issue) whose stance in force differs between two dates
+    Changes {
+        /// The earlier date (YYYY-MM-DD)
+        #[arg(long, value_parser = date, value_name = "DATE")]
+        from: NaiveDate,
+        /// The later date (YYYY-MM-DD)
+        #[arg(long, value_parser = date, value_name = "DATE")]
+        to: NaiveDate,
+        /// Only events recorded at or before this moment
+        #[arg(long, value_parser = moment, value_name = "TIME")]
+        known_at: Option<DateTime<Utc>>,
+        #[command(flatten)]
+        filter: FilterArgs,
+    },
+    /// The raw log in seq order: the audit trail
+    Log {
+        /// Start after this seq
+        #[arg(long, default_value_t = 0, value_name = "N")]
+        after_seq: u64,
+        /// Show at most this many events
+        #[arg(long, value_name = "N")]
+        limit: Option<u64>,
+    },
+    /// Replay the whole log and check hashes, order, rules and indexes
+    Verify {
+        /// Also check that the log still extends a published head (SEQ:HASH from `stancelog head`)
+        #[arg(long, value_parser = digest, value_name = "SEQ:HASH")]
+        digest: Option<Digest>,
+    },
+    /// The log head as SEQ:HASH, a digest to publish
+    Head,
+    /// The whole log as JSON Lines that `import` accepts
+    Export,
+    /// Drop the derived indexes and rebuild them from the log
+    Rebuild,
+}
+
+#[derive(Args, Debug)]
+struct TimeArgs {
+    /// Valid time: the stance in force on this date (YYYY-MM-DD) [default: today]
+    #[arg(long, value_parser = date, value_name = "DATE")]
+    as_of: Option<NaiveDate>,
+    /// Transaction time: only events recorded at or before this moment
+    /// (RFC 3339, or a date meaning the end of that day UTC) [default: now]
+    #[arg(long, value_parser = moment, value_name = "TIME")]
+    known_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Args, Debug)]
+struct FilterArgs {
+    /// Only this actor (repeatable)
+    #[arg(long = "actor", value_parser = actor, value_name = "ACTOR")]
+    actors: Vec<Actor>,
+    /// Only this issue (repeatable)
+    #[arg(long = "issue", value_parser = issue, value_name = "ISSUE")]
+    issues: Vec<Issue>,
+}
+
+#[derive(Args, Debug)]
+struct RecordArgs {
+    /// Actor code (ISO 3166-1 alpha-3 by convention), e.g. CHN
+    #[arg(long, value_parser = actor)]
+    actor: Actor,
+    /// Issue slug naming a proposition, e.g. senkaku-islands
+    #[arg(long, value_parser = issue)]
+    issue: Issue,
+    /// support, oppose, neutral or mixed
+    #[arg(long, value_parser = position)]
+    position: Position,
+    /// When it was said (YYYY-MM-DD)
+    #[arg(long, value_parser = date, value_name = "DATE")]
+    stated_on: NaiveDate,
+    /// One-sentence account of the statement
+    #[arg(long)]
+    summary: String,
+    /// The words as quoted
+    #[arg(long)]
+    quote: Option<String>,
+    /// Who spoke
+    #[arg(long)]
+    speaker: Option<String>,
+    /// Where it was reported (http or https)
+    #[arg(long, value_name = "URL")]
+    source_url: Option<String>,
+    /// Title of the report
+    #[arg(long, value_name = "TITLE")]
+    source_title: Option<String>,
+    /// Use this id instead of one derived from the content
+    #[arg(long, value_parser = uuid, value_name = "UUID")]
+    id: Option<Uuid>,
+}
+
+#[derive(Args, Debug)]
+struct AmendArgs {
+    /// The id of the statement to amend
+    #[arg(value_parser = uuid, value_name = "ID")]
+    target: Uuid,
+    /// Why the amendment is made
+    #[arg(long)]
+    reason: String,
+    /// New position
+    #[arg(long, value_parser = position)]
+    position: Option<Position>,
+    /// New date (YYYY-MM-DD)
+    #[arg(long, value_parser = date, value_name = "DATE")]
+    stated_on: Option<NaiveDate>,
+    /// New summary
+    #[arg(long)]
+    summary: Option<String>,
+    /// New quote
+    #[arg(long)]
+    quote: Option<String>,
+    /// New speaker
+    #[arg(long)]
+    speaker: Option<String>,
+    /// New source URL
+    #[arg(long, value_name = "URL")]
+    source_url: Option<String>,
+    /// New source title
+    #[arg(long, value_name = "TITLE")]
+    source_title: Option<String>,
+    /// Use this id for the amendment instead of one derived from the content
+    #[arg(long, value_parser = uuid, value_name = "UUID")]
+    id: Option<Uuid>,
+}
+
+#[derive(Args, Debug)]
+struct RetractArgs {
+    /// The id of the statement to retract
+    #[arg(value_parser = uuid, value_name = "ID")]
+    target: Uuid,
+    /// Why it is retracted
+    #[arg(long)]
+    reason: String,
+    /// Use this id for the retraction instead of one derived from the content
+    #[arg(long, value_parser = uuid, value_name = "UUID")]
+    id: Option<Uuid>,
+}
+
+fn actor(s: &str) -> Result<Actor, String> {
+    s.parse().map_err(|e: stancelog::Error| e.to_string())
+}
+fn issue(s: &str) -> Result<Issue, String> {
+    s.parse().map_err(|e: stancelog::Error| e.to_string())
+}
+fn position(s: &str) -> Result<Position, String> {
+    s.parse().map_err(|e: stancelog::Error| e.to_string())
+}
+fn date(s: &str) -> Result<NaiveDate, String> {
+    parse_date(s).map_err(|e| e.to_string())
+}
+fn moment(s: &str) -> Result<DateTime<Utc>, String> {
+    parse_moment(s).map_err(|e| e.to_string())
+}
+fn uuid(s: &str) -> Result<Uuid, String> {
+    Uuid::parse_str(s).map_err(|_| format!("invalid id {s:?} (expected a UUID)"))
+}
+fn digest(s: &str) -> Result<Digest, String> {
+    let bad = || format!("invalid digest {s:?} (expected SEQ:HASH as printed by `stancelog head`)");
+    let (seq, hash) = s.split_once(':').ok_or_else(bad)?;
+    Ok(Digest {
+        seq: seq.parse().map_err(|_| bad())?,
+        hash: parse_hash(hash).ok_or_else(bad)?,
+    })
+}
+
+/// Runs the CLI and turns the outcome into an exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
+        Err(e) => {
+            let msg = format!("{e:#}").replace('\n', " ");
+            let _ = writeln!(io::stderr(), "error: {}", render::clean(&msg));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<io::Error>()
+            .is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe)
+    })
+}
+
+fn ledger_path(global: &Global) -> Result<PathBuf> {
+    match &global.ledger {
+        Some(p) => Ok(p.clone()),
+        None => dirs::data_dir()
+            .map(|d| d.join("stancelog").join("ledger"))
+            .ok_or_else(|| {
+                anyhow!("cannot find a data directory for the default ledger; pass --ledger PATH")
+            }),
+    }
+}
+
+fn announce_wait(path: &Path) {
+    let _ = writeln!(
+        io::stderr(),
+        "waiting for the ledger at {} (another stancelog process is using it)...",
+        path.display()
+    );
+}
+
+fn open(global: &Global, create: bool) -> Result<Ledger> {
+    let path = ledger_path(global)?;
+    let opts = OpenOptions {
+        create,
+        wait: Duration::from_secs(global.wait),
+        on_wait: Some(announce_wait),
+        ..OpenOptions::default()
+    };
+    Ok(Ledger::open(&path, &opts)?)
+}
+
+fn author(global: &Global) -> String {
+    global
+        .by
+        .clone()
+        .filter(|b| !b.is_empty())
+        .unwrap_or_else(whoami::username)
+}
+
+/// The ledger's clock. `STANCELOG_TEST_NOW` (RFC 3339) pins it, for
+/// reproducible tests only; the ledger still never lets time go backwards.
+fn clock() -> DateTime<Utc> {
+    std::env::var("STANCELOG_TEST_NOW")
+        .ok()
+        .and_then(|s| DateTime::parse_from_rfc3339(&s).ok())
+        .map(|t| t.with_timezone(&Utc))
+        .unwrap_or_else(Utc::now)
+}
+
+fn today() -> NaiveDate {
+    clock().date_naive()
+}
+
+fn progress_bar(what: &'static str, total: Option<u64>) -> ProgressBar {
+    let bar = match total {
+        Some(n) => ProgressBar::new(n),
+        None => ProgressBar::new_spinner(),
+    };
+    let template = if total.is_some() {
+        "{msg} [{bar:40}] {pos}/{len} events ({per_sec}, eta {eta})"
+    } else {
+        "{msg} {spinner} {pos} events ({per_sec})"
+    };
+    bar.set_style(
+        ProgressStyle::with_template(template)
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    bar.set_message(what);
+    bar
+}
+
+fn run(cli: Cli) -> Result<()> {
+    let g = &cli.global;
+    let mut out = io::stdout().lock();
+    match cli.command {
+        Command::Record(a) => {
+            let payload = Payload::Statement(Statement {
+                actor: a.actor,
+                issue: a.issue,
+                position: a.position,
+                stated_on: a.stated_on,
+                summary: a.summary,
+                quote: a.quote,
+                speaker: a.speaker,
+                source_url: a.source_url,
+                source_title: a.source_title,
+            });
+            write_one(g, &mut out, Request { id: a.id, payload })
+        }
+        Command::Amend(a) => {
+            let payload = Payload::Amendment(Amendment {
+                target: a.target,
+                reason: a.reason,
+                position: a.position,
+                stated_on: a.stated_on,
+                summary: a.summary,
+                quote: a.quote,
+                speaker: a.speaker,
+                source_url: a.source_url,
+                source_title: a.source_title,
+            });
+            write_one(g, &mut out, Request { id: a.id, payload })
+        }
+        Command::Retract(a) => {
+            let payload = Payload::Retraction(Retraction {
+                target: a.target,
+                reason: a.reason,
+            });
+            write_one(g, &mut out, Request { id: a.id, payload })
+        }
+        Command::Import { file } => import(g, &mut out, &file),
+        Command::Stance { actor, issue, time } => {
+            let ledger = open(g, false)?;
+            let as_of = time.as_of.unwrap_or_else(today);
+            let stance = ledger.stance(&actor, &issue, as_of, time.known_at)?;
+            if g.json {
+                render::json_line(&mut out, &stance)
+            } else {
+                render::stance(&mut out, &actor, &issue, as_of, stance.as_ref())
+            }
+        }
+        Command::Stances { time, filter } => {
+            let ledger = open(g, false)?;
+            let as_of = time.as_of.unwrap_or_else(today);
+            let filter = Filter {
+                actors: filter.actors,
+                issues: filter.issues,
+            };
+            let stances = ledger.stances(as_of, time.known_at, &filter)?;
+            if g.json {
+                render::json_line(&mut out, &stances)
+            } else {
+                render::stances(&mut out, as_of, &stances)
+            }
+        }
+        Command::History {
+            actor,
+            issue,
+            known_at,
+        } => {
+            let ledger = open(g, false)?;
+            let views = ledger.history(&actor, &issue, known_at)?;
+            if g.json {
+                let items: Vec<_> = views.iter().map(render::HistoryItem::from).collect();
+                render::json_line(&mut out, &items)
+            } else {
+                render::history(&mut out, &actor, &issue, &views)
+            }
+        }
+        Command::Changes {
+            from,
+            to,
+            known_at,
+            filter,
+        } => {
+            if from > to {
+                return Err(anyhow!("--from {from} is after --to {to}"));
+            }
+            let ledger = open(g, false)?;
+            let filter = Filter {
+                actors: filter.actors,
+                issues: filter.issues,
+            };
+            let changes = ledger.changes(from, to, known_at, &filter)?;
+            if g.json {
+                render::json_line(&mut out, &changes)
+            } else {
+                render::changes(&mut out, from, to, &changes)
+            }
+        }
+        Command::Log { after_seq, limit } => {
+            let ledger = open(g, false)?;
+            let limit = limit.unwrap_or(u64::MAX);
+            let events = ledger
+                .events(after_seq.saturating_add(1))?
+                .take(usize::try_from(limit).unwrap_or(usize::MAX));
+            for event in events {
+                let event = event?;
+                if g.json {
+                    render::json_line(&mut out, &Wire::from_event(&event))?;
+                } else {
+                    render::log_line(&mut out, &event)?;
+                }
+            }
+            Ok(out.flush()?)
+        }
+        Command::Export => {
+            let ledger = open(g, false)?;
+            let mut out = io::BufWriter::new(out);
+            for event in ledger.events(1)? {
+                render::json_line(&mut out, &Wire::from_event(&event?))?;
+            }
+            Ok(out.flush()?)
+        }
+        Command::Verify { digest } => {
+            let ledger = open(g, false)?;
+            let bar = progress_bar("verifying", Some(ledger.head()?.seq));
+            let report = ledger
+                .verify(digest, &mut |n| bar.set_position(n))
+                .map_err(|e| anyhow!("verify failed: {e}"))?;
+            bar.finish_and_clear();
+            let head = format!("{}:{}", report.head.seq, hex_hash(&report.head.hash));
+            if g.json {
+                let v = serde_json::json!({
+                    "ok": true,
+                    "seq": report.head.seq,
+                    "hash": hex_hash(&report.head.hash),
+                    "events": report.events,
+                    "index_entries": report.index_entries,
+                });
+                render::json_line(&mut out, &v)
+            } else {
+                writeln!(
+                    out,
+                    "ok: {} events and {} index entries verified{}",
+                    report.events,
+                    report.index_entries,
+                    digest.map_or(String::new(), |d| format!(
+                        "; the log extends digest {}:{}",
+                        d.seq,
+                        hex_hash(&d.hash)
+                    ))
+                )?;
+                writeln!(out, "head {head}")?;
+                Ok(())
+            }
+        }
+        Command::Head => {
+            let ledger = open(g, false)?;
+            let head = ledger.head()?;
+            if g.json {
+                let v = serde_json::json!({
+                    "seq": head.seq,
+                    "hash": hex_hash(&head.hash),
+                    "recorded_at": stancelog::model::format_timestamp(&head.recorded_at),
+                });
+                render::json_line(&mut out, &v)
+            } else {
+                Ok(writeln!(out, "{}:{}", head.seq, hex_hash(&head.hash))?)
+            }
+        }
+        Command::Rebuild => {
+            let ledger = open(g, false)?;
+            let bar = progress_bar("rebuilding", Some(ledger.head()?.seq));
+            let n = ledger.rebuild(&mut |n| bar.set_position(n))?;
+            bar.finish_and_clear();
+            if g.json {
+                render::json_line(
+                    &mut out,
+                    &serde_json::json!({ "rebuilt": true, "events": n }),
+                )
+            } else {
+                Ok(writeln!(out, "rebuilt the indexes from {n} events")?)
+            }
+        }
+    }
+}
+
+fn write_one(g: &Global, out: &mut impl Write, req: Request) -> Result<()> {
+    let ledger = open(g, true)?;
+    let kind = req.payload.kind();
+    let mut ctx = Context {
+        author: author(g),
+        clock: &clock,
+        progress: None,
+    };
+    let summary = ledger.append([Ok(req)], &mut ctx)?;
+    let o = summary.last.expect("one request gives one outcome");
+    if g.json {
+        let v = serde_json::json!({ "id": o.id, "seq": o.seq, "type": kind, "added": o.added });
+        render::json_line(out, &v)
+    } else if o.added {
+        Ok(writeln!(out, "recorded {kind} {} at seq {}", o.id, o.seq)?)
+    } else {
+        Ok(writeln!(
+            out,
+            "already recorded: {kind} {} is at seq {} (nothing added)",
+            o.id, o.seq
+        )?)
+    }
+}
+
+fn import(g: &Global, out: &mut impl Write, file: &Path) -> Result<()> {
+    let stdin = file.as_os_str() == "-";
+    let name = if stdin {
+        "<stdin>".to_owned()
+    } else {
+        file.display().to_string()
+    };
+    // Open the input first: a missing file must not create a ledger.
+    let reader: Box<dyn io::BufRead> = if stdin {
+        Box::new(io::stdin().lock())
+    } else {
+        let f = std::fs::File::open(file).with_context(|| format!("cannot open {name}"))?;
+        Box::new(BufReader::with_capacity(1 << 16, f))
+    };
+    let ledger = open(g, true)?;
+    let bar = progress_bar("importing", None);
+    let mut tick = |n: u64| bar.set_position(n);
+    let mut ctx = Context {
+        author: author(g),
+        clock: &clock,
+        progress: Some(&mut tick),
+    };
+    let summary = ledger.import(reader, &name, &mut ctx)?;
+    bar.finish_and_clear();
+    if g.json {
+        let v = serde_json::json!({
+            "file": name,
+            "added": summary.added,
+            "skipped": summary.skipped,
+            "head_seq": summary.head_seq,
+        });
+        render::json_line(out, &v)
+    } else {
+        let _ = writeln!(
+            io::stderr(),
+            "imported {name}: {} added, {} skipped (already present); head at seq {}",
+            summary.added,
+            summary.skipped,
+            summary.head_seq
+        );
+        Ok(())
+    }
+}

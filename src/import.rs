@@ -1,0 +1,152 @@
+//! Reading JSON Lines input as a stream of append requests, with errors that
+//! name the file and line. Lines are read one at a time with a length cap, so
+//! memory stays bounded whatever the file's size or shape.
+
+use std::io::{BufRead, Read};
+
+use crate::decide::Request;
+use crate::error::{Error, Result};
+use crate::wire::Wire;
+
+/// Longest accepted input line, in bytes.
+pub const MAX_LINE: usize = 1 << 20;
+
+/// A streaming reader of JSONL append requests.
+pub struct Lines<R> {
+    reader: R,
+    source_name: String,
+    line: u64,
+    buf: Vec<u8>,
+    done: bool,
+}
+
+impl<R: BufRead> Lines<R> {
+    /// Reads from `reader`; `source_name` is how errors name the input.
+    pub fn new(reader: R, source_name: impl Into<String>) -> Self {
+        Lines {
+            reader,
+            source_name: source_name.into(),
+            line: 0,
+            buf: Vec::new(),
+            done: false,
+        }
+    }
+
+    fn error(&self, message: impl Into<String>) -> Error {
+        Error::Input {
+            source_name: self.source_name.clone(),
+            line: self.line,
+            message: message.into(),
+        }
+    }
+
+    /// Reads the next non-blank line; `Ok(None)` at the end.
+    fn next_line(&mut self) -> Result<Option<Wire>> {
+        loop {
+            self.buf.clear();
+            self.line += 1;
+            let n = (&mut self.reader)
+                .take(MAX_LINE as u64 + 1)
+                .read_until(b'\n', &mut self.buf)
+                .map_err(|e| Error::io(format!("cannot read {}", self.source_name), e))?;
+            if n == 0 {
+                return Ok(None);
+            }
+            if self.buf.len() > MAX_LINE {
+                return Err(self.error(format!("line is longer than {MAX_LINE} bytes")));
+            }
+            let mut bytes = self.buf.as_slice();
+            if self.line == 1 {
+                bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+            }
+            bytes = bytes.strip_suffix(b"\n").unwrap_or(bytes);
+            bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
+            let text = std::str::from_utf8(bytes).map_err(|e| {
+                self.error(format!("not valid UTF-8 (at byte {})", e.valid_up_to()))
+            })?;
+            if text.trim().is_empty() {
+                continue;
+            }
+            return serde_json::from_str::<Wire>(text)
+                .map(Some)
+                .map_err(|e| self.error(json_message(&e)));
+        }
+    }
+}
+
+/// serde_json's message without its "at line 1" part: each input line is
+/// parsed on its own, so only the column means anything.
+fn json_message(e: &serde_json::Error) -> String {
+    let msg = e.to_string();
+    let msg = match msg.rfind(" at line ") {
+        Some(i) => format!("{} (column {})", &msg[..i], e.column()),
+        None => msg,
+    };
+    format!("invalid JSON: {msg}")
+}
+
+impl<R: BufRead> Iterator for Lines<R> {
+    type Item = Result<(u64, Wire)>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        match self.next_line() {
+            Ok(Some(w)) => Some(Ok((self.line, w))),
+            Ok(None) => {
+                self.done = true;
+                None
+            }
+            Err(e) => {
+                self.done = true;
+                Some(Err(e))
+            }
+        }
+    }
+}
+
+/// The append requests in a JSONL stream. Each error names `source_name` and
+/// the line; the rules checked later by the ledger are tagged with the line
+/// by [`tag_line`].
+pub fn requests<R: BufRead>(
+    reader: R,
+    source_name: &str,
+) -> impl Iterator<Item = Result<(u64, Request)>> {
+    let name = source_name.to_owned();
+    Lines::new(reader, source_name).map(move |item| {
+        let (line, wire) = item?;
+        let req = wire.to_request().map_err(|e| tag_line(e, &name, line))?;
+        Ok((line, req))
+    })
+}
+
+/// Attaches a file and line to a rule violation found while appending it.
+pub fn tag_line(e: Error, source_name: &str, line: u64) -> Error {
+    match e {
+        Error::Invalid(message) => Error::Input {
+            source_name: source_name.to_owned(),
+            line,
+            message,
+        },
+        other => other,
+    }
+}
+
+/// Imports a JSONL stream into the ledger, all or nothing; a rule violation
+/// is reported with the line that caused it.
+pub fn import<R: BufRead>(
+    store: &crate::store::Store,
+    reader: R,
+    source_name: &str,
+    ctx: &mut crate::append::Context<'_>,
+) -> Result<crate::append::Summary> {
+    let line = std::cell::Cell::new(0);
+    let reqs = requests(reader, source_name).map(|r| {
+        r.map(|(l, req)| {
+            line.set(l);
+            req
+        })
+    });
+    crate::append::append(store, reqs, ctx).map_err(|e| tag_line(e, source_name, line.get()))
+}

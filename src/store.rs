@@ -1,0 +1,507 @@
+//! The only user of sled: opening a ledger (with a lock that other processes
+//! wait on), the atomic write of an event with its index entries, durable
+//! flushing, and recovery of a write that a crash cut short.
+//!
+//! Durability: every write command ends with [`Store::commit`], which applies
+//! the final batch (carrying the new committed head), calls sled's `flush`
+//! and then `fsync`s the database file and directory, because sled 0.34's
+//! flush uses `sync_file_range`, which does not reach the drive's cache or
+//! the file's metadata. Only then does the command report success.
+
+use std::fs::{File, OpenOptions as FsOpenOptions};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use crate::codec;
+use crate::error::{Error, Result};
+use crate::event::{Event, Hash, GENESIS};
+use crate::index::{self, TargetState, Version};
+use crate::model::Payload;
+
+/// How to open a ledger.
+#[derive(Clone, Debug)]
+pub struct OpenOptions {
+    /// Create the ledger if it does not exist (write commands); read commands
+    /// fail on a missing ledger instead.
+    pub create: bool,
+    /// How long to wait for another process to release the ledger.
+    pub wait: Duration,
+    /// Called once if the ledger is still busy after [`OpenOptions::notice_after`].
+    pub on_wait: Option<fn(&Path)>,
+    /// How long to wait quietly before calling `on_wait`.
+    pub notice_after: Duration,
+    /// sled's page cache, in bytes; bounds memory on large imports.
+    pub cache_bytes: u64,
+}
+
+impl Default for OpenOptions {
+    fn default() -> Self {
+        OpenOptions {
+            create: false,
+            wait: Duration::from_secs(30),
+            on_wait: None,
+            notice_after: Duration::from_millis(500),
+            cache_bytes: 64 * 1024 * 1024,
+        }
+    }
+}
+
+/// The committed end of the log: what every reader sees.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Head {
+    /// The last committed seq (0 for an empty ledger).
+    pub seq: u64,
+    /// Its hash ([`GENESIS`] for an empty ledger).
+    pub hash: Hash,
+    /// Its recorded_at (the epoch for an empty ledger).
+    pub recorded_at: DateTime<Utc>,
+}
+
+impl Head {
+    /// The head of an empty ledger.
+    pub fn empty() -> Head {
+        Head {
+            seq: 0,
+            hash: GENESIS,
+            recorded_at: DateTime::UNIX_EPOCH,
+        }
+    }
+
+    fn encode(&self) -> Vec<u8> {
+        let mut v = Vec::with_capacity(48);
+        v.extend_from_slice(&self.seq.to_be_bytes());
+        v.extend_from_slice(&self.hash);
+        v.extend_from_slice(&self.recorded_at.timestamp_micros().to_be_bytes());
+        v
+    }
+
+    fn decode(b: &[u8]) -> Option<Head> {
+        let b: &[u8; 48] = b.try_into().ok()?;
+        Some(Head {
+            seq: u64::from_be_bytes(b[..8].try_into().ok()?),
+            hash: b[8..40].try_into().ok()?,
+            recorded_at: DateTime::from_timestamp_micros(i64::from_be_bytes(
+                b[40..].try_into().ok()?,
+            ))?,
+        })
+    }
+}
+
+/// A set of writes applied atomically by [`Store::apply`] or [`Store::commit`].
+#[derive(Default)]
+pub struct WriteBatch {
+    inner: sled::Batch,
+    len: usize,
+}
+
+impl WriteBatch {
+    /// Adds an insert.
+    pub fn insert(&mut self, key: &[u8], value: &[u8]) {
+        self.inner.insert(key, value);
+        self.len += 1;
+    }
+    /// Adds a removal.
+    pub fn remove(&mut self, key: &[u8]) {
+        self.inner.remove(key);
+        self.len += 1;
+    }
+    /// How many writes it holds.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+    /// Whether it holds none.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
+/// A raw key-value pair from the tree.
+pub type Entry = (sled::IVec, sled::IVec);
+
+/// An open ledger. Holds the inter-process lock for as long as it lives.
+pub struct Store {
+    db: sled::Db,
+    path: PathBuf,
+    _lock: File,
+}
+
+const LOCK_FILE: &str = "stancelog.lock";
+const META_REBUILDING: &[u8] = b"Mrebuilding";
+
+/// Whether a sled database exists at `path`.
+pub fn exists(path: &Path) -> bool {
+    path.join("conf").is_file() && path.join("db").is_file()
+}
+
+impl Store {
+    /// Opens (or, with `create`, creates) the ledger at `path`, waiting for
+    /// another process to release it, and finishes or discards any write a
+    /// crash interrupted, so that what is visible is always a committed state.
+    pub fn open(path: &Path, opts: &OpenOptions) -> Result<Store> {
+        if !opts.create && !exists(path) {
+            return Err(Error::NoLedger(path.to_owned()));
+        }
+        std::fs::create_dir_all(path)
+            .map_err(|e| Error::io(format!("cannot create {}", path.display()), e))?;
+        let lock = acquire_lock(path, opts)?;
+        let db = sled::Config::new()
+            .path(path)
+            .cache_capacity(opts.cache_bytes)
+            .open()?;
+        let store = Store {
+            db,
+            path: path.to_owned(),
+            _lock: lock,
+        };
+        store.check_format()?;
+        store.recover()?;
+        Ok(store)
+    }
+
+    /// Where the ledger lives.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn check_format(&self) -> Result<()> {
+        match self.db.get(index::META_FORMAT)? {
+            Some(v) if v.as_ref() == [index::LAYOUT_VERSION] => Ok(()),
+            Some(v) => Err(Error::invalid(format!(
+                "ledger layout version {:?} is not supported by this stancelog (expects {})",
+                v.as_ref(),
+                index::LAYOUT_VERSION
+            ))),
+            None if self.db.is_empty() => {
+                self.db
+                    .insert(index::META_FORMAT, &[index::LAYOUT_VERSION])?;
+                Ok(())
+            }
+            None => Err(Error::invalid(format!(
+                "{} is not a stancelog ledger",
+                self.path.display()
+            ))),
+        }
+    }
+
+    /// Discards log records past the committed head (an import cut short)
+    /// and redoes a rebuild that was cut short.
+    fn recover(&self) -> Result<()> {
+        let head = self.head()?;
+        let last = self.last_log_seq()?;
+        if last > head.seq {
+            self.discard_after(head.seq)?;
+            self.durable_flush()?;
+        }
+        if self.db.contains_key(META_REBUILDING)? {
+            self.rebuild_indexes(&mut |_| {})?;
+        }
+        Ok(())
+    }
+
+    /// The committed head.
+    pub fn head(&self) -> Result<Head> {
+        match self.db.get(index::META_HEAD)? {
+            None => Ok(Head::empty()),
+            Some(v) => Head::decode(&v).ok_or_else(|| Error::Corrupt {
+                seq: 0,
+                message: "unreadable head record".into(),
+            }),
+        }
+    }
+
+    /// The highest seq in the log tree, committed or not.
+    pub fn last_log_seq(&self) -> Result<u64> {
+        match self.db.scan_prefix([index::LOG]).next_back() {
+            None => Ok(0),
+            Some(kv) => {
+                let (k, _) = kv?;
+                index::log_key_seq(&k).ok_or_else(|| Error::Corrupt {
+                    seq: 0,
+                    message: "malformed log key".into(),
+                })
+            }
+        }
+    }
+
+    /// The event at `seq`, if present.
+    pub fn event(&self, seq: u64) -> Result<Option<Event>> {
+        match self.db.get(index::log_key(seq))? {
+            None => Ok(None),
+            Some(bytes) => decode_at(seq, &bytes).map(Some),
+        }
+    }
+
+    /// The event at `seq`, which an index says exists.
+    pub fn event_indexed(&self, seq: u64) -> Result<Event> {
+        self.event(seq)?.ok_or_else(|| Error::Corrupt {
+            seq,
+            message: "an index refers to this seq but the log has no such record".into(),
+        })
+    }
+
+    /// The seq of the event with this id.
+    pub fn seq_of(&self, id: &Uuid) -> Result<Option<u64>> {
+        match self.db.get(index::id_key(id))? {
+            None => Ok(None),
+            Some(v) => Ok(Some(u64::from_be_bytes(v.as_ref().try_into().map_err(
+                |_| Error::Corrupt {
+                    seq: 0,
+                    message: format!("malformed id index entry for {id}"),
+                },
+            )?))),
+        }
+    }
+
+    /// Log records from `from_seq` on, decoded, in seq order; stops at the
+    /// committed head.
+    pub fn events_from(&self, from_seq: u64) -> Result<impl Iterator<Item = Result<Event>> + '_> {
+        let head = self.head()?.seq;
+        let from = index::log_key(from_seq.max(1));
+        let to = index::log_key(head);
+        let iter = self.db.range(from..=to).map(|kv| {
+            let (k, v) = kv?;
+            let seq = index::log_key_seq(&k).unwrap_or(0);
+            decode_at(seq, &v)
+        });
+        Ok(iter.take_while(move |_| head > 0))
+    }
+
+    /// Raw key-value pairs under a prefix, in key order.
+    pub fn scan_prefix(&self, prefix: &[u8]) -> impl DoubleEndedIterator<Item = Result<Entry>> {
+        self.db
+            .scan_prefix(prefix)
+            .map(|kv| kv.map_err(Error::from))
+    }
+
+    /// Raw key-value pairs in `lo..=hi`, in key order.
+    pub fn range(&self, lo: &[u8], hi: &[u8]) -> impl DoubleEndedIterator<Item = Result<Entry>> {
+        self.db.range(lo..=hi).map(|kv| kv.map_err(Error::from))
+    }
+
+    /// The seqs of the edits of statement `stmt_seq` up to `upto`, in order.
+    pub fn edits(&self, stmt_seq: u64, upto: u64) -> Result<Vec<u64>> {
+        let lo = index::edit_key(stmt_seq, 0);
+        let hi = index::edit_key(stmt_seq, upto);
+        self.range(&lo, &hi)
+            .map(|kv| {
+                let (k, _) = kv?;
+                Ok(u64::from_be_bytes(k[9..17].try_into().expect("edit key")))
+            })
+            .collect()
+    }
+
+    /// The state of the statement at `seq` after its edits up to `upto`.
+    pub fn target_state(&self, seq: u64, upto: u64) -> Result<TargetState> {
+        let event = self.event_indexed(seq)?;
+        let Payload::Statement(s) = &event.payload else {
+            return Err(Error::Corrupt {
+                seq,
+                message: "an edit targets this event but it is not a statement".into(),
+            });
+        };
+        let mut state = TargetState {
+            seq,
+            actor: s.actor.clone(),
+            issue: s.issue.clone(),
+            stated_on: s.stated_on,
+            retracted: false,
+        };
+        for e in self.edits(seq, upto)? {
+            state = state.after(&self.event_indexed(e)?.payload);
+        }
+        Ok(state)
+    }
+
+    /// The highest committed seq recorded at or before `t` (0 if none).
+    pub fn known_seq(&self, t: &DateTime<Utc>) -> Result<u64> {
+        let lo = [index::TIME];
+        let hi = index::time_key_upto(t);
+        let head = self.head()?.seq;
+        match self.range(&lo, &hi).next_back() {
+            None => Ok(0),
+            Some(kv) => {
+                let (k, _) = kv?;
+                let seq = u64::from_be_bytes(k[9..17].try_into().expect("time key"));
+                Ok(seq.min(head))
+            }
+        }
+    }
+
+    /// Every version entry under a prefix of the version keyspace.
+    pub fn versions(&self, prefix: &[u8]) -> impl Iterator<Item = Result<Version>> + '_ {
+        self.scan_prefix(prefix).map(|kv| {
+            let (k, v) = kv?;
+            index::parse_version(&k, &v).ok_or_else(|| Error::Corrupt {
+                seq: 0,
+                message: format!("malformed version index key {k:?}"),
+            })
+        })
+    }
+
+    /// Applies a batch atomically, without committing a new head: the writes
+    /// stay invisible to readers of a reopened ledger until a commit.
+    pub fn apply(&self, batch: WriteBatch) -> Result<()> {
+        self.db.apply_batch(batch.inner)?;
+        Ok(())
+    }
+
+    /// Applies the last batch of a write together with its new head, then
+    /// makes it durable.
+    pub fn commit(&self, mut batch: WriteBatch, head: &Head) -> Result<()> {
+        batch.insert(index::META_HEAD, &head.encode());
+        self.apply(batch)?;
+        self.durable_flush()
+    }
+
+    /// Flushes sled and fsyncs its files, so that a reported success survives
+    /// a power loss.
+    pub fn durable_flush(&self) -> Result<()> {
+        self.db.flush()?;
+        for name in ["db", "conf"] {
+            let p = self.path.join(name);
+            let f =
+                File::open(&p).map_err(|e| Error::io(format!("cannot open {}", p.display()), e))?;
+            f.sync_all()
+                .map_err(|e| Error::io(format!("cannot sync {}", p.display()), e))?;
+        }
+        if let Ok(dir) = File::open(&self.path) {
+            let _ = dir.sync_all();
+        }
+        Ok(())
+    }
+
+    /// Removes every log record after `committed`, with the index entries it
+    /// derived, newest first. Used after a failed or interrupted write.
+    pub fn discard_after(&self, committed: u64) -> Result<()> {
+        let last = self.last_log_seq()?;
+        let mut batch = WriteBatch::default();
+        for seq in (committed + 1..=last).rev() {
+            let Some(event) = self.event(seq)? else {
+                continue;
+            };
+            let target = match event.payload.target() {
+                None => None,
+                Some(id) => match self.seq_of(&id)? {
+                    Some(t) if t < seq => Some(self.target_state(t, seq - 1)?),
+                    _ => None,
+                },
+            };
+            if event.payload.target().is_none() || target.is_some() {
+                for (k, _) in index::derived_entries(&event, target.as_ref()) {
+                    batch.remove(&k);
+                }
+            } else {
+                batch.remove(&index::id_key(&event.id));
+                batch.remove(&index::time_key(&event.recorded_at, seq));
+            }
+            batch.remove(&index::log_key(seq));
+            // Apply newest-first, one group at a time: each group removes whole
+            // events, so an interruption leaves a shorter uncommitted tail.
+            if batch.len() > 4096 {
+                self.apply(std::mem::take(&mut batch))?;
+            }
+        }
+        self.apply(batch)
+    }
+
+    /// Drops every derived index entry and regenerates them from the log.
+    /// Crash-safe: a marker makes the next open redo an interrupted rebuild.
+    pub fn rebuild_indexes(&self, progress: &mut dyn FnMut(u64)) -> Result<u64> {
+        self.db.insert(META_REBUILDING, &[1])?;
+        for prefix in index::DERIVED {
+            let mut batch = WriteBatch::default();
+            for kv in self.scan_prefix(&[prefix]) {
+                batch.remove(&kv?.0);
+                if batch.len() >= 8192 {
+                    self.apply(std::mem::take(&mut batch))?;
+                }
+            }
+            self.apply(batch)?;
+        }
+        let mut replay = crate::replay::Replay::default();
+        let mut batch = WriteBatch::default();
+        let mut n = 0;
+        for event in self.events_from(1)? {
+            let event = event?;
+            let entries =
+                replay
+                    .step(&event, |seq| self.event_indexed(seq))
+                    .map_err(|message| Error::Corrupt {
+                        seq: event.seq,
+                        message,
+                    })?;
+            for (k, v) in entries {
+                batch.insert(&k, &v);
+            }
+            n += 1;
+            if batch.len() >= 8192 {
+                self.apply(std::mem::take(&mut batch))?;
+                progress(n);
+            }
+        }
+        batch.remove(META_REBUILDING);
+        self.apply(batch)?;
+        self.durable_flush()?;
+        Ok(n)
+    }
+
+    /// Counts the entries under a prefix.
+    pub fn count_prefix(&self, prefix: &[u8]) -> Result<u64> {
+        let mut n = 0;
+        for kv in self.scan_prefix(prefix) {
+            kv?;
+            n += 1;
+        }
+        Ok(n)
+    }
+
+    /// Direct access to the tree, for tests that tamper with storage and for
+    /// benchmarks. Writing through it bypasses every rule and the hash chain.
+    #[doc(hidden)]
+    pub fn raw(&self) -> &sled::Db {
+        &self.db
+    }
+}
+
+fn decode_at(seq: u64, bytes: &[u8]) -> Result<Event> {
+    codec::decode(bytes).map_err(|e| Error::Corrupt {
+        seq,
+        message: e.to_string(),
+    })
+}
+
+/// Takes the ledger's inter-process lock, waiting up to `opts.wait`.
+fn acquire_lock(path: &Path, opts: &OpenOptions) -> Result<File> {
+    let lock_path = path.join(LOCK_FILE);
+    let file = FsOpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(|e| Error::io(format!("cannot open {}", lock_path.display()), e))?;
+    let start = Instant::now();
+    let mut noticed = false;
+    loop {
+        match file.try_lock() {
+            Ok(()) => return Ok(file),
+            Err(std::fs::TryLockError::WouldBlock) => {}
+            Err(std::fs::TryLockError::Error(e)) => {
+                return Err(Error::io(format!("cannot lock {}", lock_path.display()), e))
+            }
+        }
+        let waited = start.elapsed();
+        if waited >= opts.wait {
+            return Err(Error::Busy(path.to_owned(), opts.wait.as_secs()));
+        }
+        if !noticed && waited >= opts.notice_after {
+            noticed = true;
+            if let Some(f) = opts.on_wait {
+                f(path);
+            }
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
