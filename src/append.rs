@@ -112,8 +112,21 @@ impl Appender<'_> {
                 for (k, v) in index::derived_entries(&event, target.as_ref()) {
                     self.batch.insert(&k, &v);
                 }
-                if let Some(t) = target {
-                    self.pending_targets.insert(t.seq, t.after(&event.payload));
+                // Later requests of the same batch may edit this statement
+                // before it reaches the store: keep its state at hand.
+                let state = match (target, &event.payload) {
+                    (Some(t), p) => Some(t.after(p)),
+                    (None, Payload::Statement(s)) => Some(TargetState {
+                        seq,
+                        actor: s.actor.clone(),
+                        issue: s.issue.clone(),
+                        stated_on: s.stated_on,
+                        retracted: false,
+                    }),
+                    (None, _) => None,
+                };
+                if let Some(state) = state {
+                    self.pending_targets.insert(state.seq, state);
                 }
                 self.pending.insert(id, (seq, event.payload));
                 self.head = Head {
@@ -168,7 +181,7 @@ pub fn append(
             }
             summary.last = Some(outcome);
             handled += 1;
-            if handled % 4096 == 0 {
+            if handled.is_multiple_of(4096) {
                 if let Some(p) = ctx.progress.as_mut() {
                     p(handled);
                 }

@@ -135,7 +135,7 @@ pub fn verify(
         prev_hash = h;
         prev_time = Some(event.recorded_at);
         seq = want;
-        if seq % 8192 == 0 {
+        if seq.is_multiple_of(8192) {
             progress(seq);
         }
     }
