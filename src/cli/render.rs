@@ -198,7 +198,8 @@ pub fn history(
         writeln!(out, "no statements recorded for {actor} on {issue}")?;
         return Ok(());
     }
-    writeln!(out, "{actor} on {issue}: {} statements", views.len())?;
+    let n = views.len();
+    writeln!(out, "{actor} on {issue}: {n} statement{}", if n == 1 { "" } else { "s" })?;
     for v in views {
         let s = &v.statement;
         writeln!(
