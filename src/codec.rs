@@ -43,3 +43,82 @@ pub fn decode(bytes: &[u8]) -> Result<Event> {
         None => Err(Error::Decode("empty record".into())),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Amendment, Payload, Position, Statement};
+
+    /// The events whose encodings are frozen in `fixtures/golden/`.
+    fn golden_events() -> Vec<Event> {
+        let statement = Payload::Statement(Statement {
+            actor: "JPN".parse().unwrap(),
+            issue: "senkaku-islands".parse().unwrap(),
+            position: Position::Support,
+            stated_on: "2019-12-23".parse().unwrap(),
+            summary: "Japan administers the Senkaku Islands (釣魚島 / Diaoyu to China).".into(),
+            quote: Some("\u{1b}[1mquoted\u{1b}[0m".into()),
+            speaker: Some("Shinzo Abe".into()),
+            source_url: Some("https://example.org/a?b=c".into()),
+            source_title: None,
+        });
+        let amendment = Payload::Amendment(Amendment {
+            target: uuid::Uuid::from_u128(0x0123_4567_89ab_4def_8123_4567_89ab_cdef),
+            reason: "date misread".into(),
+            position: Some(Position::Mixed),
+            stated_on: Some("2019-12-24".parse().unwrap()),
+            summary: None,
+            quote: None,
+            speaker: None,
+            source_url: None,
+            source_title: Some("t".into()),
+        });
+        [statement, amendment]
+            .into_iter()
+            .enumerate()
+            .map(|(i, payload)| Event {
+                seq: 41 + i as u64,
+                id: uuid::Uuid::from_u128(0xfeed_0000_0000_4000_8000_0000_0000_0001 + i as u128),
+                recorded_at: "2020-01-02T03:04:05.678901Z".parse().unwrap(),
+                recorded_by: "golden".into(),
+                prev_hash: [7; 32],
+                hash: [9; 32],
+                payload,
+            })
+            .collect()
+    }
+
+    /// Records written by format version 1 must decode forever: these bytes
+    /// are never regenerated. A change that breaks this test breaks every
+    /// existing ledger.
+    #[test]
+    fn golden_v1_records_still_decode() {
+        let golden = include_str!("../fixtures/golden/records-v1.hex");
+        let lines: Vec<&str> = golden.lines().filter(|l| !l.starts_with('#')).collect();
+        let events = golden_events();
+        assert_eq!(lines.len(), events.len());
+        for (hex_line, event) in lines.iter().zip(&events) {
+            let bytes = hex::decode(hex_line.trim()).unwrap();
+            assert_eq!(&decode(&bytes).unwrap(), event);
+            assert_eq!(encode(event), bytes, "encoding drifted from format v1");
+        }
+    }
+
+    #[test]
+    fn decode_rejects_unknown_versions_and_trailing_bytes() {
+        let mut bytes = encode(&golden_events()[0]);
+        bytes.push(0);
+        assert!(matches!(decode(&bytes), Err(Error::Decode(_))));
+        bytes[0] = 2;
+        assert!(matches!(decode(&bytes), Err(Error::Decode(m)) if m.contains("version 2")));
+        assert!(matches!(decode(&[]), Err(Error::Decode(_))));
+    }
+
+    #[test]
+    #[ignore = "prints the golden encodings; run once when a new format version is added"]
+    fn print_golden() {
+        for e in golden_events() {
+            println!("{}", hex::encode(encode(&e)));
+        }
+    }
+}

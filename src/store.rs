@@ -259,14 +259,16 @@ impl Store {
     /// committed head.
     pub fn events_from(&self, from_seq: u64) -> Result<impl Iterator<Item = Result<Event>> + '_> {
         let head = self.head()?.seq;
-        let from = index::log_key(from_seq.max(1));
-        let to = index::log_key(head);
-        let iter = self.db.range(from..=to).map(|kv| {
+        let from = from_seq.max(1);
+        // An empty range (nothing committed at or after `from`) must not reach
+        // sled as lo > hi.
+        let range =
+            (from <= head).then(|| self.db.range(index::log_key(from)..=index::log_key(head)));
+        Ok(range.into_iter().flatten().map(|kv| {
             let (k, v) = kv?;
             let seq = index::log_key_seq(&k).unwrap_or(0);
             decode_at(seq, &v)
-        });
-        Ok(iter.take_while(move |_| head > 0))
+        }))
     }
 
     /// Raw key-value pairs under a prefix, in key order.

@@ -208,6 +208,10 @@ fn rule_violations_in_an_import_name_the_line() {
     assert!(err.contains("no such statement"), "{err}");
     // The ledger was created by the write command but holds nothing.
     assert_eq!(l.head(), format!("0:{}", "0".repeat(64)));
+    // An empty ledger exports, logs and verifies as empty.
+    assert_eq!(l.ok(&["export"]), "");
+    assert_eq!(l.ok(&["log"]), "");
+    assert!(l.ok(&["verify"]).contains("ok: 0 events"));
 }
 
 #[test]
@@ -811,6 +815,8 @@ fn log_is_the_audit_trail() {
         assert!(lines[0].get(field).is_some(), "missing {field}");
     }
     assert_eq!(lines[1]["prev_hash"], lines[0]["hash"]);
+    assert_eq!(l.ok(&["log", "--after-seq", "25"]), "");
+    assert_eq!(l.ok(&["log", "--after-seq", "1000"]), "");
     let human = l.ok(&["log", "--limit", "1"]);
     assert!(
         human.contains("statement") && human.contains("by tester"),
