@@ -10,6 +10,7 @@
 //! constant. Only when they differ does a slower pass find the first bad seq.
 
 use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use xxhash_rust::xxh3::xxh3_128;
 
@@ -45,15 +46,17 @@ pub struct Digest {
 struct Multiset {
     sum: u128,
     count: u64,
+    buf: Vec<u8>,
 }
 
 impl Multiset {
     fn add(&mut self, k: &[u8], v: &[u8]) {
-        let mut buf = Vec::with_capacity(k.len() + v.len() + 4);
+        let buf = &mut self.buf;
+        buf.clear();
         buf.extend_from_slice(&(k.len() as u32).to_be_bytes());
         buf.extend_from_slice(k);
         buf.extend_from_slice(v);
-        self.sum = self.sum.wrapping_add(xxh3_128(&buf));
+        self.sum = self.sum.wrapping_add(xxh3_128(buf));
         self.count += 1;
     }
 }
@@ -67,11 +70,59 @@ fn fault(seq: u64, message: impl Into<String>) -> Error {
 
 /// Verifies the whole ledger; with `digest`, also that the log still extends
 /// that published prefix. `progress` is called with the events seen so far.
+///
+/// The digest of the stored indexes is taken on a second thread while the
+/// log is replayed (the two are independent reads of a ledger this process
+/// holds locked), which is most of what makes verify fast on two cores.
 pub fn verify(
     store: &Store,
     digest: Option<Digest>,
     progress: &mut dyn FnMut(u64),
 ) -> Result<Report> {
+    let stop = AtomicBool::new(false);
+    std::thread::scope(|s| {
+        let scan = s.spawn(|| stored_index_digest(store, &stop));
+        let replayed = replay_log(store, digest, progress);
+        if replayed.is_err() {
+            stop.store(true, Ordering::Relaxed);
+        }
+        let actual = scan.join().expect("the index scan does not panic");
+        let (head, seq, expected) = replayed?;
+        let actual = actual?;
+        if actual.sum != expected.sum || actual.count != expected.count {
+            return Err(locate_index_fault(store)?);
+        }
+        Ok(Report {
+            head,
+            events: seq,
+            index_entries: expected.count,
+        })
+    })
+}
+
+/// The multiset digest of every stored derived index entry; gives up early
+/// (with an empty digest nobody reads) once `stop` is set.
+fn stored_index_digest(store: &Store, stop: &AtomicBool) -> Result<Multiset> {
+    let mut actual = Multiset::default();
+    for prefix in index::DERIVED {
+        for kv in store.scan_prefix(&[prefix]) {
+            let (k, v) = kv?;
+            actual.add(&k, &v);
+            if actual.count % 4096 == 0 && stop.load(Ordering::Relaxed) {
+                return Ok(actual);
+            }
+        }
+    }
+    Ok(actual)
+}
+
+/// Replays and checks the log; returns the head, the last seq and the
+/// digest of the index entries the replay derives.
+fn replay_log(
+    store: &Store,
+    digest: Option<Digest>,
+    progress: &mut dyn FnMut(u64),
+) -> Result<(Head, u64, Multiset)> {
     let head = store.head()?;
     let mut replay = Replay::default();
     let mut expected = Multiset::default();
@@ -140,7 +191,7 @@ pub fn verify(
         }
     }
     progress(seq);
-    if seq != head.seq || prev_hash != head.hash {
+    if seq != head.seq {
         return Err(fault(
             head.seq.min(seq) + 1,
             format!(
@@ -149,7 +200,23 @@ pub fn verify(
             ),
         ));
     }
-    if let Some(d) = digest.filter(|d| d.seq > seq || d.seq == 0) {
+    if prev_hash != head.hash {
+        return Err(fault(
+            seq,
+            "the committed head's hash is not the hash of the last record",
+        ));
+    }
+    // `0:000…0` is the empty ledger's head, a prefix of every log.
+    if let Some(d) = digest.filter(|d| d.seq == 0 && d.hash != GENESIS) {
+        return Err(fault(
+            1,
+            format!(
+                "the digest names seq 0 with hash {}, but seq 0 can only have the all-zero hash",
+                hex_hash(&d.hash)
+            ),
+        ));
+    }
+    if let Some(d) = digest.filter(|d| d.seq > seq) {
         return Err(fault(
             seq + 1,
             format!(
@@ -158,21 +225,7 @@ pub fn verify(
             ),
         ));
     }
-    let mut actual = Multiset::default();
-    for prefix in index::DERIVED {
-        for kv in store.scan_prefix(&[prefix]) {
-            let (k, v) = kv?;
-            actual.add(&k, &v);
-        }
-    }
-    if actual.sum != expected.sum || actual.count != expected.count {
-        return Err(locate_index_fault(store)?);
-    }
-    Ok(Report {
-        head,
-        events: seq,
-        index_entries: expected.count,
-    })
+    Ok((head, seq, expected))
 }
 
 /// Finds the first seq whose index entries are missing or wrong, or an entry
@@ -206,10 +259,10 @@ fn locate_index_fault(store: &Store) -> Result<Error> {
     }
     for prefix in index::DERIVED {
         for kv in store.scan_prefix(&[prefix]) {
-            let (k, _) = kv?;
+            let (k, v) = kv?;
             if !keys.contains(k.as_ref()) {
                 return Ok(fault(
-                    0,
+                    stray_entry_seq(&k, &v),
                     format!(
                         "the index holds an entry no event derives ({}…; run `stancelog rebuild`)",
                         hex::encode(&k[..k.len().min(24)])
@@ -222,4 +275,16 @@ fn locate_index_fault(store: &Store) -> Result<Error> {
         0,
         "index digests differ but no entry differs (run `stancelog rebuild`)",
     ))
+}
+
+/// The seq a derived index entry points at (0 if it names none), so that a
+/// stray entry is reported at the event it pretends to describe.
+fn stray_entry_seq(k: &[u8], v: &[u8]) -> u64 {
+    let tail = |b: &[u8]| b.try_into().map(u64::from_be_bytes).unwrap_or(0);
+    match k.first() {
+        Some(&index::ID) => tail(v),
+        Some(&index::TIME) | Some(&index::EDIT) if k.len() == 17 => tail(&k[9..]),
+        Some(&index::VERSION) if k.len() >= 8 => tail(&k[k.len() - 8..]),
+        _ => 0,
+    }
 }

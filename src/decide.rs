@@ -47,10 +47,27 @@ pub enum Decision {
     },
 }
 
+/// The rules that need no ledger: field limits and no statement from the
+/// future. Lets a command fail before it creates anything.
+pub fn precheck(req: &Request, recorded_on: NaiveDate) -> Result<()> {
+    req.payload.validate()?;
+    let stated_on = match &req.payload {
+        Payload::Statement(s) => Some(s.stated_on),
+        Payload::Amendment(a) => a.stated_on,
+        Payload::Retraction(_) => None,
+    };
+    match stated_on {
+        Some(d) if d > recorded_on => Err(Error::invalid(format!(
+            "stated_on {d} is after the recording date {recorded_on} (statements cannot come from the future)"
+        ))),
+        _ => Ok(()),
+    }
+}
+
 /// Applies every rule to `req`, as it would be recorded on `recorded_on`.
 pub fn decide(req: &Request, view: &impl View, recorded_on: NaiveDate) -> Result<Decision> {
+    precheck(req, recorded_on)?;
     let payload = &req.payload;
-    payload.validate()?;
     let id = req.id.unwrap_or_else(|| content_id(payload));
     if let Some((seq, existing)) = view.find(&id)? {
         return if &existing == payload {
@@ -61,25 +78,9 @@ pub fn decide(req: &Request, view: &impl View, recorded_on: NaiveDate) -> Result
             )))
         };
     }
-    let future = |d: NaiveDate| {
-        Error::invalid(format!(
-            "stated_on {d} is after the recording date {recorded_on} (statements cannot come from the future)"
-        ))
-    };
     let target = match payload {
-        Payload::Statement(s) => {
-            if s.stated_on > recorded_on {
-                return Err(future(s.stated_on));
-            }
-            None
-        }
-        Payload::Amendment(a) => {
-            if let Some(d) = a.stated_on.filter(|d| *d > recorded_on) {
-                return Err(future(d));
-            }
-            let t = live_target(view, &a.target, "amend")?;
-            Some(t)
-        }
+        Payload::Statement(_) => None,
+        Payload::Amendment(a) => Some(live_target(view, &a.target, "amend")?),
         Payload::Retraction(r) => Some(live_target(view, &r.target, "retract")?),
     };
     Ok(Decision::Append { id, target })

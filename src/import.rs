@@ -2,7 +2,10 @@
 //! name the file and line. Lines are read one at a time with a length cap, so
 //! memory stays bounded whatever the file's size or shape.
 
-use std::io::{BufRead, Read};
+use std::io::{BufRead, Read, Seek, SeekFrom};
+
+use crate::decide::precheck;
+use crate::model::to_micros;
 
 use crate::decide::Request;
 use crate::error::{Error, Result};
@@ -67,6 +70,11 @@ impl<R: BufRead> Lines<R> {
             if text.trim().is_empty() {
                 continue;
             }
+            // serde would also read a JSON array positionally into the
+            // struct; only an object, with its field names, is an event.
+            if !text.trim_start().starts_with('{') {
+                return Err(self.error("invalid JSON: expected an object ({...}) on each line"));
+            }
             return serde_json::from_str::<Wire>(text)
                 .map(Some)
                 .map_err(|e| self.error(json_message(&e)));
@@ -78,11 +86,17 @@ impl<R: BufRead> Lines<R> {
 /// parsed on its own, so only the column means anything.
 fn json_message(e: &serde_json::Error) -> String {
     let msg = e.to_string();
-    let msg = match msg.rfind(" at line ") {
-        Some(i) => format!("{} (column {})", &msg[..i], e.column()),
+    let mut msg = match msg.rfind(" at line ") {
+        Some(i) => msg[..i].to_owned(),
         None => msg,
     };
-    format!("invalid JSON: {msg}")
+    // serde quotes unknown field names and bad values whole: keep it short.
+    const MAX_CHARS: usize = 300;
+    if let Some((end, _)) = msg.char_indices().nth(MAX_CHARS) {
+        msg.truncate(end);
+        msg.push_str("...");
+    }
+    format!("invalid JSON: {msg} (column {})", e.column())
 }
 
 impl<R: BufRead> Iterator for Lines<R> {
@@ -135,12 +149,29 @@ pub fn tag_line(e: Error, source_name: &str, line: u64) -> Error {
 
 /// Imports a JSONL stream into the ledger, all or nothing; a rule violation
 /// is reported with the line that caused it.
-pub fn import<R: BufRead>(
+///
+/// Two passes: the first checks every line on its own (JSON, fields, limits,
+/// no date in the future) without touching the ledger, so a bad line anywhere
+/// in a large file is reported before anything is written; the second
+/// appends. Rules that need the ledger (unknown or retracted targets, ids in
+/// use) are checked in the second pass, and a failure there discards what the
+/// pass wrote.
+pub fn import<R: BufRead + Seek>(
     store: &crate::store::Store,
-    reader: R,
+    mut reader: R,
     source_name: &str,
     ctx: &mut crate::append::Context<'_>,
 ) -> Result<crate::append::Summary> {
+    let recorded_on = to_micros((ctx.clock)())
+        .max(store.head()?.recorded_at)
+        .date_naive();
+    for item in requests(&mut reader, source_name) {
+        let (line, req) = item?;
+        precheck(&req, recorded_on).map_err(|e| tag_line(e, source_name, line))?;
+    }
+    reader
+        .seek(SeekFrom::Start(0))
+        .map_err(|e| Error::io(format!("cannot reread {source_name}"), e))?;
     let line = std::cell::Cell::new(0);
     let reqs = requests(reader, source_name).map(|r| {
         r.map(|(l, req)| {

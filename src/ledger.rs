@@ -2,7 +2,7 @@
 //! per user-facing operation. It only wires the modules together; the rules,
 //! folding, storage and audit live in their own modules.
 
-use std::io::BufRead;
+use std::io::{BufRead, Seek};
 use std::path::Path;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -47,11 +47,22 @@ impl Ledger {
     /// Imports JSON Lines, all or nothing, naming the line of any error.
     pub fn import(
         &self,
-        reader: impl BufRead,
+        reader: impl BufRead + Seek,
         source_name: &str,
         ctx: &mut Context<'_>,
     ) -> Result<Summary> {
         crate::import::import(&self.store, reader, source_name, ctx)
+    }
+
+    /// Rebuilds this (empty) ledger from `stancelog export` output, checking
+    /// the hash chain line by line; all or nothing. See [`crate::restore`].
+    pub fn restore(
+        &self,
+        reader: impl BufRead,
+        source_name: &str,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<crate::restore::Restored> {
+        crate::restore::restore(&self.store, reader, source_name, progress)
     }
 
     /// The committed head.

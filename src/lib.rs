@@ -34,7 +34,8 @@
 //! (the envelope), [`chain`] (hashes and ids), [`codec`] (stored bytes),
 //! [`index`] (key layout), [`decide`] (rules), [`projection`] (folding),
 //! [`store`] (sled), [`append`] (the write path), [`replay`], [`query`],
-//! [`audit`] (verify), [`wire`] and [`import`] (JSON), [`ledger`] (front door).
+//! [`audit`] (verify), [`wire`] and [`import`] (JSON), [`restore`] (from an
+//! export), [`ledger`] (front door).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -52,6 +53,7 @@ pub mod model;
 pub mod projection;
 pub mod query;
 pub mod replay;
+pub mod restore;
 pub mod store;
 pub mod wire;
 

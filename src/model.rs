@@ -5,7 +5,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use chrono::{DateTime, NaiveDate, NaiveTime, SecondsFormat, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
@@ -45,7 +45,8 @@ impl FromStr for Actor {
             Ok(Actor(s.to_owned()))
         } else {
             Err(Error::invalid(format!(
-                "invalid actor {s:?} (expected 2-16 characters of A-Z, 0-9, '-', '_', such as CHN or JPN)"
+                "invalid actor {} (expected 2-16 characters of A-Z, 0-9, '-', '_', such as CHN or JPN)",
+                excerpt(s)
             )))
         }
     }
@@ -82,7 +83,8 @@ impl FromStr for Issue {
             Ok(Issue(s.to_owned()))
         } else {
             Err(Error::invalid(format!(
-                "invalid issue {s:?} (expected a lowercase slug like hong-kong-protests: a-z, 0-9 and single '-' between words, at most 64 characters)"
+                "invalid issue {} (expected a lowercase slug like hong-kong-protests: a-z, 0-9 and single '-' between words, at most 64 characters)",
+                excerpt(s)
             )))
         }
     }
@@ -129,7 +131,8 @@ impl FromStr for Position {
             "neutral" => Ok(Position::Neutral),
             "mixed" => Ok(Position::Mixed),
             _ => Err(Error::invalid(format!(
-                "unknown position {s:?} (expected support, oppose, neutral or mixed)"
+                "unknown position {} (expected support, oppose, neutral or mixed)",
+                excerpt(s)
             ))),
         }
     }
@@ -141,14 +144,35 @@ impl fmt::Display for Position {
     }
 }
 
+/// How an error message quotes a value from the input: debug-escaped, so
+/// control characters show as escapes, and cut to 64 characters, so that a
+/// megabyte of garbage still gives a short one-line error.
+pub fn excerpt(s: &str) -> String {
+    const MAX_CHARS: usize = 64;
+    match s.char_indices().nth(MAX_CHARS) {
+        None => format!("{s:?}"),
+        Some((end, _)) => format!("{:?}... ({} bytes)", &s[..end], s.len()),
+    }
+}
+
 /// Parses a calendar date written `YYYY-MM-DD` (years 0001 to 9999), the only
 /// form accepted so that dates sort and compare as written.
 pub fn parse_date(s: &str) -> Result<NaiveDate> {
-    let shape_ok = s.len() == 10 && s.as_bytes()[4] == b'-' && s.as_bytes()[7] == b'-';
+    // Exactly `DDDD-DD-DD`: no sign, so year 0 and negative years (which
+    // chrono accepts, and which the index's day count cannot order) are out.
+    let shape_ok = s.len() == 10
+        && s.bytes().enumerate().all(|(i, b)| {
+            if i == 4 || i == 7 {
+                b == b'-'
+            } else {
+                b.is_ascii_digit()
+            }
+        });
     match NaiveDate::parse_from_str(s, "%Y-%m-%d") {
-        Ok(d) if shape_ok => Ok(d),
+        Ok(d) if shape_ok && d.year() >= 1 => Ok(d),
         _ => Err(Error::invalid(format!(
-            "invalid date {s:?} (expected a real calendar date YYYY-MM-DD)"
+            "invalid date {} (expected a real calendar date YYYY-MM-DD)",
+            excerpt(s)
         ))),
     }
 }
@@ -165,7 +189,8 @@ pub fn parse_moment(s: &str) -> Result<DateTime<Utc>> {
             Ok(d.and_time(end).and_utc())
         }
         Err(_) => Err(Error::invalid(format!(
-            "invalid time {s:?} (expected RFC 3339 such as 2020-01-01T12:00:00Z, or a date YYYY-MM-DD meaning the end of that day UTC)"
+            "invalid time {} (expected RFC 3339 such as 2020-01-01T12:00:00Z, or a date YYYY-MM-DD meaning the end of that day UTC)",
+            excerpt(s)
         ))),
     }
 }
@@ -345,7 +370,8 @@ fn opt_url(value: &Option<String>) -> Result<()> {
     let clean = !url.chars().any(|c| c.is_whitespace() || c.is_control());
     if !host_ok || !clean || url.len() > MAX_URL {
         return Err(Error::invalid(format!(
-            "invalid source_url {url:?} (expected an http:// or https:// URL without spaces, at most {MAX_URL} bytes)"
+            "invalid source_url {} (expected an http:// or https:// URL without spaces or control characters, at most {MAX_URL} bytes)",
+            excerpt(url)
         )));
     }
     Ok(())
@@ -390,6 +416,16 @@ mod tests {
         assert!(parse_date("0001-01-01").is_ok());
         assert!(parse_date("9999-12-31").is_ok());
         assert!(parse_date("2019-1-5").is_err());
+        for bad in [
+            "0000-01-01",
+            "0000-12-31",
+            "-001-01-01",
+            "+001-01-01",
+            "2019-+1-05",
+            "2019-01-+5",
+        ] {
+            assert!(parse_date(bad).is_err(), "{bad} accepted");
+        }
     }
 
     #[test]

@@ -10,6 +10,7 @@
 
 use std::fs::{File, OpenOptions as FsOpenOptions};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
@@ -125,7 +126,56 @@ pub type Entry = (sled::IVec, sled::IVec);
 pub struct Store {
     db: sled::Db,
     path: PathBuf,
+    /// Whether `conf` and the directory entry still need an fsync (a ledger
+    /// created by this open); afterwards only `db` changes.
+    meta_unsynced: AtomicBool,
+    // Declared after `db` so that it drops after it: see [`Reopen`].
+    reopen: Reopen,
     _lock: File,
+}
+
+/// Index and log entries written through one [`Store`] after which closing it
+/// also reopens and closes sled once (see [`Reopen`]): about 50,000 events.
+pub const REOPEN_AFTER_WRITES: u64 = 200_000;
+
+/// After a large write, a close-and-reopen of sled when the [`Store`] drops.
+///
+/// sled 0.34 writes its page-table snapshot only while recovering at open,
+/// so the first open after a bulk import replays everything the import
+/// logged (about 0.6 s per million events); every later open is fast again.
+/// Reopening once in the importing process, after `db` has been closed and
+/// while the ledger lock is still held, moves that cost out of the user's
+/// next command. Best effort: durability never depends on it.
+struct Reopen {
+    path: PathBuf,
+    cache_bytes: u64,
+    written: AtomicU64,
+}
+
+impl Drop for Reopen {
+    fn drop(&mut self) {
+        if *self.written.get_mut() < REOPEN_AFTER_WRITES {
+            return;
+        }
+        // sled's own `flock` on `db` lingers a moment after its `Db` drops
+        // (see `open_sled`): retry briefly, then give up quietly.
+        for _ in 0..100 {
+            match sled::Config::new()
+                .path(&self.path)
+                .cache_capacity(self.cache_bytes)
+                .open()
+            {
+                Ok(db) => {
+                    drop(db);
+                    return;
+                }
+                Err(sled::Error::Io(e)) if e.to_string().starts_with("could not acquire lock") => {
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+                Err(_) => return,
+            }
+        }
+    }
 }
 
 const LOCK_FILE: &str = "stancelog.lock";
@@ -141,19 +191,24 @@ impl Store {
     /// another process to release it, and finishes or discards any write a
     /// crash interrupted, so that what is visible is always a committed state.
     pub fn open(path: &Path, opts: &OpenOptions) -> Result<Store> {
-        if !opts.create && !exists(path) {
+        let existed = exists(path);
+        if !opts.create && !existed {
             return Err(Error::NoLedger(path.to_owned()));
         }
         std::fs::create_dir_all(path)
             .map_err(|e| Error::io(format!("cannot create {}", path.display()), e))?;
-        let lock = acquire_lock(path, opts)?;
-        let db = sled::Config::new()
-            .path(path)
-            .cache_capacity(opts.cache_bytes)
-            .open()?;
+        let mut wait = Wait::new(path, opts);
+        let lock = acquire_lock(path, &mut wait)?;
+        let db = open_sled(path, opts, &mut wait)?;
         let store = Store {
             db,
             path: path.to_owned(),
+            meta_unsynced: AtomicBool::new(!existed),
+            reopen: Reopen {
+                path: path.to_owned(),
+                cache_bytes: opts.cache_bytes,
+                written: AtomicU64::new(0),
+            },
             _lock: lock,
         };
         store.check_format()?;
@@ -346,6 +401,9 @@ impl Store {
     /// Applies a batch atomically, without committing a new head: the writes
     /// stay invisible to readers of a reopened ledger until a commit.
     pub fn apply(&self, batch: WriteBatch) -> Result<()> {
+        self.reopen
+            .written
+            .fetch_add(batch.len as u64, Ordering::Relaxed);
         self.db.apply_batch(batch.inner)?;
         Ok(())
     }
@@ -359,18 +417,33 @@ impl Store {
     }
 
     /// Flushes sled and fsyncs its files, so that a reported success survives
-    /// a power loss.
+    /// a power loss. Only `db` changes after creation, so `conf` and the
+    /// directory are synced once, by the first flush of a new ledger.
     pub fn durable_flush(&self) -> Result<()> {
         self.db.flush()?;
-        for name in ["db", "conf"] {
+        let meta = self.meta_unsynced.load(Ordering::Acquire);
+        let names: &[&str] = if meta { &["db", "conf"] } else { &["db"] };
+        for name in names {
             let p = self.path.join(name);
             let f =
                 File::open(&p).map_err(|e| Error::io(format!("cannot open {}", p.display()), e))?;
             f.sync_all()
                 .map_err(|e| Error::io(format!("cannot sync {}", p.display()), e))?;
         }
-        if let Ok(dir) = File::open(&self.path) {
-            let _ = dir.sync_all();
+        if meta {
+            if let Ok(dir) = File::open(&self.path) {
+                let _ = dir.sync_all();
+            }
+            // A new ledger's own directory entry lives in its parent: without
+            // this, a power loss could drop the whole new ledger directory.
+            let parent = match self.path.parent() {
+                Some(p) if !p.as_os_str().is_empty() => p,
+                _ => Path::new("."),
+            };
+            if let Ok(parent) = File::open(parent) {
+                let _ = parent.sync_all();
+            }
+            self.meta_unsynced.store(false, Ordering::Release);
         }
         Ok(())
     }
@@ -412,6 +485,21 @@ impl Store {
     /// Drops every derived index entry and regenerates them from the log.
     /// Crash-safe: a marker makes the next open redo an interrupted rebuild.
     pub fn rebuild_indexes(&self, progress: &mut dyn FnMut(u64)) -> Result<u64> {
+        if !self.db.contains_key(META_REBUILDING)? {
+            // Replay the log before dropping anything: a rebuild that cannot
+            // finish (an undecodable record) must not leave a marker that
+            // makes every later open fail, export and head included.
+            let mut check = crate::replay::Replay::default();
+            for event in self.events_from(1)? {
+                let event = event?;
+                check
+                    .step(&event, |seq| self.event_indexed(seq))
+                    .map_err(|message| Error::Corrupt {
+                        seq: event.seq,
+                        message,
+                    })?;
+            }
+        }
         self.db.insert(META_REBUILDING, &[1])?;
         for prefix in index::DERIVED {
             let mut batch = WriteBatch::default();
@@ -475,8 +563,45 @@ fn decode_at(seq: u64, bytes: &[u8]) -> Result<Event> {
     })
 }
 
+/// Waiting for the ledger: one budget (`opts.wait`) and one notice
+/// (`opts.on_wait`, after `opts.notice_after`) shared by both locks.
+struct Wait<'a> {
+    path: &'a Path,
+    opts: &'a OpenOptions,
+    start: Instant,
+    noticed: bool,
+}
+
+impl<'a> Wait<'a> {
+    fn new(path: &'a Path, opts: &'a OpenOptions) -> Self {
+        Wait {
+            path,
+            opts,
+            start: Instant::now(),
+            noticed: false,
+        }
+    }
+
+    /// Called when the ledger is busy: fails with [`Error::Busy`] once the
+    /// budget is spent, else announces the wait (once) and sleeps a little.
+    fn busy(&mut self) -> Result<()> {
+        let waited = self.start.elapsed();
+        if waited >= self.opts.wait {
+            return Err(Error::Busy(self.path.to_owned(), self.opts.wait.as_secs()));
+        }
+        if !self.noticed && waited >= self.opts.notice_after {
+            self.noticed = true;
+            if let Some(f) = self.opts.on_wait {
+                f(self.path);
+            }
+        }
+        std::thread::sleep(Duration::from_millis(20));
+        Ok(())
+    }
+}
+
 /// Takes the ledger's inter-process lock, waiting up to `opts.wait`.
-fn acquire_lock(path: &Path, opts: &OpenOptions) -> Result<File> {
+fn acquire_lock(path: &Path, wait: &mut Wait<'_>) -> Result<File> {
     let lock_path = path.join(LOCK_FILE);
     let file = FsOpenOptions::new()
         .create(true)
@@ -484,8 +609,6 @@ fn acquire_lock(path: &Path, opts: &OpenOptions) -> Result<File> {
         .write(true)
         .open(&lock_path)
         .map_err(|e| Error::io(format!("cannot open {}", lock_path.display()), e))?;
-    let start = Instant::now();
-    let mut noticed = false;
     loop {
         match file.try_lock() {
             Ok(()) => return Ok(file),
@@ -494,16 +617,30 @@ fn acquire_lock(path: &Path, opts: &OpenOptions) -> Result<File> {
                 return Err(Error::io(format!("cannot lock {}", lock_path.display()), e))
             }
         }
-        let waited = start.elapsed();
-        if waited >= opts.wait {
-            return Err(Error::Busy(path.to_owned(), opts.wait.as_secs()));
-        }
-        if !noticed && waited >= opts.notice_after {
-            noticed = true;
-            if let Some(f) = opts.on_wait {
-                f(path);
+        wait.busy()?;
+    }
+}
+
+/// Opens sled, waiting while a process that has just released the ledger's
+/// lock still holds sled's own lock on the `db` file.
+///
+/// sled does not close its `db` file when the `Db` is dropped: its IO
+/// threadpool and epoch-deferred frees keep `Arc`s to it for a while, so the
+/// previous owner can release `stancelog.lock` a moment before the kernel
+/// releases sled's `flock` on `db`. Without this wait, the next
+/// command failed with sled's raw "could not acquire lock" IO error (seen in
+/// tests/it/concurrency.rs, about one run in six).
+fn open_sled(path: &Path, opts: &OpenOptions, wait: &mut Wait<'_>) -> Result<sled::Db> {
+    loop {
+        match sled::Config::new()
+            .path(path)
+            .cache_capacity(opts.cache_bytes)
+            .open()
+        {
+            Err(sled::Error::Io(e)) if e.to_string().starts_with("could not acquire lock") => {
+                wait.busy()?
             }
+            other => return Ok(other?),
         }
-        std::thread::sleep(Duration::from_millis(20));
     }
 }

@@ -10,7 +10,9 @@ use crate::chain::hex_hash;
 use crate::decide::Request;
 use crate::error::{Error, Result};
 use crate::event::Event;
-use crate::model::{format_timestamp, parse_date, Amendment, Payload, Retraction, Statement};
+use crate::model::{
+    excerpt, format_timestamp, parse_date, Amendment, Payload, Retraction, Statement,
+};
 
 /// One event as a JSON object. Field names are a public interface.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -89,7 +91,7 @@ fn forbid(kind: &str, field: &str, present: bool, hint: &str) -> Result<()> {
 
 fn parse_uuid(field: &str, s: &str) -> Result<Uuid> {
     Uuid::parse_str(s)
-        .map_err(|_| Error::invalid(format!("invalid {field} {s:?} (expected a UUID)")))
+        .map_err(|_| Error::invalid(format!("invalid {field} {} (expected a UUID)", excerpt(s))))
 }
 
 impl Wire {
@@ -194,7 +196,8 @@ impl Wire {
             }
             other => {
                 return Err(Error::invalid(format!(
-                    "unknown type {other:?} (expected statement, amendment or retraction)"
+                    "unknown type {} (expected statement, amendment or retraction)",
+                    excerpt(other)
                 )))
             }
         };

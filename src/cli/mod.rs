@@ -4,7 +4,7 @@
 
 mod render;
 
-use std::io::{self, BufReader, Write};
+use std::io::{self, BufReader, Seek, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
@@ -135,6 +135,12 @@ enum Command {
     Export,
     /// Drop the derived indexes and rebuild them from the log
     Rebuild,
+    /// Rebuild an empty ledger from `export` output, keeping every seq, time
+    /// and hash and checking the hash chain line by line; all or nothing
+    Restore {
+        /// Export file to read, or - for standard input
+        file: PathBuf,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -273,11 +279,27 @@ pub fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            let msg = format!("{e:#}").replace('\n', " ");
+            let msg = one_line(&e);
             let _ = writeln!(io::stderr(), "error: {}", render::clean(&msg));
             ExitCode::FAILURE
         }
     }
+}
+
+/// The error and its causes on one line, skipping a cause whose text the
+/// message already carries (library errors include their source's text).
+fn one_line(e: &anyhow::Error) -> String {
+    let mut msg = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if !msg.contains(&text) {
+            if !msg.is_empty() {
+                msg.push_str(": ");
+            }
+            msg.push_str(&text);
+        }
+    }
+    msg.replace('\n', " ")
 }
 
 fn is_broken_pipe(e: &anyhow::Error) -> bool {
@@ -307,14 +329,49 @@ fn announce_wait(path: &Path) {
 }
 
 fn open(global: &Global, create: bool) -> Result<Ledger> {
-    let path = ledger_path(global)?;
+    open_at(global, &ledger_path(global)?, create)
+}
+
+fn open_at(global: &Global, path: &Path, create: bool) -> Result<Ledger> {
     let opts = OpenOptions {
         create,
         wait: Duration::from_secs(global.wait),
         on_wait: Some(announce_wait),
         ..OpenOptions::default()
     };
-    Ok(Ledger::open(&path, &opts)?)
+    Ok(Ledger::open(path, &opts)?)
+}
+
+/// Runs a bulk write (import, restore). A ledger that does not exist yet is
+/// built in a staging directory beside it and moved into place only on
+/// success, so a failed first import leaves nothing behind.
+fn bulk_write<T>(global: &Global, f: impl FnOnce(&Ledger) -> Result<T>) -> Result<T> {
+    let path = ledger_path(global)?;
+    if path.exists() {
+        return f(&open_at(global, &path, true)?);
+    }
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    std::fs::create_dir_all(parent)
+        .with_context(|| format!("cannot create {}", parent.display()))?;
+    let staging = tempfile::Builder::new()
+        .prefix(".stancelog-new-")
+        .tempdir_in(parent)
+        .with_context(|| format!("cannot create a staging directory in {}", parent.display()))?;
+    let value = f(&open_at(global, staging.path(), true)?)?;
+    std::fs::rename(staging.path(), &path).with_context(|| {
+        format!(
+            "cannot move the new ledger into place at {} (if another process created it meanwhile, run the command again)",
+            path.display()
+        )
+    })?;
+    let _ = staging.keep();
+    if let Ok(dir) = std::fs::File::open(parent) {
+        let _ = dir.sync_all();
+    }
+    Ok(value)
 }
 
 fn author(global: &Global) -> String {
@@ -398,6 +455,7 @@ fn run(cli: Cli) -> Result<()> {
             write_one(g, &mut out, Request { id: a.id, payload })
         }
         Command::Import { file } => import(g, &mut out, &file),
+        Command::Restore { file } => restore(g, &mut out, &file),
         Command::Stance { actor, issue, time } => {
             let ledger = open(g, false)?;
             let as_of = time.as_of.unwrap_or_else(today);
@@ -546,10 +604,15 @@ fn run(cli: Cli) -> Result<()> {
 }
 
 fn write_one(g: &Global, out: &mut impl Write, req: Request) -> Result<()> {
-    let ledger = open(g, true)?;
     let kind = req.payload.kind();
+    let author = author(g);
+    // Fail before touching the ledger when no ledger is needed to tell, and
+    // never create a ledger for an edit, whose target cannot exist in it.
+    stancelog::model::validate_author(&author)?;
+    stancelog::decide::precheck(&req, clock().date_naive())?;
+    let ledger = open(g, kind == "statement")?;
     let mut ctx = Context {
-        author: author(g),
+        author,
         clock: &clock,
         progress: None,
     };
@@ -569,29 +632,68 @@ fn write_one(g: &Global, out: &mut impl Write, req: Request) -> Result<()> {
     }
 }
 
-fn import(g: &Global, out: &mut impl Write, file: &Path) -> Result<()> {
+/// The input named on the command line (`-` = stdin) and how errors name it.
+fn input(file: &Path) -> Result<(BufReader<std::fs::File>, String)> {
     let stdin = file.as_os_str() == "-";
     let name = if stdin {
         "<stdin>".to_owned()
     } else {
         file.display().to_string()
     };
-    // Open the input first: a missing file must not create a ledger.
-    let reader: Box<dyn io::BufRead> = if stdin {
-        Box::new(io::stdin().lock())
+    let f = if stdin {
+        // Spooled to an unnamed temporary file: an import reads its input
+        // twice (check every line, then write), and stdin only once.
+        let mut spool = tempfile::tempfile().context("cannot create a temporary file for stdin")?;
+        io::copy(&mut io::stdin().lock(), &mut spool).context("cannot read stdin")?;
+        spool.seek(io::SeekFrom::Start(0))?;
+        spool
     } else {
-        let f = std::fs::File::open(file).with_context(|| format!("cannot open {name}"))?;
-        Box::new(BufReader::with_capacity(1 << 16, f))
+        std::fs::File::open(file).with_context(|| format!("cannot open {name}"))?
     };
-    let ledger = open(g, true)?;
+    Ok((BufReader::with_capacity(1 << 16, f), name))
+}
+
+fn restore(g: &Global, out: &mut impl Write, file: &Path) -> Result<()> {
+    // Open the input first: a missing file must not create a ledger.
+    let (reader, name) = input(file)?;
+    let bar = progress_bar("restoring", None);
+    let restored = bulk_write(g, |ledger| {
+        Ok(ledger.restore(reader, &name, &mut |n| bar.set_position(n))?)
+    })?;
+    bar.finish_and_clear();
+    let head = &restored.head;
+    if g.json {
+        let v = serde_json::json!({
+            "file": name,
+            "events": restored.events,
+            "seq": head.seq,
+            "hash": hex_hash(&head.hash),
+        });
+        render::json_line(out, &v)
+    } else {
+        writeln!(
+            out,
+            "restored {} events from {}; the chain checks out",
+            restored.events,
+            render::clean(&name)
+        )?;
+        Ok(writeln!(out, "head {}:{}", head.seq, hex_hash(&head.hash))?)
+    }
+}
+
+fn import(g: &Global, out: &mut impl Write, file: &Path) -> Result<()> {
+    // Open the input first: a missing file must not create a ledger.
+    let (reader, name) = input(file)?;
+    let author = author(g);
+    stancelog::model::validate_author(&author)?;
     let bar = progress_bar("importing", None);
     let mut tick = |n: u64| bar.set_position(n);
     let mut ctx = Context {
-        author: author(g),
+        author,
         clock: &clock,
         progress: Some(&mut tick),
     };
-    let summary = ledger.import(reader, &name, &mut ctx)?;
+    let summary = bulk_write(g, |ledger| Ok(ledger.import(reader, &name, &mut ctx)?))?;
     bar.finish_and_clear();
     if g.json {
         let v = serde_json::json!({

@@ -199,7 +199,11 @@ pub fn history(
         return Ok(());
     }
     let n = views.len();
-    writeln!(out, "{actor} on {issue}: {n} statement{}", if n == 1 { "" } else { "s" })?;
+    writeln!(
+        out,
+        "{actor} on {issue}: {n} statement{}",
+        if n == 1 { "" } else { "s" }
+    )?;
     for v in views {
         let s = &v.statement;
         writeln!(

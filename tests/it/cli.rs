@@ -206,9 +206,16 @@ fn rule_violations_in_an_import_name_the_line() {
     let err = l.fails(&["import", file.to_str().unwrap()]);
     assert!(err.contains("edits.jsonl:2: cannot retract"), "{err}");
     assert!(err.contains("no such statement"), "{err}");
-    // The ledger was created by the write command but holds nothing.
+    // A failed first import leaves no ledger behind.
+    assert!(!l.path().exists());
+    assert!(std::fs::read_dir(l.path().parent().unwrap())
+        .unwrap()
+        .all(|e| e.unwrap().file_name() != "ledger"));
+    // An empty ledger (made by an empty import) exports, logs and verifies as empty.
+    let empty = l.scratch("empty.jsonl");
+    std::fs::write(&empty, "").unwrap();
+    l.ok(&["import", empty.to_str().unwrap()]);
     assert_eq!(l.head(), format!("0:{}", "0".repeat(64)));
-    // An empty ledger exports, logs and verifies as empty.
     assert_eq!(l.ok(&["export"]), "");
     assert_eq!(l.ok(&["log"]), "");
     assert!(l.ok(&["verify"]).contains("ok: 0 events"));
@@ -370,7 +377,38 @@ fn record_rejects_bad_values() {
         &long,
     ));
     assert!(err.contains("at most 1000"), "{err}");
-    assert_eq!(l.head().split(':').next(), Some("0"));
+    // Nothing needed a ledger to tell, so none was created.
+    assert!(!l.path().exists());
+    l.ok(&record_args(
+        "JPN",
+        "senkaku-islands",
+        "support",
+        "2019-12-23",
+        "x",
+    ));
+    assert!(l
+        .fails(&record_args(
+            "JPN",
+            "senkaku-islands",
+            "support",
+            "9999-12-31",
+            "x"
+        ))
+        .contains("after the recording date"));
+    assert_eq!(l.head().split(':').next(), Some("1"));
+}
+
+#[test]
+fn edits_on_a_missing_ledger_create_nothing() {
+    let l = TestLedger::new();
+    let id = "6f1c1b9e-7a39-4c53-9d0f-7d2b3f0b8c11";
+    assert!(l
+        .fails(&["amend", id, "--reason", "r", "--position", "oppose"])
+        .contains("no ledger at"));
+    assert!(l
+        .fails(&["retract", id, "--reason", "r"])
+        .contains("no ledger at"));
+    assert!(!l.path().exists());
 }
 
 #[test]
@@ -966,4 +1004,40 @@ fn control_characters_never_reach_the_terminal() {
         "oppose",
     ]));
     assert!(!failing.contains('\u{1b}'));
+}
+
+#[test]
+fn a_rule_violation_after_several_batches_discards_them_all() {
+    let l = TestLedger::new();
+    l.import_article();
+    let head = l.head();
+    let n = 2 * stancelog::append::BATCH_EVENTS + 10;
+    let mut text = String::new();
+    for i in 0..n {
+        text.push_str(&statement_line(
+            "USA",
+            &format!("issue-{i}"),
+            "support",
+            "2019-12-01",
+            "s",
+        ));
+        text.push('\n');
+    }
+    // Syntactically fine, so it passes the first pass; the ledger knows no such statement.
+    text.push_str(
+        r#"{"type":"retraction","target":"6f1c1b9e-7a39-4c53-9d0f-7d2b3f0b8c11","reason":"x"}"#,
+    );
+    let file = l.scratch("many.jsonl");
+    std::fs::write(&file, text).unwrap();
+    let err = l.fails(&["import", file.to_str().unwrap()]);
+    assert!(
+        err.contains(&format!("many.jsonl:{}: cannot retract", n + 1)),
+        "{err}"
+    );
+    assert_eq!(l.head(), head);
+    assert!(l.ok(&["verify"]).contains("ok: 25 events"));
+    assert_eq!(
+        l.json(&["stances", "--actor", "USA"]),
+        serde_json::json!([])
+    );
 }

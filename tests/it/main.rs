@@ -2,6 +2,13 @@
 
 mod support;
 
+mod bench_smoke;
+mod chain_vector;
 mod cli;
+mod concurrency;
+mod crash;
+mod hostile;
 mod props;
+mod restore;
 mod roundtrip;
+mod tamper;

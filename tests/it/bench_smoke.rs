@@ -1,0 +1,73 @@
+//! Smoke test of the performance harness (`stancelog-bench`, issue 3): it
+//! runs on a small ledger and reports every figure. No timing is asserted:
+//! the machines are shared and noisy; docs/PERFORMANCE.md holds the numbers.
+
+use std::process::Command;
+
+/// Every figure the harness must report (see docs/PERFORMANCE.md), and
+/// whether it carries a same-run baseline.
+const FIGURES: &[(&str, bool)] = &[
+    ("import_events_per_s", true),
+    ("import_vs_layout_limit", true),
+    ("import_peak_rss_mib", false),
+    ("verify_events_per_s", true),
+    ("disk_bytes_per_event", true),
+    ("stance_p50_us_1000", true),
+    ("stance_p99_us_1000", true),
+    ("stance_p50_us_2000", true),
+    ("stance_p99_us_2000", true),
+    ("stance_p50_growth", false),
+    ("stances_ms", true),
+    ("history_p50_us", true),
+    ("cli_stance_ms", true),
+    ("cli_stance_first_after_import_ms", true),
+    ("query_peak_rss_mib", true),
+    ("cli_stances_ms", true),
+    ("cli_history_ms", true),
+    ("append_lib_p50_us", true),
+    ("append_lib_p99_us", true),
+    ("record_cli_p50_ms", true),
+    ("record_cli_p99_ms", true),
+];
+
+#[test]
+fn the_harness_reports_every_figure() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("results.json");
+    let run = Command::new(env!("CARGO_BIN_EXE_stancelog-bench"))
+        .args(["--quick", "--size", "2000", "--out"])
+        .arg(&out)
+        .arg("--work")
+        .arg(dir.path().join("work"))
+        .output()
+        .expect("run stancelog-bench");
+    assert!(
+        run.status.success(),
+        "stancelog-bench failed: {}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let table = String::from_utf8_lossy(&run.stdout);
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&out).expect("results file")).expect("JSON");
+    assert_eq!(json["size"], 2000);
+    assert!(json["machine"]["cores"].as_u64().is_some_and(|c| c > 0));
+    let figures = json["figures"].as_array().expect("figures");
+    for (id, has_baseline) in FIGURES {
+        let f = figures
+            .iter()
+            .find(|f| f["id"] == *id)
+            .unwrap_or_else(|| panic!("figure {id} missing from {json:#}"));
+        let ours = f["ours"]
+            .as_f64()
+            .unwrap_or_else(|| panic!("{id}: no number"));
+        assert!(ours.is_finite() && ours >= 0.0, "{id}: {ours}");
+        if *has_baseline {
+            let base = f["baseline"]
+                .as_f64()
+                .unwrap_or_else(|| panic!("{id}: no baseline"));
+            assert!(base.is_finite() && base > 0.0, "{id}: baseline {base}");
+            assert!(f["ratio"].as_f64().is_some(), "{id}: no ratio");
+        }
+        assert!(table.contains(id), "{id} missing from the printed table");
+    }
+}

@@ -1,0 +1,494 @@
+//! Tampering through the storage layer, below every rule: the raw sled tree
+//! is edited the way an attacker with file access (or a bad disk) would, then
+//! `verify` must fail naming the damaged seq; `rebuild` must repair index
+//! damage and must never make log damage pass. A consistent rewrite of
+//! history (re-hashed from the change onward) must fail `verify --digest`.
+
+use std::path::Path;
+
+use stancelog::store::{OpenOptions, Store};
+use stancelog::{codec, index, Error};
+
+use crate::support::{article, TestLedger};
+
+/// Events in the standard ledger: the 25 article statements, one amendment
+/// (seq 26, of seq 2) and one retraction (seq 27, of seq 3).
+const EVENTS: u64 = 27;
+
+/// A ledger with statements, an amendment and a retraction recorded at
+/// three different times.
+fn ledger() -> TestLedger {
+    let l = TestLedger::new();
+    crate::support::run_ok(
+        l.at("2020-01-01T00:00:00Z")
+            .args(["import", article().to_str().unwrap()]),
+    );
+    let ids: Vec<String> = l
+        .ok(&["export"])
+        .lines()
+        .map(|line| {
+            serde_json::from_str::<serde_json::Value>(line).unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    crate::support::run_ok(l.at("2020-01-02T00:00:00Z").args([
+        "amend",
+        &ids[1],
+        "--reason",
+        "restated",
+        "--position",
+        "mixed",
+    ]));
+    crate::support::run_ok(l.at("2020-01-03T00:00:00Z").args([
+        "retract",
+        &ids[2],
+        "--reason",
+        "misattributed",
+    ]));
+    assert!(l.head().starts_with(&format!("{EVENTS}:")));
+    l
+}
+
+/// Opens the ledger's storage directly, lets `f` edit the raw tree, flushes.
+fn tamper(path: &Path, f: impl FnOnce(&sled::Db)) {
+    let store = Store::open(path, &OpenOptions::default()).expect("open store");
+    f(store.raw());
+    store.raw().flush().expect("flush");
+}
+
+fn get(db: &sled::Db, key: &[u8]) -> Vec<u8> {
+    db.get(key).unwrap().expect("key present").to_vec()
+}
+
+/// `verify` fails with exit 1 naming `seq`; returns the message.
+fn verify_fails_at(l: &TestLedger, seq: u64) -> String {
+    let err = l.fails(&["verify"]);
+    assert!(
+        err.contains(&format!("at seq {seq}:")),
+        "expected a fault at seq {seq}: {err}"
+    );
+    err
+}
+
+/// Log damage: `rebuild` (whether it fails or not) must not make verify pass.
+fn rebuild_does_not_hide(l: &TestLedger, seq: u64) {
+    let _ = l.cmd().arg("rebuild").output().expect("run rebuild");
+    let err = l.fails(&["verify"]);
+    assert!(
+        err.contains(&format!("seq {seq}")),
+        "after rebuild, expected a fault at seq {seq}: {err}"
+    );
+}
+
+/// Index damage: `rebuild` repairs it and the answers come back.
+fn rebuild_repairs(l: &TestLedger, answers_before: &serde_json::Value) {
+    l.ok(&["rebuild"]);
+    let out = l.ok(&["verify"]);
+    assert!(out.starts_with(&format!("ok: {EVENTS} events")), "{out}");
+    assert_eq!(&answers(l), answers_before);
+}
+
+/// Everything queries answer, on both time axes.
+fn answers(l: &TestLedger) -> serde_json::Value {
+    serde_json::json!({
+        "now": l.json(&["stances", "--as-of", "2019-12-31"]),
+        "known_day_one": l.json(&["stances", "--as-of", "2019-12-31", "--known-at", "2020-01-01"]),
+        "history": l.json(&["history", "JPN", "china-japan-new-era-relations"]),
+        "retracted": l.json(&["history", "JPN", "us-china-phase-one-trade-deal"]),
+    })
+}
+
+fn head_record(seq: u64, hash: &[u8], micros: i64) -> Vec<u8> {
+    let mut v = seq.to_be_bytes().to_vec();
+    v.extend_from_slice(hash);
+    v.extend_from_slice(&micros.to_be_bytes());
+    v
+}
+
+// ---------------------------------------------------------------- log damage
+
+#[test]
+fn every_single_byte_change_of_a_stored_event_is_detected() {
+    let l = ledger();
+    let store = Store::open(&l.path(), &OpenOptions::default()).unwrap();
+    let db = store.raw();
+    let mut detected = 0;
+    for seq in [1, 26, EVENTS] {
+        let key = index::log_key(seq);
+        let original = get(db, &key);
+        let decoded = codec::decode(&original).unwrap();
+        for i in 0..original.len() {
+            for mask in [0x01u8, 0x80, 0xff] {
+                let mut bytes = original.clone();
+                bytes[i] ^= mask;
+                db.insert(key, bytes.clone()).unwrap();
+                match stancelog::audit::verify(&store, None, &mut |_| {}) {
+                    Err(Error::Corrupt { seq: s, .. }) if s == seq => detected += 1,
+                    // A change that decodes to the very same event (a
+                    // non-canonical integer encoding, say) alters nothing.
+                    Ok(_) if codec::decode(&bytes).ok().as_ref() == Some(&decoded) => {}
+                    other => panic!("seq {seq} byte {i} ^ {mask:#x}: {other:?}"),
+                }
+            }
+        }
+        db.insert(key, original).unwrap();
+    }
+    stancelog::audit::verify(&store, None, &mut |_| {}).expect("restored");
+    assert!(detected > 3 * 3 * 100, "only {detected} changes detected");
+}
+
+#[test]
+fn a_changed_byte_in_a_stored_summary_fails_verify_and_survives_rebuild() {
+    let l = ledger();
+    tamper(&l.path(), |db| {
+        let key = index::log_key(10);
+        let mut v = get(db, &key);
+        // The summary is text near the end of the record; change one letter.
+        let pos = v.len() - 20;
+        v[pos] = if v[pos] == b'a' { b'b' } else { b'a' };
+        db.insert(key, v).unwrap();
+    });
+    let err = verify_fails_at(&l, 10);
+    assert!(err.contains("hash does not match"), "{err}");
+    rebuild_does_not_hide(&l, 10);
+}
+
+#[test]
+fn an_undecodable_event_fails_rebuild_without_locking_the_ledger_up() {
+    let l = ledger();
+    let head = l.head();
+    tamper(&l.path(), |db| {
+        let key = index::log_key(10);
+        let mut v = get(db, &key);
+        v.truncate(v.len() - 5);
+        db.insert(key, v).unwrap();
+    });
+    let err = verify_fails_at(&l, 10);
+    assert!(err.contains("cannot decode record"), "{err}");
+    // rebuild refuses before dropping anything...
+    let err = l.fails(&["rebuild"]);
+    assert!(err.contains("at seq 10:"), "{err}");
+    // ...so the ledger still opens: the head and the intact prefix of the
+    // log can be read, and the damage is still reported.
+    assert_eq!(l.head(), head);
+    let out = l.cmd().arg("export").output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 9);
+    verify_fails_at(&l, 10);
+}
+
+#[test]
+fn a_deleted_event_is_detected() {
+    let l = ledger();
+    tamper(&l.path(), |db| {
+        db.remove(index::log_key(7)).unwrap();
+    });
+    let err = verify_fails_at(&l, 7);
+    assert!(err.contains("record missing"), "{err}");
+    rebuild_does_not_hide(&l, 7);
+}
+
+#[test]
+fn a_deleted_last_event_is_detected() {
+    let l = ledger();
+    tamper(&l.path(), |db| {
+        db.remove(index::log_key(EVENTS)).unwrap();
+    });
+    let err = verify_fails_at(&l, EVENTS);
+    assert!(err.contains("log ends at seq 26"), "{err}");
+}
+
+#[test]
+fn two_swapped_events_are_detected() {
+    let l = ledger();
+    tamper(&l.path(), |db| {
+        let (a, b) = (get(db, &index::log_key(5)), get(db, &index::log_key(6)));
+        db.insert(index::log_key(5), b).unwrap();
+        db.insert(index::log_key(6), a).unwrap();
+    });
+    let err = verify_fails_at(&l, 5);
+    assert!(err.contains("claims seq 6"), "{err}");
+    rebuild_does_not_hide(&l, 5);
+}
+
+#[test]
+fn two_swapped_events_with_rewritten_seqs_are_detected() {
+    let l = ledger();
+    tamper(&l.path(), |db| {
+        let mut a = codec::decode(&get(db, &index::log_key(5))).unwrap();
+        let mut b = codec::decode(&get(db, &index::log_key(6))).unwrap();
+        std::mem::swap(&mut a.seq, &mut b.seq);
+        db.insert(index::log_key(5), codec::encode(&b)).unwrap();
+        db.insert(index::log_key(6), codec::encode(&a)).unwrap();
+    });
+    let err = verify_fails_at(&l, 5);
+    assert!(err.contains("prev_hash does not link"), "{err}");
+    rebuild_does_not_hide(&l, 5);
+}
+
+#[test]
+fn a_truncated_tail_with_the_head_kept_is_detected() {
+    let l = ledger();
+    tamper(&l.path(), |db| {
+        for seq in [26, EVENTS] {
+            db.remove(index::log_key(seq)).unwrap();
+        }
+    });
+    let err = verify_fails_at(&l, 26);
+    assert!(err.contains("committed head is seq 27"), "{err}");
+    rebuild_does_not_hide(&l, 26);
+}
+
+#[test]
+fn a_truncated_tail_with_a_rewritten_head_is_caught_by_the_indexes_or_the_digest() {
+    let l = ledger();
+    let published = l.head();
+    let answers_before = answers(&l);
+    // The attacker drops the last two events and points the head at seq 25,
+    // leaving the index entries the dropped events derived.
+    tamper(&l.path(), |db| {
+        let last = codec::decode(&get(db, &index::log_key(25))).unwrap();
+        for seq in [26, EVENTS] {
+            db.remove(index::log_key(seq)).unwrap();
+        }
+        db.insert(
+            index::META_HEAD,
+            head_record(25, &last.hash, last.recorded_at.timestamp_micros()),
+        )
+        .unwrap();
+    });
+    let err = l.fails(&["verify"]);
+    assert!(
+        err.contains("at seq 26:") || err.contains("at seq 27:"),
+        "stray index entries of the dropped events: {err}"
+    );
+    // A careful attacker also removes those entries (here: by `rebuild`).
+    // The log is then consistent on its own: only a published digest can
+    // tell that it was cut.
+    l.ok(&["rebuild"]);
+    l.ok(&["verify"]);
+    assert_ne!(answers(&l), answers_before);
+    let err = l.fails(&["verify", "--digest", &published]);
+    assert!(
+        err.contains("at seq 26:") && err.contains("the digest names seq 27"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_rewritten_head_hash_is_detected() {
+    let l = ledger();
+    tamper(&l.path(), |db| {
+        let mut head = get(db, index::META_HEAD);
+        head[8] ^= 1;
+        db.insert(index::META_HEAD, head).unwrap();
+    });
+    let err = verify_fails_at(&l, EVENTS);
+    assert!(err.contains("committed head's hash"), "{err}");
+}
+
+#[test]
+fn a_record_in_an_unknown_format_is_detected() {
+    let l = ledger();
+    tamper(&l.path(), |db| {
+        let mut v = get(db, &index::log_key(3));
+        v[0] = 2;
+        db.insert(index::log_key(3), v).unwrap();
+    });
+    let err = verify_fails_at(&l, 3);
+    assert!(err.contains("unknown record format version 2"), "{err}");
+}
+
+// -------------------------------------------------------------- index damage
+
+/// Applies `f` to the raw tree, checks verify names `seq`, then that rebuild
+/// repairs the damage and every answer is as before.
+fn index_case(seq: u64, f: impl FnOnce(&sled::Db)) {
+    let l = ledger();
+    let before = answers(&l);
+    tamper(&l.path(), f);
+    let err = verify_fails_at(&l, seq);
+    assert!(err.contains("stancelog rebuild"), "{err}");
+    rebuild_repairs(&l, &before);
+}
+
+fn first_key(db: &sled::Db, prefix: u8, pick: impl Fn(&[u8], &[u8]) -> bool) -> Vec<u8> {
+    db.scan_prefix([prefix])
+        .map(Result::unwrap)
+        .find(|(k, v)| pick(k, v))
+        .expect("an entry")
+        .0
+        .to_vec()
+}
+
+#[test]
+fn an_altered_id_index_entry_is_detected_and_rebuilt() {
+    index_case(4, |db| {
+        let id = codec::decode(&get(db, &index::log_key(4))).unwrap().id;
+        db.insert(index::id_key(&id), &9u64.to_be_bytes()).unwrap();
+    });
+}
+
+#[test]
+fn a_deleted_time_index_entry_is_detected_and_rebuilt() {
+    index_case(12, |db| {
+        let t = codec::decode(&get(db, &index::log_key(12)))
+            .unwrap()
+            .recorded_at;
+        db.remove(index::time_key(&t, 12)).unwrap();
+    });
+}
+
+#[test]
+fn a_deleted_version_entry_is_detected_and_rebuilt() {
+    // Seq 26 amended seq 2: its version entry ends with seq 26.
+    index_case(26, |db| {
+        let k = first_key(db, index::VERSION, |k, _| k.ends_with(&26u64.to_be_bytes()));
+        db.remove(k).unwrap();
+    });
+}
+
+#[test]
+fn a_flipped_tombstone_is_detected_and_rebuilt() {
+    // Seq 27 retracted seq 3: its version entry is a tombstone (1).
+    index_case(27, |db| {
+        let k = first_key(db, index::VERSION, |_, v| v == [1]);
+        db.insert(k, &[0]).unwrap();
+    });
+}
+
+#[test]
+fn an_altered_edit_entry_is_detected_and_rebuilt() {
+    index_case(26, |db| {
+        db.insert(index::edit_key(2, 26), &[index::EDIT_RETRACT])
+            .unwrap();
+    });
+}
+
+#[test]
+fn a_deleted_edit_entry_is_detected_and_rebuilt() {
+    index_case(27, |db| {
+        db.remove(index::edit_key(3, 27)).unwrap();
+    });
+}
+
+#[test]
+fn an_added_version_entry_is_detected_and_rebuilt() {
+    // A forged statement version claiming seq 40: a stance no event made.
+    index_case(40, |db| {
+        let actor = "JPN".parse().unwrap();
+        let issue = "senkaku-islands".parse().unwrap();
+        let date = "2019-12-30".parse().unwrap();
+        db.insert(index::version_key(&actor, &issue, date, 1, 40), &[0])
+            .unwrap();
+    });
+}
+
+#[test]
+fn an_added_id_entry_is_detected_and_rebuilt() {
+    index_case(5, |db| {
+        let id = uuid::Uuid::from_u128(42);
+        db.insert(index::id_key(&id), &5u64.to_be_bytes()).unwrap();
+    });
+}
+
+// ------------------------------------------------------ consistent rewrites
+
+#[test]
+fn a_consistently_rewritten_history_fails_the_published_digest() {
+    let l = ledger();
+    let export = l.ok(&["export"]);
+    // Digests published along the way: at seq 9, 10 and the head.
+    let digest_at = |seq: usize| {
+        let line: serde_json::Value =
+            serde_json::from_str(export.lines().nth(seq - 1).unwrap()).unwrap();
+        format!("{seq}:{}", line["hash"].as_str().unwrap())
+    };
+    let (d9, d10, published) = (digest_at(9), digest_at(10), l.head());
+    assert_eq!(published, digest_at(EVENTS as usize));
+
+    // Rewrite the summary of seq 10 and re-hash everything from there on.
+    let mut lines: Vec<String> = export.lines().map(str::to_owned).collect();
+    let mut w: serde_json::Value = serde_json::from_str(&lines[9]).unwrap();
+    w["summary"] = "A quietly rewritten account.".into();
+    lines[9] = w.to_string();
+    let forged = crate::restore::rehash(&(lines.join("\n") + "\n"));
+    assert_ne!(forged, export);
+
+    // Restoring the forged export without re-hashing is refused at seq 10...
+    let plain = l.scratch("edited.jsonl");
+    std::fs::write(&plain, lines.join("\n") + "\n").unwrap();
+    let fresh = TestLedger::new();
+    let err = fresh.fails(&["restore", plain.to_str().unwrap()]);
+    assert!(
+        err.contains("edited.jsonl:10: seq 10: hash does not match"),
+        "{err}"
+    );
+
+    // ...but the re-hashed one is a consistent chain, and restores.
+    let forged_file = l.scratch("forged.jsonl");
+    std::fs::write(&forged_file, &forged).unwrap();
+    let victim = TestLedger::new();
+    victim.ok(&["restore", forged_file.to_str().unwrap()]);
+    victim.ok(&["verify"]);
+    assert_ne!(victim.head(), published);
+
+    // The digest of the untouched prefix still holds; every later one fails,
+    // naming the digest's seq (a single hash cannot say which event changed).
+    victim.ok(&["verify", "--digest", &d9]);
+    let err = victim.fails(&["verify", "--digest", &d10]);
+    assert!(
+        err.contains("at seq 10:") && err.contains("no longer extends"),
+        "{err}"
+    );
+    let err = victim.fails(&["verify", "--digest", &published]);
+    assert!(err.contains(&format!("at seq {EVENTS}:")), "{err}");
+    assert!(err.contains("no longer extends the digest"), "{err}");
+}
+
+#[test]
+fn head_prints_a_publishable_digest_and_verify_checks_it() {
+    let l = TestLedger::new();
+    let empty = TestLedger::new();
+    // The digest of an empty ledger is a prefix of every log.
+    crate::support::run_ok(empty.cmd().args(["import", "/dev/null"]));
+    let zero = empty.head();
+    assert_eq!(zero, format!("0:{}", "0".repeat(64)));
+    empty.ok(&["verify", "--digest", &zero]);
+
+    l.ok(&["import", article().to_str().unwrap()]);
+    let head = l.head();
+    let (seq, hash) = head.split_once(':').unwrap();
+    assert_eq!(seq, "25");
+    assert!(
+        hash.len() == 64
+            && hash
+                .bytes()
+                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+    );
+    let v = l.json(&["head"]);
+    assert_eq!(v["seq"], 25);
+    assert_eq!(v["hash"], hash);
+    l.ok(&["verify", "--digest", &head]);
+    l.ok(&["verify", "--digest", &zero]);
+    let err = l.fails(&["verify", "--digest", &format!("0:{}", "1".repeat(64))]);
+    assert!(err.contains("seq 0"), "{err}");
+    // A digest past the end: the log was cut, or it is another ledger's.
+    let err = l.fails(&["verify", "--digest", &format!("30:{hash}")]);
+    assert!(
+        err.contains("at seq 26:") && err.contains("names seq 30"),
+        "{err}"
+    );
+}
+
+#[test]
+fn tamper_helpers_see_the_expected_layout() {
+    // Guards the test's own assumptions about the fixture ledger.
+    let l = ledger();
+    tamper(&l.path(), |db| {
+        assert_eq!(db.scan_prefix([index::LOG]).count() as u64, EVENTS);
+        assert!(db.get(index::edit_key(2, 26)).unwrap().is_some());
+        assert!(db.get(index::edit_key(3, 27)).unwrap().is_some());
+    });
+}
