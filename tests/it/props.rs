@@ -294,7 +294,11 @@ fn large_imports_span_batches_and_stay_consistent() {
         progress: None,
     };
     let summary = ledger
-        .import(std::io::Cursor::new(jsonl.as_bytes()), "big.jsonl", &mut ctx)
+        .import(
+            std::io::Cursor::new(jsonl.as_bytes()),
+            "big.jsonl",
+            &mut ctx,
+        )
         .unwrap();
     let events: Vec<Event> = ledger.events(1).unwrap().collect::<Result<_, _>>().unwrap();
     assert_eq!(summary.added as usize, events.len());
