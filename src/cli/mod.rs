@@ -633,31 +633,46 @@ fn write_one(g: &Global, out: &mut impl Write, req: Request) -> Result<()> {
 }
 
 /// The input named on the command line (`-` = stdin) and how errors name it.
-fn input(file: &Path) -> Result<(BufReader<std::fs::File>, String)> {
-    let stdin = file.as_os_str() == "-";
-    let name = if stdin {
-        "<stdin>".to_owned()
-    } else {
-        file.display().to_string()
-    };
-    let f = if stdin {
-        // Spooled to an unnamed temporary file: an import reads its input
-        // twice (check every line, then write), and stdin only once.
-        let mut spool = tempfile::tempfile().context("cannot create a temporary file for stdin")?;
-        io::copy(&mut io::stdin().lock(), &mut spool).context("cannot read stdin")?;
-        spool.seek(io::SeekFrom::Start(0))?;
-        spool
-    } else {
-        std::fs::File::open(file).with_context(|| format!("cannot open {name}"))?
-    };
-    Ok((BufReader::with_capacity(1 << 16, f), name))
+/// The input named on the command line: a file, opened at once so that a
+/// missing file fails before any ledger is touched, or `-` for stdin.
+enum Input {
+    File(std::fs::File),
+    Stdin,
+}
+
+impl Input {
+    fn open(file: &Path) -> Result<(Input, String)> {
+        if file.as_os_str() == "-" {
+            return Ok((Input::Stdin, "<stdin>".to_owned()));
+        }
+        let name = file.display().to_string();
+        let f = std::fs::File::open(file).with_context(|| format!("cannot open {name}"))?;
+        Ok((Input::File(f), name))
+    }
+
+    /// A rewindable reader. Stdin is spooled to an unnamed temporary file
+    /// (an import reads its input twice); call this once the ledger is held,
+    /// so a producer piping into `import -` keeps the ledger for the duration.
+    fn reader(self) -> Result<BufReader<std::fs::File>> {
+        let f = match self {
+            Input::File(f) => f,
+            Input::Stdin => {
+                let mut spool =
+                    tempfile::tempfile().context("cannot create a temporary file for stdin")?;
+                io::copy(&mut io::stdin().lock(), &mut spool).context("cannot read stdin")?;
+                spool.seek(io::SeekFrom::Start(0))?;
+                spool
+            }
+        };
+        Ok(BufReader::with_capacity(1 << 16, f))
+    }
 }
 
 fn restore(g: &Global, out: &mut impl Write, file: &Path) -> Result<()> {
-    // Open the input first: a missing file must not create a ledger.
-    let (reader, name) = input(file)?;
+    let (input, name) = Input::open(file)?;
     let bar = progress_bar("restoring", None);
     let restored = bulk_write(g, |ledger| {
+        let reader = input.reader()?;
         Ok(ledger.restore(reader, &name, &mut |n| bar.set_position(n))?)
     })?;
     bar.finish_and_clear();
@@ -682,8 +697,7 @@ fn restore(g: &Global, out: &mut impl Write, file: &Path) -> Result<()> {
 }
 
 fn import(g: &Global, out: &mut impl Write, file: &Path) -> Result<()> {
-    // Open the input first: a missing file must not create a ledger.
-    let (reader, name) = input(file)?;
+    let (input, name) = Input::open(file)?;
     let author = author(g);
     stancelog::model::validate_author(&author)?;
     let bar = progress_bar("importing", None);
@@ -693,7 +707,10 @@ fn import(g: &Global, out: &mut impl Write, file: &Path) -> Result<()> {
         clock: &clock,
         progress: Some(&mut tick),
     };
-    let summary = bulk_write(g, |ledger| Ok(ledger.import(reader, &name, &mut ctx)?))?;
+    let summary = bulk_write(g, |ledger| {
+        let reader = input.reader()?;
+        Ok(ledger.import(reader, &name, &mut ctx)?)
+    })?;
     bar.finish_and_clear();
     if g.json {
         let v = serde_json::json!({

@@ -205,6 +205,7 @@ fn the_corpus_is_rejected_clearly_or_accepted_and_rejection_writes_nothing() {
         }
         tried += 1;
     }
+    eprintln!("hostile corpus: {tried} inputs tried");
     assert!(tried >= 60, "{tried}");
 }
 
@@ -469,15 +470,20 @@ fn peak_rss_kib(pid: u32) -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
-#[test]
-fn a_million_line_import_with_a_bad_last_line_writes_nothing_in_bounded_memory() {
-    const LINES: u64 = 1_000_000;
+/// Runs `import -` on generated input (`lines` lines; `line(i)` for 1-based
+/// line i) against a ledger holding one event, watching the child's peak
+/// memory; returns (stderr, peak RSS in MiB, seconds). The input is
+/// generated while it is read, so the test itself holds none of it.
+fn import_generated(
+    lines: u64,
+    line: impl Fn(u64) -> String + Send + 'static,
+) -> (String, u64, f64) {
     let l = seeded();
     let before = l.head();
     let start = Instant::now();
-    // The input is generated while it is read, so the test itself holds none of it.
     let mut child = Command::new(env!("CARGO_BIN_EXE_stancelog"))
         .env_remove("STANCELOG_TEST_NOW")
+        .env_remove("STANCELOG_LEDGER")
         .env("STANCELOG_AUTHOR", "tester")
         .arg("--ledger")
         .arg(l.path())
@@ -491,18 +497,9 @@ fn a_million_line_import_with_a_bad_last_line_writes_nothing_in_bounded_memory()
     let mut stdin = child.stdin.take().unwrap();
     let writer = std::thread::spawn(move || {
         let mut w = std::io::BufWriter::with_capacity(1 << 16, &mut stdin);
-        for i in 1..LINES {
-            writeln!(
-                w,
-                r#"{{"type":"statement","actor":"JP","issue":"i{i}","position":"support","stated_on":"2019-12-23","summary":"s"}}"#
-            )
-            .unwrap();
+        for i in 1..=lines {
+            writeln!(w, "{}", line(i)).unwrap();
         }
-        writeln!(
-            w,
-            r#"{{"type":"statement","actor":"JP","issue":"last","postion":"support"}}"#
-        )
-        .unwrap();
     });
     let mut peak = 0;
     loop {
@@ -512,26 +509,68 @@ fn a_million_line_import_with_a_bad_last_line_writes_nothing_in_bounded_memory()
         if child.try_wait().unwrap().is_some() {
             break;
         }
-        std::thread::sleep(Duration::from_millis(50));
+        std::thread::sleep(Duration::from_millis(20));
     }
     writer.join().unwrap();
     let out = child.wait_with_output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    eprintln!(
-        "1M-line import: {:.1} s, peak RSS {} MiB",
-        start.elapsed().as_secs_f64(),
-        peak / 1024
-    );
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(peak > 0, "could not read the child's memory");
+    // Nothing written: the head and the whole ledger are as before.
+    assert_eq!(l.head(), before, "{stderr}");
+    let v = l.json(&["verify"]);
+    assert_eq!(v["events"], 1);
+    assert_eq!(l.ok(&["export"]).lines().count(), 1);
+    (stderr, peak / 1024, start.elapsed().as_secs_f64())
+}
+
+fn compact_statement(i: u64) -> String {
+    format!(
+        r#"{{"type":"statement","actor":"JP","issue":"i{i}","position":"support","stated_on":"2019-12-23","summary":"s"}}"#
+    )
+}
+
+#[test]
+fn a_million_line_import_with_a_bad_last_line_writes_nothing_in_bounded_memory() {
+    const LINES: u64 = 1_000_000;
+    let (stderr, peak_mib, secs) = import_generated(LINES, |i| {
+        if i < LINES {
+            compact_statement(i)
+        } else {
+            r#"{"type":"statement","actor":"JP","issue":"last","postion":"support"}"#.into()
+        }
+    });
+    eprintln!("1M-line import, bad last line: {secs:.1} s, peak RSS {peak_mib} MiB");
     assert!(
         stderr.starts_with(&format!("error: <stdin>:{LINES}: ")) && stderr.contains("postion"),
         "{stderr}"
     );
-    assert!(peak > 0, "could not read the child's memory");
-    assert!(peak < 400 * 1024, "peak RSS {} MiB", peak / 1024);
-    assert_eq!(l.head(), before);
-    let v = l.json(&["verify"]);
-    assert_eq!(v["events"], 1);
+    assert!(peak_mib < 400, "peak RSS {peak_mib} MiB");
+}
+
+#[test]
+fn a_large_import_failing_on_a_rule_of_its_last_line_discards_everything_in_bounded_memory() {
+    // The last line is well-formed but retracts a statement that does not
+    // exist: only the appending pass can tell, after writing every line
+    // before it (many write batches) -- which must then all be discarded.
+    const LINES: u64 = 120_000;
+    let (stderr, peak_mib, secs) = import_generated(LINES, |i| {
+        if i < LINES {
+            compact_statement(i)
+        } else {
+            r#"{"type":"retraction","target":"00000000-0000-4000-8000-000000000000","reason":"x"}"#
+                .into()
+        }
+    });
+    eprintln!(
+        "120k-line import, rule broken on the last line: {secs:.1} s, peak RSS {peak_mib} MiB"
+    );
+    assert!(
+        stderr.starts_with(&format!("error: <stdin>:{LINES}: "))
+            && stderr.contains("no such statement"),
+        "{stderr}"
+    );
+    assert!(peak_mib < 400, "peak RSS {peak_mib} MiB");
 }
 
 fn valid_record() -> Vec<u8> {
