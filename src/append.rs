@@ -22,7 +22,9 @@ use crate::store::{Head, Store, WriteBatch};
 pub const BATCH_EVENTS: usize = 2048;
 
 /// Who writes and what time it is; the clock is injected so tests and
-/// replays of history are deterministic.
+/// replays of history are deterministic. The clock is read once per write:
+/// all events of one write share their `recorded_at` (transaction time), so
+/// no `--known-at` moment can see part of a write.
 pub struct Context<'a> {
     /// The name recorded as `recorded_by`.
     pub author: String,
@@ -58,6 +60,8 @@ pub struct Summary {
 
 struct Appender<'s> {
     store: &'s Store,
+    /// The transaction time of every event of this write.
+    now: DateTime<Utc>,
     committed: u64,
     head: Head,
     batch: WriteBatch,
@@ -87,7 +91,7 @@ impl View for Appender<'_> {
 
 impl Appender<'_> {
     fn push(&mut self, req: Request, ctx: &Context<'_>) -> Result<Outcome> {
-        let now = to_micros((ctx.clock)()).max(self.head.recorded_at);
+        let now = self.now;
         match decide(&req, self, now.date_naive())? {
             Decision::Skip { id, seq } => Ok(Outcome {
                 id,
@@ -162,6 +166,7 @@ pub fn append(
     let head = store.head()?;
     let mut app = Appender {
         store,
+        now: to_micros((ctx.clock)()).max(head.recorded_at),
         committed: head.seq,
         head,
         batch: WriteBatch::default(),
@@ -192,7 +197,16 @@ pub fn append(
     match result {
         Ok(()) => {
             if summary.added > 0 {
-                store.commit(app.batch, &app.head)?;
+                let mut batch = app.batch;
+                // One time entry per run of equal recorded_at: this write
+                // extends the previous run when the clock has not moved on.
+                let prev = store.head()?;
+                if prev.seq > 0 && prev.recorded_at == app.now {
+                    batch.remove(&index::time_key(&prev.recorded_at, prev.seq));
+                }
+                let (k, v) = index::time_entry(&app.now, app.head.seq);
+                batch.insert(&k, &v);
+                store.commit(batch, &app.head)?;
             }
             summary.head_seq = app.head.seq;
             Ok(summary)

@@ -191,6 +191,9 @@ fn replay_log(
         }
     }
     progress(seq);
+    if let Some((k, v)) = replay.finish() {
+        expected.add(&k, &v);
+    }
     if seq != head.seq {
         return Err(fault(
             head.seq.min(seq) + 1,
@@ -233,23 +236,38 @@ fn replay_log(
 fn locate_index_fault(store: &Store) -> Result<Error> {
     let mut replay = Replay::default();
     let mut keys: HashSet<Vec<u8>> = HashSet::new();
-    for event in store.events_from(1)? {
-        let event = event?;
-        let entries = replay
-            .step(&event, |s| store.event_indexed(s))
-            .map_err(|m| fault(event.seq, m))?;
+    let mut events = store.events_from(1)?;
+    loop {
+        let (seq, entries) = match events.next() {
+            Some(event) => {
+                let event = event?;
+                let entries = replay
+                    .step(&event, |s| store.event_indexed(s))
+                    .map_err(|m| fault(event.seq, m))?;
+                (event.seq, entries)
+            }
+            None => match replay.finish() {
+                Some(entry) => (0, vec![entry]),
+                None => break,
+            },
+        };
         for (k, v) in entries {
+            // A time entry belongs to the last seq of its run, named in its key.
+            let seq = match k.first() {
+                Some(&index::TIME) => u64::from_be_bytes(k[9..17].try_into().expect("time key")),
+                _ => seq,
+            };
             match store.raw().get(&k)? {
                 Some(stored) if stored.as_ref() == v.as_slice() => {}
                 Some(_) => {
                     return Ok(fault(
-                        event.seq,
+                        seq,
                         "an index entry of this event has a wrong value (run `stancelog rebuild`)",
                     ))
                 }
                 None => {
                     return Ok(fault(
-                        event.seq,
+                        seq,
                         "an index entry of this event is missing (run `stancelog rebuild`)",
                     ))
                 }

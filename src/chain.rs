@@ -3,7 +3,7 @@
 //! every hash from `stancelog export` output without this code; it therefore
 //! uses only text fields as they appear in the export, never bincode.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
@@ -28,46 +28,87 @@ fn put(buf: &mut Vec<u8>, value: Option<&str>) {
     }
 }
 
-/// The payload's fields in their fixed canonical order, as export text.
-pub fn payload_fields(p: &Payload) -> Vec<(&'static str, Option<String>)> {
-    let date = |d: chrono::NaiveDate| d.format("%Y-%m-%d").to_string();
-    match p {
-        Payload::Statement(s) => vec![
-            ("actor", Some(s.actor.to_string())),
-            ("issue", Some(s.issue.to_string())),
-            ("position", Some(s.position.to_string())),
-            ("stated_on", Some(date(s.stated_on))),
-            ("summary", Some(s.summary.clone())),
-            ("quote", s.quote.clone()),
-            ("speaker", s.speaker.clone()),
-            ("source_url", s.source_url.clone()),
-            ("source_title", s.source_title.clone()),
-        ],
-        Payload::Amendment(a) => vec![
-            ("target", Some(a.target.to_string())),
-            ("reason", Some(a.reason.clone())),
-            ("position", a.position.map(|p| p.to_string())),
-            ("stated_on", a.stated_on.map(date)),
-            ("summary", a.summary.clone()),
-            ("quote", a.quote.clone()),
-            ("speaker", a.speaker.clone()),
-            ("source_url", a.source_url.clone()),
-            ("source_title", a.source_title.clone()),
-        ],
-        Payload::Retraction(r) => vec![
-            ("target", Some(r.target.to_string())),
-            ("reason", Some(r.reason.clone())),
-        ],
+/// Writes a date as `YYYY-MM-DD` into `out` without allocating (years 1-9999,
+/// the only ones the model accepts).
+fn date_text(d: NaiveDate, out: &mut [u8; 10]) -> &str {
+    let (y, m, day) = (d.year().clamp(0, 9999) as u32, d.month(), d.day());
+    let digits = [
+        y / 1000,
+        y / 100 % 10,
+        y / 10 % 10,
+        y % 10,
+        10,
+        m / 10,
+        m % 10,
+        10,
+        day / 10,
+        day % 10,
+    ];
+    for (slot, n) in out.iter_mut().zip(digits) {
+        *slot = if n == 10 { b'-' } else { b'0' + n as u8 };
     }
+    std::str::from_utf8(out).expect("ASCII digits")
+}
+
+/// Calls `f` with each payload field, by name, in the fixed canonical order,
+/// as export text (`None` when absent). The one place that order is defined.
+pub fn visit_fields(p: &Payload, f: &mut dyn FnMut(&'static str, Option<&str>)) {
+    let (mut date_buf, mut id_buf) = ([0u8; 10], Uuid::encode_buffer());
+    match p {
+        Payload::Statement(s) => {
+            f("actor", Some(s.actor.as_str()));
+            f("issue", Some(s.issue.as_str()));
+            f("position", Some(s.position.as_str()));
+            f("stated_on", Some(date_text(s.stated_on, &mut date_buf)));
+            f("summary", Some(&s.summary));
+            f("quote", s.quote.as_deref());
+            f("speaker", s.speaker.as_deref());
+            f("source_url", s.source_url.as_deref());
+            f("source_title", s.source_title.as_deref());
+        }
+        Payload::Amendment(a) => {
+            f(
+                "target",
+                Some(a.target.hyphenated().encode_lower(&mut id_buf)),
+            );
+            f("reason", Some(&a.reason));
+            f("position", a.position.map(|p| p.as_str()));
+            f(
+                "stated_on",
+                a.stated_on.map(|d| date_text(d, &mut date_buf)),
+            );
+            f("summary", a.summary.as_deref());
+            f("quote", a.quote.as_deref());
+            f("speaker", a.speaker.as_deref());
+            f("source_url", a.source_url.as_deref());
+            f("source_title", a.source_title.as_deref());
+        }
+        Payload::Retraction(r) => {
+            f(
+                "target",
+                Some(r.target.hyphenated().encode_lower(&mut id_buf)),
+            );
+            f("reason", Some(&r.reason));
+        }
+    }
+}
+
+/// The payload's fields in their fixed canonical order, as owned export text.
+pub fn payload_fields(p: &Payload) -> Vec<(&'static str, Option<String>)> {
+    let mut out = Vec::with_capacity(9);
+    visit_fields(p, &mut |name, v| out.push((name, v.map(str::to_owned))));
+    out
+}
+
+fn put_payload(buf: &mut Vec<u8>, p: &Payload) {
+    put(buf, Some(p.kind()));
+    visit_fields(p, &mut |_, v| put(buf, v));
 }
 
 /// The canonical bytes of a payload: its type, then its fields in order.
 pub fn canonical_payload(p: &Payload) -> Vec<u8> {
     let mut buf = Vec::with_capacity(256);
-    put(&mut buf, Some(p.kind()));
-    for (_, v) in payload_fields(p) {
-        put(&mut buf, v.as_deref());
-    }
+    put_payload(&mut buf, p);
     buf
 }
 
@@ -87,13 +128,16 @@ pub fn event_hash(
     recorded_by: &str,
     payload: &Payload,
 ) -> Hash {
-    let mut buf = Vec::with_capacity(384);
+    let mut buf = Vec::with_capacity(512);
     buf.extend_from_slice(prev_hash);
-    put(&mut buf, Some(&seq.to_string()));
-    put(&mut buf, Some(&id.to_string()));
+    put(&mut buf, Some(itoa::Buffer::new().format(seq)));
+    put(
+        &mut buf,
+        Some(id.hyphenated().encode_lower(&mut Uuid::encode_buffer())),
+    );
     put(&mut buf, Some(&format_timestamp(recorded_at)));
     put(&mut buf, Some(recorded_by));
-    buf.extend_from_slice(&canonical_payload(payload));
+    put_payload(&mut buf, payload);
     Sha256::digest(&buf).into()
 }
 
@@ -106,4 +150,50 @@ pub fn hex_hash(h: &Hash) -> String {
 pub fn parse_hash(s: &str) -> Option<Hash> {
     let bytes = hex::decode(s).ok()?;
     bytes.try_into().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{parse_date, Amendment, Position, Retraction};
+
+    #[test]
+    fn dates_are_written_as_parsed() {
+        for s in ["0001-01-01", "0999-12-31", "2019-12-23", "9999-12-31"] {
+            let mut buf = [0u8; 10];
+            assert_eq!(date_text(parse_date(s).unwrap(), &mut buf), s);
+        }
+    }
+
+    #[test]
+    fn fields_are_the_export_text() {
+        let target = Uuid::from_u128(0xABCD_EF01_2345_4678_89AB_CDEF_0123_4567);
+        let a = Payload::Amendment(Amendment {
+            target,
+            reason: "r".into(),
+            position: Some(Position::Mixed),
+            stated_on: Some(parse_date("2020-02-29").unwrap()),
+            summary: None,
+            quote: None,
+            speaker: None,
+            source_url: None,
+            source_title: None,
+        });
+        let f = payload_fields(&a);
+        assert_eq!(f[0], ("target", Some(target.to_string())));
+        assert_eq!(f[2], ("position", Some("mixed".into())));
+        assert_eq!(f[3], ("stated_on", Some("2020-02-29".into())));
+        assert_eq!(f.len(), 9);
+        let r = Payload::Retraction(Retraction {
+            target,
+            reason: "x".into(),
+        });
+        assert_eq!(
+            payload_fields(&r),
+            vec![
+                ("target", Some(target.to_string())),
+                ("reason", Some("x".into()))
+            ]
+        );
+    }
 }

@@ -16,6 +16,9 @@ pub const LOG: u8 = b'L';
 /// `I id` → seq: finds an event by id.
 pub const ID: u8 = b'I';
 /// `T recorded_at seq` → empty: maps a moment to the last seq known then.
+/// One entry per run of events sharing a `recorded_at` (in practice, one per
+/// write command, which stamps all its events with one time), keyed by the
+/// run's last seq: a moment never falls inside a transaction.
 pub const TIME: u8 = b'T';
 /// `E target_seq edit_seq` → kind: the amendments and retraction of a statement.
 pub const EDIT: u8 = b'E';
@@ -214,17 +217,21 @@ impl TargetState {
     }
 }
 
+/// The time-index entry that closes a run of events recorded at `t` whose
+/// last event is `seq` (see [`TIME`]). Not part of [`derived_entries`]: it
+/// depends on the next event, so writers and the replay add it themselves.
+pub fn time_entry(t: &DateTime<Utc>, seq: u64) -> IndexEntry {
+    (time_key(t, seq).to_vec(), Vec::new())
+}
+
 /// One index entry: key and value.
 pub type IndexEntry = (Vec<u8>, Vec<u8>);
 
-/// The index entries an event derives. `target` is the state of the targeted
+/// The index entries an event derives on its own (all but the time index). `target` is the state of the targeted
 /// statement just before the event; it must be given for edits.
 pub fn derived_entries(event: &Event, target: Option<&TargetState>) -> Vec<IndexEntry> {
     let seq = event.seq;
-    let mut out = vec![
-        (id_key(&event.id).to_vec(), seq.to_be_bytes().to_vec()),
-        (time_key(&event.recorded_at, seq).to_vec(), Vec::new()),
-    ];
+    let mut out = vec![(id_key(&event.id).to_vec(), seq.to_be_bytes().to_vec())];
     match (&event.payload, target) {
         (Payload::Statement(s), _) => {
             out.push((

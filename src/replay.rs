@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
 use crate::error::Result;
@@ -27,6 +27,9 @@ enum Seen {
 #[derive(Default)]
 pub struct Replay {
     seen: HashMap<Uuid, Seen>,
+    /// The recorded_at and seq of the last event stepped: the open run of
+    /// the time index.
+    run: Option<(DateTime<Utc>, u64)>,
 }
 
 impl Replay {
@@ -42,6 +45,11 @@ impl Replay {
         if self.seen.contains_key(&event.id) {
             return Err(format!("duplicate id {}", event.id));
         }
+        // A new recorded_at closes the previous run: its time entry is due.
+        let closed = match self.run.replace((event.recorded_at, event.seq)) {
+            Some((t, seq)) if t != event.recorded_at => Some(index::time_entry(&t, seq)),
+            _ => None,
+        };
         let target = match &event.payload {
             Payload::Statement(s) => {
                 self.seen
@@ -80,6 +88,14 @@ impl Replay {
                 Some(before)
             }
         };
-        Ok(index::derived_entries(event, target.as_ref()))
+        let mut entries = index::derived_entries(event, target.as_ref());
+        entries.extend(closed);
+        Ok(entries)
+    }
+
+    /// The time entry of the last run, due once the log has been stepped
+    /// through; `None` on a second call.
+    pub fn finish(&mut self) -> Option<IndexEntry> {
+        self.run.take().map(|(t, seq)| index::time_entry(&t, seq))
     }
 }

@@ -244,6 +244,9 @@ pub fn restore<R: BufRead>(
     match result {
         Ok(()) => {
             if head.seq > 0 {
+                if let Some((k, v)) = replay.finish() {
+                    batch.insert(&k, &v);
+                }
                 store.commit(batch, &head)?;
             }
             progress(head.seq);

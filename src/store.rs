@@ -470,8 +470,9 @@ impl Store {
                 }
             } else {
                 batch.remove(&index::id_key(&event.id));
-                batch.remove(&index::time_key(&event.recorded_at, seq));
             }
+            // A time entry, if a restore wrote one for this seq before failing.
+            batch.remove(&index::time_key(&event.recorded_at, seq));
             batch.remove(&index::log_key(seq));
             // Apply newest-first, one group at a time: each group removes whole
             // events, so an interruption leaves a shorter uncommitted tail.
@@ -534,6 +535,9 @@ impl Store {
                 self.apply(std::mem::take(&mut batch))?;
                 progress(n);
             }
+        }
+        if let Some((k, v)) = replay.finish() {
+            batch.insert(&k, &v);
         }
         batch.remove(META_REBUILDING);
         self.apply(batch)?;

@@ -1041,3 +1041,42 @@ fn a_rule_violation_after_several_batches_discards_them_all() {
         serde_json::json!([])
     );
 }
+
+#[test]
+fn an_import_is_one_moment_in_transaction_time() {
+    let l = TestLedger::new();
+    run_ok(
+        l.at("2020-01-01T00:00:00.5Z")
+            .args(["import", article().to_str().unwrap()]),
+    );
+    let log = l.ok(&["log", "--json"]);
+    let times: std::collections::BTreeSet<String> = log
+        .lines()
+        .map(|line| {
+            serde_json::from_str::<Value>(line).unwrap()["recorded_at"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(times.len(), 1, "one import, one recorded_at: {times:?}");
+    // No moment shows part of it.
+    let at = |t: &str| {
+        l.json(&["stances", "--as-of", "2019-12-23", "--known-at", t])
+            .as_array()
+            .unwrap()
+            .len()
+    };
+    assert_eq!(at("2020-01-01T00:00:00.499999Z"), 0);
+    assert_eq!(at("2020-01-01T00:00:00.5Z"), 25);
+    // A later write at the same pinned time extends the same moment.
+    run_ok(l.at("2020-01-01T00:00:00.5Z").args(record_args(
+        "USA",
+        "a",
+        "support",
+        "2019-12-23",
+        "x",
+    )));
+    assert_eq!(at("2020-01-01T00:00:00.5Z"), 26);
+    l.ok(&["verify"]);
+}
