@@ -156,6 +156,36 @@ pub struct Version {
     pub tombstone: bool,
 }
 
+/// The parts of a version entry after its pair prefix, for seeks within one
+/// pair that need not allocate its actor and issue.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct VersionTail {
+    /// The statement's date as of this version.
+    pub stated_on: NaiveDate,
+    /// The statement's own seq.
+    pub stmt_seq: u64,
+    /// The seq of the event that made this version.
+    pub version_seq: u64,
+    /// This version is a retraction.
+    pub tombstone: bool,
+}
+
+/// Decodes the 20-byte tail of a version key (after the pair prefix) and its value.
+pub fn parse_version_tail(tail: &[u8], value: &[u8]) -> Option<VersionTail> {
+    let tail: &[u8; 20] = tail.try_into().ok()?;
+    let days = u32::from_be_bytes(tail[..4].try_into().ok()?);
+    Some(VersionTail {
+        stated_on: NaiveDate::from_num_days_from_ce_opt(i32::try_from(days).ok()?)?,
+        stmt_seq: u64::from_be_bytes(tail[4..12].try_into().ok()?),
+        version_seq: u64::from_be_bytes(tail[12..].try_into().ok()?),
+        tombstone: match value {
+            [0] => false,
+            [1] => true,
+            _ => return None,
+        },
+    })
+}
+
 /// Decodes a version entry; `None` if the key or value is not one.
 pub fn parse_version(key: &[u8], value: &[u8]) -> Option<Version> {
     let rest = key.strip_prefix(&[VERSION])?;
@@ -164,23 +194,14 @@ pub fn parse_version(key: &[u8], value: &[u8]) -> Option<Version> {
     let rest = &rest[a_end + 1..];
     let i_end = rest.iter().position(|&b| b == 0)?;
     let issue = std::str::from_utf8(&rest[..i_end]).ok()?;
-    let tail: &[u8; 20] = rest[i_end + 1..].try_into().ok()?;
-    let days = u32::from_be_bytes(tail[..4].try_into().ok()?);
-    let stated_on = NaiveDate::from_num_days_from_ce_opt(i32::try_from(days).ok()?)?;
-    let stmt_seq = u64::from_be_bytes(tail[4..12].try_into().ok()?);
-    let version_seq = u64::from_be_bytes(tail[12..].try_into().ok()?);
-    let tombstone = match value {
-        [0] => false,
-        [1] => true,
-        _ => return None,
-    };
+    let t = parse_version_tail(&rest[i_end + 1..], value)?;
     Some(Version {
         actor: actor.to_owned(),
         issue: issue.to_owned(),
-        stated_on,
-        stmt_seq,
-        version_seq,
-        tombstone,
+        stated_on: t.stated_on,
+        stmt_seq: t.stmt_seq,
+        version_seq: t.version_seq,
+        tombstone: t.tombstone,
     })
 }
 

@@ -19,12 +19,17 @@ use crate::store::Store;
 
 /// The statement at `seq` with its edits up to `known` applied.
 pub fn statement_view(store: &Store, seq: u64, known: u64) -> Result<StatementView> {
+    view_with_edits(store, seq, &store.edits(seq, known)?)
+}
+
+/// The statement at `seq` with the given edits (seqs, in order) applied.
+fn view_with_edits(store: &Store, seq: u64, edits: &[u64]) -> Result<StatementView> {
     let event = store.event_indexed(seq)?;
     let mut view = StatementView::from_event(&event).ok_or_else(|| crate::Error::Corrupt {
         seq,
         message: "the version index points at an event that is not a statement".into(),
     })?;
-    for e in store.edits(seq, known)? {
+    for &e in edits {
         view.apply(&store.event_indexed(e)?);
     }
     Ok(view)
@@ -40,11 +45,12 @@ pub fn stance(
 ) -> Result<Option<Stance>> {
     let lo = index::pair_prefix(actor.as_str(), Some(issue.as_str()));
     let hi = index::version_key_upto(actor.as_str(), issue.as_str(), as_of);
-    // The latest version of each statement at `known`, looked up once each.
-    let mut current: HashMap<u64, u64> = HashMap::new();
+    // The edits of each statement up to `known`, looked up once each.
+    let mut edits: HashMap<u64, Vec<u64>> = HashMap::new();
     for kv in store.range(&lo, &hi).rev() {
         let (k, v) = kv?;
-        let Some(ver) = index::parse_version(&k, &v) else {
+        // Every key in the range shares the pair prefix: decode only the tail.
+        let Some(ver) = index::parse_version_tail(&k[lo.len()..], &v) else {
             return Err(crate::Error::Corrupt {
                 seq: 0,
                 message: format!("malformed version index key {k:?}"),
@@ -53,22 +59,17 @@ pub fn stance(
         if ver.version_seq > known {
             continue;
         }
-        let latest = match current.get(&ver.stmt_seq) {
-            Some(&l) => l,
-            None => {
-                let l = store
-                    .edits(ver.stmt_seq, known)?
-                    .last()
-                    .copied()
-                    .unwrap_or(ver.stmt_seq);
-                current.insert(ver.stmt_seq, l);
-                l
+        let list = match edits.entry(ver.stmt_seq) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(store.edits(ver.stmt_seq, known)?)
             }
         };
+        let latest = list.last().copied().unwrap_or(ver.stmt_seq);
         if ver.version_seq != latest || ver.tombstone {
             continue;
         }
-        return Ok(Some(statement_view(store, ver.stmt_seq, known)?.stance()));
+        return Ok(Some(view_with_edits(store, ver.stmt_seq, list)?.stance()));
     }
     Ok(None)
 }
@@ -144,13 +145,17 @@ pub fn stances(
     known: u64,
     filter: &Filter,
 ) -> Result<Vec<Stance>> {
-    let mut out = Vec::new();
+    let mut winners = Vec::new();
     for_each_pair(store, filter, |group| {
-        if let Some((stmt, _)) = in_force(group, as_of, known) {
-            out.push(statement_view(store, stmt, known)?.stance());
-        }
+        winners.extend(in_force(group, as_of, known).map(|(stmt, _)| stmt));
         Ok(())
     })?;
+    // Read the statements in log order: neighbouring seqs share sled pages.
+    winners.sort_unstable();
+    let mut out = winners
+        .into_iter()
+        .map(|stmt| Ok(statement_view(store, stmt, known)?.stance()))
+        .collect::<Result<Vec<_>>>()?;
     out.sort_by(|a, b| (&a.issue, &a.actor).cmp(&(&b.issue, &b.actor)));
     Ok(out)
 }
