@@ -8,9 +8,11 @@ use proptest::prelude::*;
 
 use stancelog::projection::{fold_stances, fold_statements};
 use stancelog::query::Filter;
+
+use crate::support::open_new;
 use stancelog::{
-    Actor, Amendment, Context, Event, Issue, Ledger, OpenOptions, Payload, Position, Request,
-    Retraction, Statement,
+    Actor, Amendment, Context, Event, Issue, Ledger, Payload, Position, Request, Retraction,
+    Statement,
 };
 
 const ACTORS: [&str; 3] = ["CHN", "JPN", "RUS"];
@@ -214,7 +216,7 @@ proptest! {
         probes in proptest::collection::vec((0u8..14, 0u16..90), 1..6),
     ) {
         let dir = tempfile::tempdir().unwrap();
-        let ledger = Ledger::open(dir.path(), &OpenOptions { create: true, ..Default::default() }).unwrap();
+        let ledger = open_new(dir.path());
         build(&ledger, &ops, &gaps);
         let events: Vec<Event> = ledger.events(1).unwrap().collect::<Result<_, _>>().unwrap();
         check_against_fold(&ledger, &events, &probes);
@@ -232,10 +234,9 @@ proptest! {
         probes in proptest::collection::vec(0u8..14, 1..4),
     ) {
         let (da, db) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-        let opts = OpenOptions { create: true, ..Default::default() };
-        let a = Ledger::open(da.path(), &opts).unwrap();
+        let a = open_new(da.path());
         let accepted = build(&a, &ops, &[1]);
-        let b = Ledger::open(db.path(), &opts).unwrap();
+        let b = open_new(db.path());
         let clock = t0;
         let mut ctx = Context { author: "prop".into(), clock: &clock, progress: None };
         let summary = b.append(accepted.iter().cloned().map(Ok), &mut ctx).unwrap();
@@ -279,14 +280,7 @@ fn large_imports_span_batches_and_stay_consistent() {
         }
     }
     let dir = tempfile::tempdir().unwrap();
-    let ledger = Ledger::open(
-        dir.path(),
-        &OpenOptions {
-            create: true,
-            ..Default::default()
-        },
-    )
-    .unwrap();
+    let ledger = open_new(dir.path());
     let clock = t0;
     let mut ctx = Context {
         author: "big".into(),

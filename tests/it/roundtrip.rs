@@ -4,21 +4,14 @@
 use serde_json::Value;
 
 use stancelog::wire::Wire;
-use stancelog::{codec, Context, Ledger, OpenOptions};
+use stancelog::{codec, Context};
 
-use crate::support::{run_ok, TestLedger};
+use crate::support::{open_new, run_ok, TestLedger};
 
 #[test]
 fn stored_records_and_json_round_trip() {
     let dir = tempfile::tempdir().unwrap();
-    let ledger = Ledger::open(
-        dir.path(),
-        &OpenOptions {
-            create: true,
-            ..Default::default()
-        },
-    )
-    .unwrap();
+    let ledger = open_new(dir.path());
     let clock = || "2020-01-01T00:00:00.123456Z".parse().unwrap();
     let mut ctx = Context {
         author: "rt".into(),

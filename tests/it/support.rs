@@ -20,6 +20,15 @@ pub fn article() -> PathBuf {
     fixture("xi-abe-summit-2019-12-23.jsonl")
 }
 
+/// A new ledger opened in process at `dir`, for tests of the library.
+pub fn open_new(dir: &Path) -> stancelog::Ledger {
+    let opts = stancelog::OpenOptions {
+        create: true,
+        ..Default::default()
+    };
+    stancelog::Ledger::open(dir, &opts).expect("open a new ledger")
+}
+
 /// A ledger in a fresh temporary directory (the ledger itself is created by
 /// the first write, in a subdirectory, so "does not exist" can be tested).
 pub struct TestLedger {
