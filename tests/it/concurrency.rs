@@ -16,8 +16,6 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_stancelog");
-
 const WRITERS: usize = 4;
 const COMMANDS_PER_WRITER: usize = 15;
 const READERS: usize = 2;
@@ -33,15 +31,7 @@ const WAITING: &str = "waiting for the ledger";
 /// The binary pointed at `ledger`, with a fixed author and no inherited
 /// stancelog settings (so `--wait` has its default unless given).
 fn cmd(ledger: &Path, author: &str) -> Command {
-    let mut c = Command::new(BIN);
-    c.env_remove("STANCELOG_LEDGER")
-        .env_remove("STANCELOG_TEST_NOW")
-        .env_remove("STANCELOG_WAIT")
-        .env("STANCELOG_AUTHOR", author)
-        .arg("--ledger")
-        .arg(ledger)
-        .stdin(Stdio::null());
-    c
+    crate::support::process(ledger, author)
 }
 
 fn run(ledger: &Path, author: &str, args: &[&str]) -> Output {

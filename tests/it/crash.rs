@@ -18,7 +18,6 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_stancelog");
 const DEFAULT_SEED: u64 = 0x005E_ED0F_57A9_CE10;
 
 /// Statements per import: large enough that an import spans many of the
@@ -84,15 +83,7 @@ fn seed() -> u64 {
 /// The binary pointed at `ledger`, with a fixed author and no inherited
 /// stancelog settings.
 fn cmd(ledger: &Path) -> Command {
-    let mut c = Command::new(BIN);
-    c.env_remove("STANCELOG_LEDGER")
-        .env_remove("STANCELOG_TEST_NOW")
-        .env_remove("STANCELOG_WAIT")
-        .env("STANCELOG_AUTHOR", "crash-test")
-        .arg("--ledger")
-        .arg(ledger)
-        .stdin(Stdio::null());
-    c
+    crate::support::process(ledger, "crash-test")
 }
 
 fn spawn(ledger: &Path, args: &[&str]) -> Child {

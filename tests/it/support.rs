@@ -20,6 +20,20 @@ pub fn article() -> PathBuf {
     fixture("xi-abe-summit-2019-12-23.jsonl")
 }
 
+/// The binary as a plain process (for spawning, killing and racing),
+/// pointed at `ledger`, with `author` and no inherited stancelog settings.
+pub fn process(ledger: &Path, author: &str) -> std::process::Command {
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_stancelog"));
+    c.env_remove("STANCELOG_LEDGER")
+        .env_remove("STANCELOG_TEST_NOW")
+        .env_remove("STANCELOG_WAIT")
+        .env("STANCELOG_AUTHOR", author)
+        .arg("--ledger")
+        .arg(ledger)
+        .stdin(std::process::Stdio::null());
+    c
+}
+
 /// A new ledger opened in process at `dir`, for tests of the library.
 pub fn open_new(dir: &Path) -> stancelog::Ledger {
     let opts = stancelog::OpenOptions {
