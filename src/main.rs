@@ -3,6 +3,12 @@
 
 mod cli;
 
+/// mimalloc instead of the system allocator: sled allocates and frees a
+/// node copy for every insert, and with glibc's malloc a quarter of a bulk
+/// import's CPU time went to the allocator (docs/PERFORMANCE.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> std::process::ExitCode {
     cli::main()
 }

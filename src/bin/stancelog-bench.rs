@@ -36,6 +36,11 @@ use stancelog::query::Filter;
 use stancelog::wire::Wire;
 use stancelog::{Actor, Context, Issue, Ledger, OpenOptions};
 
+/// The same allocator as the `stancelog` binary, so that the in-process
+/// figures and their raw-sled baselines run under what users run.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser, Debug)]
 #[command(name = "stancelog-bench", about = "stancelog performance harness")]
 struct Cli {
