@@ -976,6 +976,33 @@ fn usage_errors_exit_2() {
 }
 
 #[test]
+fn cache_size_is_a_global_option_and_zero_is_a_usage_error() {
+    let l = TestLedger::new();
+    l.cmd()
+        .args(["--cache-mib", "0", "stances"])
+        .assert()
+        .code(2);
+    l.cmd()
+        .args(["--cache-mib", "lots", "stances"])
+        .assert()
+        .code(2);
+    let article = article();
+    l.ok(&["--cache-mib", "1", "import", article.to_str().unwrap()]);
+    let small = l.json(&["--cache-mib", "1", "stances", "--as-of", "2019-12-23"]);
+    let default = l.json(&["stances", "--as-of", "2019-12-23"]);
+    assert_eq!(small, default);
+    assert!(!default.as_array().expect("rows").is_empty());
+    let env = l
+        .cmd()
+        .env("STANCELOG_CACHE_MIB", "0")
+        .arg("stances")
+        .assert()
+        .code(2);
+    let err = String::from_utf8_lossy(&env.get_output().stderr).into_owned();
+    assert!(err.contains("--cache-mib"), "{err}");
+}
+
+#[test]
 fn control_characters_never_reach_the_terminal() {
     let l = TestLedger::new();
     let quote = "\u{1b}[31mred\u{1b}[0m";

@@ -479,7 +479,7 @@ fn restore_checks_the_rules_of_a_consistently_forged_chain() {
 
 #[test]
 fn a_failed_restore_past_the_first_batch_keeps_nothing() {
-    // More events than one write batch (2048), the last one altered: the
+    // More events than one write batch (`BATCH_EVENTS`), the last one altered: the
     // batches already applied must be discarded.
     let src = TestLedger::new();
     let mut jsonl = String::new();

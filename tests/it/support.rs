@@ -27,6 +27,7 @@ pub fn process(ledger: &Path, author: &str) -> std::process::Command {
     c.env_remove("STANCELOG_LEDGER")
         .env_remove("STANCELOG_TEST_NOW")
         .env_remove("STANCELOG_WAIT")
+        .env_remove("STANCELOG_CACHE_MIB")
         .env("STANCELOG_AUTHOR", author)
         .arg("--ledger")
         .arg(ledger)
@@ -79,6 +80,7 @@ impl TestLedger {
         c.env_remove("STANCELOG_LEDGER")
             .env_remove("STANCELOG_TEST_NOW")
             .env_remove("STANCELOG_WAIT")
+            .env_remove("STANCELOG_CACHE_MIB")
             .env("STANCELOG_AUTHOR", "tester")
             .arg("--ledger")
             .arg(self.path());
