@@ -567,6 +567,30 @@ impl Bench {
     fn push(&mut self, v: Value) {
         self.figures.push(v);
     }
+    /// Pushes `{id}_p50_{unit}` and `{id}_p99_{unit}` of `samples` (sorted),
+    /// each against its baseline (p50's and p99's).
+    fn push_p50_p99(
+        &mut self,
+        id: &str,
+        what: &str,
+        unit: &str,
+        samples: &[f64],
+        baselines: [(f64, &str); 2],
+    ) {
+        for ((p, q), (base, base_is)) in [(50, 0.5), (99, 0.99)].into_iter().zip(baselines) {
+            let ours = pct(samples, q);
+            self.push(fig(
+                &format!("{id}_p{p}_{unit}"),
+                &format!("{what}, p{p}"),
+                unit,
+                ours,
+                Some((base, base_is)),
+                Some(ours / base),
+                "",
+                None,
+            ));
+        }
+    }
     fn note(&mut self, k: &str, v: Value) {
         self.notes.push((k.to_owned(), v));
     }
@@ -1316,27 +1340,16 @@ fn run(cli: &Cli) -> Result<()> {
             lib.push(us(t.elapsed()));
         }
     }
-    let lib = sorted(lib);
-    b.push(fig(
-        "append_lib_p50_us",
-        "durable single append, library, in process, p50",
+    b.push_p50_p99(
+        "append_lib",
+        "durable single append, library, in process",
         "us",
-        pct(&lib, 0.5),
-        Some((raw50, "raw sled insert + flush, p50")),
-        Some(pct(&lib, 0.5) / raw50),
-        "",
-        None,
-    ));
-    b.push(fig(
-        "append_lib_p99_us",
-        "durable single append, library, in process, p99",
-        "us",
-        pct(&lib, 0.99),
-        Some((raw99, "raw sled insert + flush, p99")),
-        Some(pct(&lib, 0.99) / raw99),
-        "",
-        None,
-    ));
+        &sorted(lib),
+        [
+            (raw50, "raw sled insert + flush, p50"),
+            (raw99, "raw sled insert + flush, p99"),
+        ],
+    );
     let mut rec = Vec::new();
     for i in 0..n_app {
         let summary = format!("CLI record number {i} of the benchmark.");
@@ -1358,24 +1371,45 @@ fn run(cli: &Cli) -> Result<()> {
         )?;
         rec.push(ms(t));
     }
-    let rec = sorted(rec);
-    b.push(fig(
-        "record_cli_p50_ms",
-        "durable single append, `stancelog record` process wall, p50",
+    let floor_is = "open + one get floor (median)";
+    b.push_p50_p99(
+        "record_cli",
+        "durable single append, `stancelog record` process wall",
         "ms",
-        pct(&rec, 0.5),
-        Some((fl, "open + one get floor (median)")),
-        Some(pct(&rec, 0.5) / fl),
-        "",
-        None,
-    ));
+        &sorted(rec),
+        [(fl, floor_is), (fl, floor_is)],
+    );
+
+    // 8. A further import into the big ledger: what a routine import costs
+    // once the ledger is large (a new, self-contained generation: its edits
+    // target its own statements).
+    eprintln!("import into the {size}-event ledger ...");
+    let extra_n = if quick { 1_000 } else { 20_000 };
+    let extra_dir = work.join("extra");
+    std::fs::create_dir_all(&extra_dir)?;
+    let extra = generate(extra_n, cli.seed ^ 0x00E7_7A5E, &extra_dir, &[])?;
+    let extra_file = extra.files.last().expect("one file").1.clone();
+    drop(extra);
+    let (extra_t, _) = b.with_rss(
+        &b.stancelog(),
+        &[
+            "--ledger".as_ref(),
+            ledger.as_os_str(),
+            "import".as_ref(),
+            extra_file.as_os_str(),
+        ],
+    )?;
+    let extra_rate = extra_n as f64 / extra_t.as_secs_f64();
     b.push(fig(
-        "record_cli_p99_ms",
-        "durable single append, `stancelog record` process wall, p99",
-        "ms",
-        pct(&rec, 0.99),
-        Some((fl, "open + one get floor (median)")),
-        Some(pct(&rec, 0.99) / fl),
+        "import_incremental_events_per_s",
+        &format!("import of {extra_n} new events into the {size}-event ledger (whole process)"),
+        "events/s",
+        extra_rate,
+        Some((
+            raw_rate,
+            "raw sled apply_batch of the encoded events + flush",
+        )),
+        Some(extra_rate / raw_rate),
         "",
         None,
     ));

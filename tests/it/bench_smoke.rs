@@ -33,6 +33,7 @@ const FIGURES: &[(&str, bool)] = &[
     ("append_lib_p99_us", true),
     ("record_cli_p50_ms", true),
     ("record_cli_p99_ms", true),
+    ("import_incremental_events_per_s", true),
 ];
 
 #[test]
