@@ -15,6 +15,7 @@ use crate::error::Result;
 use crate::event::Event;
 use crate::index::{self, TargetState};
 use crate::model::{to_micros, validate_author, Payload};
+use crate::runs::SortedRuns;
 use crate::store::{Head, Store, WriteBatch};
 
 /// Events per atomic batch on large writes. sled holds one epoch guard for
@@ -22,6 +23,13 @@ use crate::store::{Head, Store, WriteBatch};
 /// after it: at a million events, batches of 256 imported about 18% faster
 /// than batches of 2,048 and peaked about 90 MiB lower (docs/PERFORMANCE.md).
 pub const BATCH_EVENTS: usize = 256;
+
+/// Version-index entries a write keeps in memory (about 120 bytes each)
+/// before it sorts them and spills them to a temporary file.
+pub const VERSION_RUN_ENTRIES: usize = 32_768;
+
+/// Version entries per atomic batch when they are applied in key order.
+const VERSION_BATCH: usize = 1024;
 
 /// Who writes and what time it is; the clock is injected so tests and
 /// replays of history are deterministic. The clock is read once per write:
@@ -70,6 +78,12 @@ struct Appender<'s> {
     applied_any: bool,
     pending: HashMap<Uuid, (u64, Payload)>,
     pending_targets: HashMap<u64, TargetState>,
+    /// This write's version entries, applied in key order before the commit:
+    /// nothing reads the version keyspace while writing, and sled inserts
+    /// keys in order far more cheaply than at random places (at a million
+    /// events, the import was about 45% faster and its ledger about 20%
+    /// smaller; docs/PERFORMANCE.md).
+    versions: SortedRuns,
 }
 
 impl View for Appender<'_> {
@@ -92,6 +106,22 @@ impl View for Appender<'_> {
 }
 
 impl Appender<'_> {
+    /// Adds the write's version entries to the batch in key order, applying
+    /// it (still past the committed head) whenever it fills; what is left
+    /// goes out with the commit. A small write thus stays one atomic batch.
+    fn add_versions(&mut self) -> Result<()> {
+        let versions = std::mem::replace(&mut self.versions, SortedRuns::new(1));
+        for entry in versions.finish().map_err(sort_error)? {
+            let (k, v) = entry.map_err(sort_error)?;
+            self.batch.insert(&k, &v);
+            if self.batch.len() >= VERSION_BATCH {
+                self.store.apply(std::mem::take(&mut self.batch))?;
+                self.applied_any = true;
+            }
+        }
+        Ok(())
+    }
+
     fn push(&mut self, req: Request, ctx: &Context<'_>) -> Result<Outcome> {
         let now = self.now;
         match decide(&req, self, now.date_naive())? {
@@ -116,7 +146,11 @@ impl Appender<'_> {
                 self.batch
                     .insert(&index::log_key(seq), &codec::encode(&event));
                 for (k, v) in index::derived_entries(&event, target.as_ref()) {
-                    self.batch.insert(&k, &v);
+                    if k.first() == Some(&index::VERSION) {
+                        self.versions.push((k, v)).map_err(sort_error)?;
+                    } else {
+                        self.batch.insert(&k, &v);
+                    }
                 }
                 // Later requests of the same batch may edit this statement
                 // before it reaches the store: keep its state at hand.
@@ -156,13 +190,28 @@ impl Appender<'_> {
     }
 }
 
+fn sort_error(e: std::io::Error) -> crate::Error {
+    crate::Error::io("cannot sort the version index entries of this write", e)
+}
+
 /// Appends every request, all or nothing. The requests may come from a
-/// stream of any length; memory stays bounded by [`BATCH_EVENTS`]. On
-/// success the new head is durable; on error nothing remains written.
+/// stream of any length; memory stays bounded by [`BATCH_EVENTS`] and
+/// [`VERSION_RUN_ENTRIES`]. On success the new head is durable; on error
+/// nothing remains written.
 pub fn append(
     store: &Store,
     requests: impl IntoIterator<Item = Result<Request>>,
     ctx: &mut Context<'_>,
+) -> Result<Summary> {
+    append_with_runs(store, requests, ctx, VERSION_RUN_ENTRIES)
+}
+
+/// [`append`], keeping `run_entries` version entries in memory at most.
+fn append_with_runs(
+    store: &Store,
+    requests: impl IntoIterator<Item = Result<Request>>,
+    ctx: &mut Context<'_>,
+    run_entries: usize,
 ) -> Result<Summary> {
     validate_author(&ctx.author)?;
     let head = store.head()?;
@@ -175,6 +224,7 @@ pub fn append(
         applied_any: false,
         pending: HashMap::new(),
         pending_targets: HashMap::new(),
+        versions: SortedRuns::new(run_entries),
     };
     let mut summary = Summary::default();
     let mut handled = 0u64;
@@ -196,6 +246,12 @@ pub fn append(
         }
         Ok(())
     })();
+    let result = result.and_then(|()| {
+        if summary.added > 0 {
+            app.add_versions()?;
+        }
+        Ok(())
+    });
     match result {
         Ok(()) => {
             if summary.added > 0 {
@@ -220,5 +276,116 @@ pub fn append(
             }
             Err(e)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{NaiveDate, TimeZone, Utc};
+    use uuid::Uuid;
+
+    use super::*;
+    use crate::model::{Amendment, Retraction, Statement};
+    use crate::query::{self, Filter};
+    use crate::store::OpenOptions;
+
+    fn statement(i: usize) -> Request {
+        Request {
+            id: Some(Uuid::from_u128(i as u128 + 1)),
+            payload: Payload::Statement(Statement {
+                actor: format!("A{}", i % 5).parse().unwrap(),
+                issue: format!("issue-{}", i % 13).parse().unwrap(),
+                position: "support".parse().unwrap(),
+                stated_on: NaiveDate::from_ymd_opt(2000, 1, 1).unwrap()
+                    + chrono::Days::new((i * 7919 % 3000) as u64),
+                summary: format!("statement {i}"),
+                quote: None,
+                speaker: None,
+                source_url: None,
+                source_title: None,
+            }),
+        }
+    }
+
+    /// Statements, amendments (some moving a statement to another date) and
+    /// retractions, so that version entries come in every kind and order.
+    fn requests() -> Vec<Request> {
+        let mut out = Vec::new();
+        for i in 0..400 {
+            out.push(statement(i));
+            if i % 9 == 8 {
+                out.push(Request {
+                    id: None,
+                    payload: Payload::Amendment(Amendment {
+                        target: Uuid::from_u128(i as u128 - 3),
+                        reason: "corrected".into(),
+                        position: Some("oppose".parse().unwrap()),
+                        stated_on: Some(NaiveDate::from_ymd_opt(2010, 6, 1).unwrap()),
+                        summary: None,
+                        quote: None,
+                        speaker: None,
+                        source_url: None,
+                        source_title: None,
+                    }),
+                });
+            }
+            if i % 31 == 30 {
+                out.push(Request {
+                    id: None,
+                    payload: Payload::Retraction(Retraction {
+                        target: Uuid::from_u128(i as u128 - 10),
+                        reason: "withdrawn".into(),
+                    }),
+                });
+            }
+        }
+        out
+    }
+
+    fn write(dir: &std::path::Path, run_entries: usize) -> Store {
+        let opts = OpenOptions {
+            create: true,
+            ..OpenOptions::default()
+        };
+        let store = Store::open(dir, &opts).unwrap();
+        let clock = || Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap();
+        let mut ctx = Context {
+            author: "test".into(),
+            clock: &clock,
+            progress: None,
+        };
+        append_with_runs(
+            &store,
+            requests().into_iter().map(Ok),
+            &mut ctx,
+            run_entries,
+        )
+        .unwrap();
+        store
+    }
+
+    /// Version entries spilled in many sorted runs (seven entries each) end up
+    /// exactly as a fresh replay derives them, and answer like a write that
+    /// sorted them in memory.
+    #[test]
+    fn version_entries_spilled_in_runs_equal_a_fresh_replay() {
+        let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let spilled = write(a.path(), 7);
+        let in_memory = write(b.path(), VERSION_RUN_ENTRIES);
+        let report = crate::audit::verify(&spilled, None, &mut |_| {}).unwrap();
+        assert!(report.events > 400);
+        for day in ["2001-01-01", "2005-06-30", "2010-06-01", "2030-01-01"] {
+            let as_of: NaiveDate = day.parse().unwrap();
+            let rows = |s: &Store| {
+                query::stances(s, as_of, s.head().unwrap().seq, &Filter::default()).unwrap()
+            };
+            assert_eq!(rows(&spilled), rows(&in_memory), "as of {day}");
+        }
+        let versions = |s: &Store| {
+            s.scan_prefix(&[index::VERSION])
+                .map(|kv| kv.unwrap())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(versions(&spilled), versions(&in_memory));
     }
 }

@@ -54,6 +54,7 @@ pub mod projection;
 pub mod query;
 pub mod replay;
 pub mod restore;
+pub mod runs;
 pub mod store;
 pub mod wire;
 
