@@ -74,8 +74,8 @@ fn fault(seq: u64, message: impl Into<String>) -> Error {
 ///
 /// Three threads share the work, so that verify runs at about the speed of
 /// sled's own scans on two cores: one reads, decodes and hashes the log
-/// ([`read_log`]), this one checks the chain in order and replays the events
-/// ([`replay_log`]), and one takes the digest of the stored indexes. All three
+/// (`read_log`), this one checks the chain in order and replays the events
+/// (`replay_log`), and one takes the digest of the stored indexes. All three
 /// only read a ledger this process holds locked.
 pub fn verify(
     store: &Store,

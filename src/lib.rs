@@ -33,7 +33,8 @@
 //! Modules in reading order: [`model`] (values and limits), [`event`]
 //! (the envelope), [`chain`] (hashes and ids), [`codec`] (stored bytes),
 //! [`index`] (key layout), [`decide`] (rules), [`projection`] (folding),
-//! [`store`] (sled), [`append`] (the write path), [`replay`], [`query`],
+//! [`store`] (sled), [`append`] (the write path) with [`runs`] (sorting its
+//! version entries), [`replay`], [`query`],
 //! [`audit`] (verify), [`wire`] and [`import`] (JSON), [`restore`] (from an
 //! export), [`ledger`] (front door).
 #![forbid(unsafe_code)]

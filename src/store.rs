@@ -154,7 +154,7 @@ pub struct Store {
 }
 
 /// Index and log entries written through one [`Store`] after which closing it
-/// also reopens and closes sled once (see [`Reopen`]): about 50,000 events.
+/// also reopens and closes sled once (see `Reopen`): about 50,000 events.
 pub const REOPEN_AFTER_WRITES: u64 = 200_000;
 
 /// After a large write, a close-and-reopen of sled when the [`Store`] drops.
