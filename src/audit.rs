@@ -184,11 +184,9 @@ fn replay_log(
     progress: &mut dyn FnMut(u64),
 ) -> Result<(Head, u64, Multiset)> {
     let head = store.head()?;
-    // Sized by the log's length (bounded: both numbers could be forged).
-    let last = match store.scan_prefix(&[index::LOG]).next_back() {
-        Some(kv) => index::log_key_seq(&kv?.0).unwrap_or(0),
-        None => 0,
-    };
+    // Sized by the log's length, a hint only (a malformed last key is
+    // reported in order below; both numbers could be forged, so bounded).
+    let last = store.last_log_seq().unwrap_or(0);
     let mut replay = Replay::with_capacity(head.seq.min(last).min(1 << 24));
     let mut expected = Multiset::default();
     let mut prev_hash = GENESIS;
@@ -314,7 +312,7 @@ fn locate_index_fault(store: &Store) -> Result<Error> {
         for (k, v) in entries {
             // A time entry belongs to the last seq of its run, named in its key.
             let seq = match k.first() {
-                Some(&index::TIME) => u64::from_be_bytes(k[9..17].try_into().expect("time key")),
+                Some(&index::TIME) => index::time_or_edit_seq(&k).unwrap_or(seq),
                 _ => seq,
             };
             match store.raw().get(&k)? {
@@ -361,7 +359,7 @@ fn stray_entry_seq(k: &[u8], v: &[u8]) -> u64 {
     let tail = |b: &[u8]| b.try_into().map(u64::from_be_bytes).unwrap_or(0);
     match k.first() {
         Some(&index::ID) => tail(v),
-        Some(&index::TIME) | Some(&index::EDIT) if k.len() == 17 => tail(&k[9..]),
+        Some(&index::TIME) | Some(&index::EDIT) => index::time_or_edit_seq(k).unwrap_or(0),
         Some(&index::VERSION) if k.len() >= 8 => tail(&k[k.len() - 8..]),
         _ => 0,
     }

@@ -83,6 +83,17 @@ pub fn time_key_upto(t: &DateTime<Utc>) -> [u8; 17] {
     time_key(t, u64::MAX)
 }
 
+/// The seq in the last 8 bytes of a 17-byte time or edit key (the run's
+/// last seq, or the edit's seq); `None` for a key of another shape.
+pub fn time_or_edit_seq(key: &[u8]) -> Option<u64> {
+    match key {
+        [TIME | EDIT, _, _, _, _, _, _, _, _, rest @ ..] => {
+            Some(u64::from_be_bytes(rest.try_into().ok()?))
+        }
+        _ => None,
+    }
+}
+
 /// Key of an edit (amendment or retraction) of a statement.
 pub fn edit_key(target_seq: u64, edit_seq: u64) -> [u8; 17] {
     let mut k = [EDIT; 17];

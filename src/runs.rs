@@ -16,13 +16,12 @@ use std::collections::BinaryHeap;
 use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
 
-/// An index entry: key and value.
-pub type Pair = (Vec<u8>, Vec<u8>);
+use crate::index::IndexEntry;
 
 /// Entries pushed in any order, given back sorted by [`SortedRuns::finish`].
 pub struct SortedRuns {
     run_entries: usize,
-    buffer: Vec<Pair>,
+    buffer: Vec<IndexEntry>,
     runs: Vec<BufReader<File>>,
 }
 
@@ -38,7 +37,7 @@ impl SortedRuns {
 
     /// Adds an entry; writes a sorted run to a temporary file when the
     /// buffer is full.
-    pub fn push(&mut self, entry: Pair) -> io::Result<()> {
+    pub fn push(&mut self, entry: IndexEntry) -> io::Result<()> {
         self.buffer.push(entry);
         if self.buffer.len() >= self.run_entries {
             self.spill()?;
@@ -77,10 +76,10 @@ impl SortedRuns {
 /// The sorted entries of a [`SortedRuns`]: a k-way merge of its runs.
 pub struct Merge {
     /// The entries that were never spilled, sorted: source `runs.len()`.
-    memory: std::vec::IntoIter<Pair>,
+    memory: std::vec::IntoIter<IndexEntry>,
     runs: Vec<BufReader<File>>,
     /// The smallest unread entry of each source that has one.
-    heads: BinaryHeap<Reverse<(Pair, usize)>>,
+    heads: BinaryHeap<Reverse<(IndexEntry, usize)>>,
 }
 
 impl Merge {
@@ -97,7 +96,7 @@ impl Merge {
 }
 
 impl Iterator for Merge {
-    type Item = io::Result<Pair>;
+    type Item = io::Result<IndexEntry>;
 
     fn next(&mut self) -> Option<Self::Item> {
         let Reverse((entry, source)) = self.heads.pop()?;
@@ -112,7 +111,7 @@ fn write_part(w: &mut impl Write, part: &[u8]) -> io::Result<()> {
 }
 
 /// The next entry of a run; `None` at its end.
-fn read_entry(r: &mut impl Read) -> io::Result<Option<Pair>> {
+fn read_entry(r: &mut impl Read) -> io::Result<Option<IndexEntry>> {
     let mut len = [0u8; 4];
     match r.read_exact(&mut len) {
         Ok(()) => {}
@@ -133,7 +132,7 @@ mod tests {
 
     use super::*;
 
-    fn sorted(entries: Vec<Pair>, run_entries: usize) -> Vec<Pair> {
+    fn sorted(entries: Vec<IndexEntry>, run_entries: usize) -> Vec<IndexEntry> {
         let mut runs = SortedRuns::new(run_entries);
         for e in entries {
             runs.push(e).unwrap();
@@ -161,7 +160,7 @@ mod tests {
     #[test]
     fn exact_multiples_of_the_run_size_lose_nothing() {
         for n in [0usize, 1, 7, 8, 14, 16, 56, 64] {
-            let entries: Vec<Pair> = (0..n as u32)
+            let entries: Vec<IndexEntry> = (0..n as u32)
                 .rev()
                 .map(|i| (i.to_be_bytes().to_vec(), vec![1]))
                 .collect();

@@ -43,8 +43,9 @@ pub struct OpenOptions {
 ///
 /// A bulk write touches far more pages than any cache holds, and sled's own
 /// bookkeeping (about 200 MiB at a million events) comes on top of the
-/// cache, so this is what keeps a 1M-event import under 300 MiB of RSS. It
-/// costs about 15% of import speed against 64 MiB (docs/PERFORMANCE.md).
+/// cache, so this is what keeps a 1M-event import near 300 MiB of RSS. It
+/// costs about 12% of import speed against 64 MiB (47.8k against 54.5k
+/// events/s at 1M; docs/PERFORMANCE.md).
 pub const BULK_CACHE_BYTES: u64 = 16 * 1024 * 1024;
 
 impl OpenOptions {
@@ -178,22 +179,13 @@ impl Drop for Reopen {
         }
         // sled's own `flock` on `db` lingers a moment after its `Db` drops
         // (see `open_sled`): retry briefly, then give up quietly.
-        if remove_torn_snapshots(&self.path).is_err() {
-            return;
-        }
         for _ in 0..100 {
-            match sled::Config::new()
-                .path(&self.path)
-                .cache_capacity(self.cache_bytes)
-                .open()
-            {
-                Ok(db) => {
+            match try_open_sled(&self.path, self.cache_bytes) {
+                Ok(Some(db)) => {
                     drop(db);
                     return;
                 }
-                Err(sled::Error::Io(e)) if e.to_string().starts_with("could not acquire lock") => {
-                    std::thread::sleep(Duration::from_millis(10));
-                }
+                Ok(None) => std::thread::sleep(Duration::from_millis(10)),
                 Err(_) => return,
             }
         }
@@ -221,7 +213,6 @@ impl Store {
             .map_err(|e| Error::io(format!("cannot create {}", path.display()), e))?;
         let mut wait = Wait::new(path, opts);
         let lock = acquire_lock(path, &mut wait)?;
-        remove_torn_snapshots(path)?;
         let db = open_sled(path, opts, &mut wait)?;
         let store = Store {
             db,
@@ -368,7 +359,10 @@ impl Store {
         self.range(&lo, &hi)
             .map(|kv| {
                 let (k, _) = kv?;
-                Ok(u64::from_be_bytes(k[9..17].try_into().expect("edit key")))
+                index::time_or_edit_seq(&k).ok_or_else(|| Error::Corrupt {
+                    seq: stmt_seq,
+                    message: "malformed edit index key".into(),
+                })
             })
             .collect()
     }
@@ -404,7 +398,10 @@ impl Store {
             None => Ok(0),
             Some(kv) => {
                 let (k, _) = kv?;
-                let seq = u64::from_be_bytes(k[9..17].try_into().expect("time key"));
+                let seq = index::time_or_edit_seq(&k).ok_or_else(|| Error::Corrupt {
+                    seq: 0,
+                    message: "malformed time index key".into(),
+                })?;
                 Ok(seq.min(head))
             }
         }
@@ -693,15 +690,24 @@ fn remove_torn_snapshots(path: &Path) -> Result<()> {
 /// tests/it/concurrency.rs, about one run in six).
 fn open_sled(path: &Path, opts: &OpenOptions, wait: &mut Wait<'_>) -> Result<sled::Db> {
     loop {
-        match sled::Config::new()
-            .path(path)
-            .cache_capacity(opts.cache_bytes)
-            .open()
-        {
-            Err(sled::Error::Io(e)) if e.to_string().starts_with("could not acquire lock") => {
-                wait.busy()?
-            }
-            other => return Ok(other?),
+        match try_open_sled(path, opts.cache_bytes)? {
+            Some(db) => return Ok(db),
+            None => wait.busy()?,
         }
+    }
+}
+
+/// Opens sled once, the only place the store does: first removes any torn
+/// snapshot ([`remove_torn_snapshots`]; the caller holds the ledger lock),
+/// then `None` while another process's sled still holds its lock on `db`.
+fn try_open_sled(path: &Path, cache_bytes: u64) -> Result<Option<sled::Db>> {
+    remove_torn_snapshots(path)?;
+    match sled::Config::new()
+        .path(path)
+        .cache_capacity(cache_bytes)
+        .open()
+    {
+        Err(sled::Error::Io(e)) if e.to_string().starts_with("could not acquire lock") => Ok(None),
+        other => Ok(Some(other?)),
     }
 }

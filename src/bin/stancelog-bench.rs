@@ -602,6 +602,24 @@ impl Bench {
         timed(cmd)
     }
 
+    /// `stancelog [FLAGS] --ledger LEDGER import FILE` under the `rss`
+    /// helper; returns wall time and peak RSS in KiB.
+    fn import_with_rss(
+        &self,
+        flags: &[&str],
+        ledger: &Path,
+        file: &Path,
+    ) -> Result<(Duration, f64)> {
+        let mut args: Vec<&std::ffi::OsStr> = flags.iter().map(|f| f.as_ref()).collect();
+        args.extend([
+            "--ledger".as_ref(),
+            ledger.as_os_str(),
+            "import".as_ref(),
+            file.as_os_str(),
+        ]);
+        self.with_rss(&self.stancelog(), &args)
+    }
+
     /// Runs a command under the `rss` helper; returns wall time and peak RSS in KiB.
     fn with_rss(&self, prog: &Path, args: &[&std::ffi::OsStr]) -> Result<(Duration, f64)> {
         let report = self.work.join("rss.txt");
@@ -859,15 +877,7 @@ fn run(cli: &Cli) -> Result<()> {
 
     eprintln!("import through `stancelog import` ...");
     let ledger = work.join("ledger");
-    let (imp_t, imp_rss) = b.with_rss(
-        &b.stancelog(),
-        &[
-            "--ledger".as_ref(),
-            ledger.as_os_str(),
-            "import".as_ref(),
-            big_input.as_os_str(),
-        ],
-    )?;
+    let (imp_t, imp_rss) = b.import_with_rss(&[], &ledger, &big_input)?;
     let imp_rate = size as f64 / imp_t.as_secs_f64();
     b.push(fig(
         "import_events_per_s",
@@ -908,17 +918,7 @@ fn run(cli: &Cli) -> Result<()> {
     // The same import with the page cache that read commands use: what the
     // bulk default (`store::BULK_CACHE_BYTES`) trades for its memory bound.
     let fast_ledger = work.join("ledger-cache64");
-    let (fast_t, fast_rss) = b.with_rss(
-        &b.stancelog(),
-        &[
-            "--cache-mib".as_ref(),
-            "64".as_ref(),
-            "--ledger".as_ref(),
-            fast_ledger.as_os_str(),
-            "import".as_ref(),
-            big_input.as_os_str(),
-        ],
-    )?;
+    let (fast_t, fast_rss) = b.import_with_rss(&["--cache-mib", "64"], &fast_ledger, &big_input)?;
     let _ = std::fs::remove_dir_all(&fast_ledger);
     let fast_rate = size as f64 / fast_t.as_secs_f64();
     b.push(fig(
@@ -1390,15 +1390,8 @@ fn run(cli: &Cli) -> Result<()> {
     let extra = generate(extra_n, cli.seed ^ 0x00E7_7A5E, &extra_dir, &[])?;
     let extra_file = extra.files.last().expect("one file").1.clone();
     drop(extra);
-    let (extra_t, _) = b.with_rss(
-        &b.stancelog(),
-        &[
-            "--ledger".as_ref(),
-            ledger.as_os_str(),
-            "import".as_ref(),
-            extra_file.as_os_str(),
-        ],
-    )?;
+    let extra_path = extra_file.to_str().context("work path is not UTF-8")?;
+    let (extra_t, _) = b.cli(&ledger, &["import", extra_path])?;
     let extra_rate = extra_n as f64 / extra_t.as_secs_f64();
     b.push(fig(
         "import_incremental_events_per_s",

@@ -340,35 +340,31 @@ fn announce_wait(path: &Path) {
 fn open(global: &Global, create: bool) -> Result<Ledger> {
     Ok(Ledger::open(
         &ledger_path(global)?,
-        &open_options(global, create),
+        &open_options(global, create, false),
     )?)
 }
 
-fn open_options(global: &Global, create: bool) -> OpenOptions {
-    let opts = OpenOptions {
+/// Opens the ledger for a command that writes or rewrites all of it.
+fn open_bulk(global: &Global, path: &Path, create: bool) -> Result<Ledger> {
+    Ok(Ledger::open(path, &open_options(global, create, true))?)
+}
+
+/// The options of every open: the command's default cache (`bulk` for
+/// import, restore and rebuild), unless `--cache-mib` says otherwise.
+fn open_options(global: &Global, create: bool, bulk: bool) -> OpenOptions {
+    let mut opts = OpenOptions {
         create,
         wait: Duration::from_secs(global.wait),
         on_wait: Some(announce_wait),
         ..OpenOptions::default()
     };
-    with_cache(global, opts)
-}
-
-/// `--cache-mib`, when given, over the command's default cache.
-fn with_cache(global: &Global, opts: OpenOptions) -> OpenOptions {
-    match global.cache_mib {
-        Some(mib) => OpenOptions {
-            cache_bytes: mib * 1024 * 1024,
-            ..opts
-        },
-        None => opts,
+    if bulk {
+        opts = opts.for_bulk_writes();
     }
-}
-
-/// Opens the ledger for a command that writes or rewrites all of it.
-fn open_bulk(global: &Global, path: &Path, create: bool) -> Result<Ledger> {
-    let opts = with_cache(global, open_options(global, create).for_bulk_writes());
-    Ok(Ledger::open(path, &opts)?)
+    if let Some(mib) = global.cache_mib {
+        opts.cache_bytes = mib * 1024 * 1024;
+    }
+    opts
 }
 
 /// Runs a bulk write (import, restore). A ledger that does not exist yet is

@@ -713,16 +713,7 @@ fn recorded_at_never_goes_backwards() {
         "2019-12-23",
         "two",
     )));
-    let log = l.ok(&["log", "--json"]);
-    let times: Vec<String> = log
-        .lines()
-        .map(|line| {
-            serde_json::from_str::<Value>(line).unwrap()["recorded_at"]
-                .as_str()
-                .unwrap()
-                .to_owned()
-        })
-        .collect();
+    let times = recorded_times(&l);
     assert_eq!(
         times,
         ["2020-06-01T00:00:00.000000Z", "2020-06-01T00:00:00.000000Z"]
@@ -1070,22 +1061,53 @@ fn a_rule_violation_after_several_batches_discards_them_all() {
 }
 
 #[test]
+fn an_import_whose_version_entries_cannot_be_spilled_fails_and_writes_nothing() {
+    // One entry more than a write keeps in memory, so the first run goes to
+    // a temporary file, here in a directory that does not exist.
+    let l = TestLedger::new();
+    l.import_article();
+    let head = l.head();
+    let n = stancelog::append::VERSION_RUN_ENTRIES + 1;
+    let mut text = String::new();
+    for i in 0..n {
+        text.push_str(&statement_line(
+            "USA",
+            &format!("issue-{i}"),
+            "support",
+            "2019-12-01",
+            "s",
+        ));
+        text.push('\n');
+    }
+    let file = l.scratch("spill.jsonl");
+    std::fs::write(&file, text).unwrap();
+    let err = run_fails(
+        l.cmd()
+            .env("TMPDIR", l.scratch("no-such-dir"))
+            .args(["import", file.to_str().unwrap()]),
+    );
+    assert!(
+        err.contains("cannot sort the version index entries of this write"),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert_eq!(l.head(), head);
+    assert!(l.ok(&["verify"]).contains("ok: 25 events"));
+    // The same file imports once temporary files can be made.
+    l.ok(&["import", file.to_str().unwrap()]);
+    assert!(l
+        .ok(&["verify"])
+        .contains(&format!("ok: {} events", 25 + n)));
+}
+
+#[test]
 fn an_import_is_one_moment_in_transaction_time() {
     let l = TestLedger::new();
     run_ok(
         l.at("2020-01-01T00:00:00.5Z")
             .args(["import", article().to_str().unwrap()]),
     );
-    let log = l.ok(&["log", "--json"]);
-    let times: std::collections::BTreeSet<String> = log
-        .lines()
-        .map(|line| {
-            serde_json::from_str::<Value>(line).unwrap()["recorded_at"]
-                .as_str()
-                .unwrap()
-                .to_owned()
-        })
-        .collect();
+    let times: std::collections::BTreeSet<String> = recorded_times(&l).into_iter().collect();
     assert_eq!(times.len(), 1, "one import, one recorded_at: {times:?}");
     // No moment shows part of it.
     let at = |t: &str| {
@@ -1106,4 +1128,17 @@ fn an_import_is_one_moment_in_transaction_time() {
     )));
     assert_eq!(at("2020-01-01T00:00:00.5Z"), 26);
     l.ok(&["verify"]);
+}
+
+/// The `recorded_at` of every event, in log order.
+fn recorded_times(l: &TestLedger) -> Vec<String> {
+    l.ok(&["log", "--json"])
+        .lines()
+        .map(|line| {
+            serde_json::from_str::<Value>(line).unwrap()["recorded_at"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect()
 }
