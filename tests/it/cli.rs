@@ -1030,17 +1030,7 @@ fn a_rule_violation_after_several_batches_discards_them_all() {
     l.import_article();
     let head = l.head();
     let n = 2 * stancelog::append::BATCH_EVENTS + 10;
-    let mut text = String::new();
-    for i in 0..n {
-        text.push_str(&statement_line(
-            "USA",
-            &format!("issue-{i}"),
-            "support",
-            "2019-12-01",
-            "s",
-        ));
-        text.push('\n');
-    }
+    let mut text = usa_statements(n);
     // Syntactically fine, so it passes the first pass; the ledger knows no such statement.
     text.push_str(
         r#"{"type":"retraction","target":"6f1c1b9e-7a39-4c53-9d0f-7d2b3f0b8c11","reason":"x"}"#,
@@ -1068,17 +1058,7 @@ fn an_import_whose_version_entries_cannot_be_spilled_fails_and_writes_nothing() 
     l.import_article();
     let head = l.head();
     let n = stancelog::append::VERSION_RUN_ENTRIES + 1;
-    let mut text = String::new();
-    for i in 0..n {
-        text.push_str(&statement_line(
-            "USA",
-            &format!("issue-{i}"),
-            "support",
-            "2019-12-01",
-            "s",
-        ));
-        text.push('\n');
-    }
+    let text = usa_statements(n);
     let file = l.scratch("spill.jsonl");
     std::fs::write(&file, text).unwrap();
     let err = run_fails(
@@ -1140,5 +1120,12 @@ fn recorded_times(l: &TestLedger) -> Vec<String> {
                 .unwrap()
                 .to_owned()
         })
+        .collect()
+}
+
+/// `n` JSONL statements by USA on issues `issue-0`, `issue-1`, ...
+fn usa_statements(n: usize) -> String {
+    (0..n)
+        .map(|i| statement_line("USA", &format!("issue-{i}"), "support", "2019-12-01", "s") + "\n")
         .collect()
 }
