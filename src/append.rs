@@ -9,14 +9,14 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::chain::event_hash;
-use crate::codec;
 use crate::decide::{decide, Decision, Request, View};
 use crate::error::Result;
 use crate::event::Event;
 use crate::index::{self, TargetState};
-use crate::model::{to_micros, validate_author, Payload};
+use crate::model::{to_micros, validate_author, Fact};
 use crate::runs::SortedRuns;
-use crate::store::{Head, Store, WriteBatch};
+use crate::store::Store;
+use crate::writer::Writer;
 
 /// Events per atomic batch on large writes. sled holds one epoch guard for
 /// a whole batch, so the node copies each insert replaces are freed only
@@ -69,14 +69,13 @@ pub struct Summary {
 }
 
 struct Appender<'s> {
-    store: &'s Store,
+    writer: Writer<'s>,
     /// The transaction time of every event of this write.
     now: DateTime<Utc>,
-    committed: u64,
-    head: Head,
-    batch: WriteBatch,
-    applied_any: bool,
-    pending: HashMap<Uuid, (u64, Payload)>,
+    /// This write's events not yet applied to the store, by id.
+    pending: HashMap<Uuid, (u64, Fact)>,
+    /// The state of every statement this write has recorded or edited and
+    /// not yet applied.
     pending_targets: HashMap<u64, TargetState>,
     /// This write's version entries, applied in key order before the commit:
     /// nothing reads the version keyspace while writing, and sled inserts
@@ -87,20 +86,21 @@ struct Appender<'s> {
 }
 
 impl View for Appender<'_> {
-    fn find(&self, id: &Uuid) -> Result<Option<(u64, Payload)>> {
+    fn find(&self, id: &Uuid) -> Result<Option<(u64, Fact)>> {
         if let Some((seq, p)) = self.pending.get(id) {
             return Ok(Some((*seq, p.clone())));
         }
-        match self.store.seq_of(id)? {
+        let store = self.writer.store();
+        match store.seq_of(id)? {
             None => Ok(None),
-            Some(seq) => Ok(Some((seq, self.store.event_indexed(seq)?.payload))),
+            Some(seq) => Ok(Some((seq, store.event_indexed(seq)?.payload))),
         }
     }
 
     fn target_state(&self, seq: u64) -> Result<TargetState> {
         match self.pending_targets.get(&seq) {
             Some(t) => Ok(t.clone()),
-            None => self.store.target_state(seq, u64::MAX),
+            None => self.writer.store().target_state(seq, u64::MAX),
         }
     }
 }
@@ -112,81 +112,73 @@ impl Appender<'_> {
     fn add_versions(&mut self) -> Result<()> {
         let versions = std::mem::replace(&mut self.versions, SortedRuns::new(1));
         for entry in versions.finish().map_err(sort_error)? {
-            let (k, v) = entry.map_err(sort_error)?;
-            self.batch.insert(&k, &v);
-            if self.batch.len() >= VERSION_BATCH {
-                self.store.apply(std::mem::take(&mut self.batch))?;
-                self.applied_any = true;
+            self.writer.insert(&entry.map_err(sort_error)?);
+            if self.writer.batch_len() >= VERSION_BATCH {
+                self.writer.apply()?;
             }
         }
         Ok(())
     }
 
-    fn push(&mut self, req: Request, ctx: &Context<'_>) -> Result<Outcome> {
+    fn push(&mut self, req: Request, author: &str) -> Result<Outcome> {
         let now = self.now;
-        match decide(&req, self, now.date_naive())? {
-            Decision::Skip { id, seq } => Ok(Outcome {
-                id,
-                seq,
-                added: false,
-            }),
-            Decision::Append { id, target } => {
-                let seq = self.head.seq + 1;
-                let payload = req.payload;
-                let hash = event_hash(&self.head.hash, seq, &id, &now, &ctx.author, &payload);
-                let event = Event {
-                    seq,
-                    id,
-                    recorded_at: now,
-                    recorded_by: ctx.author.clone(),
-                    prev_hash: self.head.hash,
-                    hash,
-                    payload,
-                };
-                self.batch
-                    .insert(&index::log_key(seq), &codec::encode(&event));
-                for (k, v) in index::derived_entries(&event, target.as_ref()) {
-                    if k.first() == Some(&index::VERSION) {
-                        self.versions.push((k, v)).map_err(sort_error)?;
-                    } else {
-                        self.batch.insert(&k, &v);
-                    }
-                }
-                // Later requests of the same batch may edit this statement
-                // before it reaches the store: keep its state at hand.
-                let state = match (target, &event.payload) {
-                    (Some(t), p) => Some(t.after(p)),
-                    (None, Payload::Statement(s)) => Some(TargetState {
-                        seq,
-                        actor: s.actor.clone(),
-                        issue: s.issue.clone(),
-                        stated_on: s.stated_on,
-                        retracted: false,
-                    }),
-                    (None, _) => None,
-                };
-                if let Some(state) = state {
-                    self.pending_targets.insert(state.seq, state);
-                }
-                self.pending.insert(id, (seq, event.payload));
-                self.head = Head {
-                    seq,
-                    hash,
-                    recorded_at: now,
-                };
-                if self.pending.len() >= BATCH_EVENTS {
-                    self.store.apply(std::mem::take(&mut self.batch))?;
-                    self.applied_any = true;
-                    self.pending.clear();
-                    self.pending_targets.clear();
-                }
-                Ok(Outcome {
+        let (id, fact, target) = match decide(req, self, now.date_naive())? {
+            Decision::AlreadyRecorded { id, seq } => {
+                return Ok(Outcome {
                     id,
                     seq,
-                    added: true,
+                    added: false,
                 })
             }
+            Decision::Append { id, fact, target } => (id, fact, target),
+        };
+        let prev = *self.writer.head();
+        let seq = prev.seq + 1;
+        let hash = event_hash(&prev.hash, seq, &id, &now, author, &fact);
+        let event = Event {
+            seq,
+            id,
+            recorded_at: now,
+            recorded_by: author.to_owned(),
+            prev_hash: prev.hash,
+            hash,
+            payload: fact,
+        };
+        self.writer.push_event(&event);
+        for entry in index::derived_entries(&event, target.as_ref()) {
+            if entry.0.first() == Some(&index::VERSION) {
+                self.versions.push(entry).map_err(sort_error)?;
+            } else {
+                self.writer.insert(&entry);
+            }
         }
+        // Later requests of the same batch may edit this statement
+        // before it reaches the store: keep its state at hand.
+        let state = match (target, &event.payload) {
+            (Some(t), p) => Some(t.after(p)),
+            (None, Fact::StatementRecorded(s)) => Some(TargetState {
+                seq,
+                actor: s.actor.clone(),
+                issue: s.issue.clone(),
+                stated_on: s.stated_on,
+                retracted: false,
+            }),
+            (None, Fact::StatementAmended(_) | Fact::StatementRetracted(_)) => None,
+        };
+        if let Some(state) = state {
+            self.pending_targets.insert(state.seq, state);
+        }
+        self.pending.insert(id, (seq, event.payload));
+        if self.pending.len() >= BATCH_EVENTS {
+            self.writer.apply()?;
+            self.pending.clear();
+            self.pending_targets.clear();
+        }
+        Ok(Outcome {
+            id,
+            seq,
+            added: true,
+        })
     }
 }
 
@@ -198,7 +190,7 @@ fn sort_error(e: std::io::Error) -> crate::Error {
 /// stream of any length; memory stays bounded by [`BATCH_EVENTS`] and
 /// [`VERSION_RUN_ENTRIES`]. On success the new head is durable; on error
 /// nothing remains written.
-pub fn append(
+pub(crate) fn append(
     store: &Store,
     requests: impl IntoIterator<Item = Result<Request>>,
     ctx: &mut Context<'_>,
@@ -214,69 +206,46 @@ fn append_with_runs(
     run_entries: usize,
 ) -> Result<Summary> {
     validate_author(&ctx.author)?;
-    let head = store.head()?;
+    let writer = Writer::begin(store)?;
+    let now = to_micros((ctx.clock)()).max(writer.committed().recorded_at);
     let mut app = Appender {
-        store,
-        now: to_micros((ctx.clock)()).max(head.recorded_at),
-        committed: head.seq,
-        head,
-        batch: WriteBatch::default(),
-        applied_any: false,
+        writer,
+        now,
         pending: HashMap::new(),
         pending_targets: HashMap::new(),
         versions: SortedRuns::new(run_entries),
     };
     let mut summary = Summary::default();
     let mut handled = 0u64;
-    let result: Result<()> = (|| {
-        for req in requests {
-            let outcome = app.push(req?, ctx)?;
-            if outcome.added {
-                summary.added += 1;
-            } else {
-                summary.skipped += 1;
-            }
-            summary.last = Some(outcome);
-            handled += 1;
-            if handled.is_multiple_of(4096) {
-                if let Some(p) = ctx.progress.as_mut() {
-                    p(handled);
-                }
-            }
+    for req in requests {
+        let outcome = app.push(req?, &ctx.author)?;
+        if outcome.added {
+            summary.added += 1;
+        } else {
+            summary.skipped += 1;
         }
-        Ok(())
-    })();
-    let result = result.and_then(|()| {
-        if summary.added > 0 {
-            app.add_versions()?;
-        }
-        Ok(())
-    });
-    match result {
-        Ok(()) => {
-            if summary.added > 0 {
-                let mut batch = app.batch;
-                // One time entry per run of equal recorded_at: this write
-                // extends the previous run when the clock has not moved on.
-                let prev = store.head()?;
-                if prev.seq > 0 && prev.recorded_at == app.now {
-                    batch.remove(&index::time_key(&prev.recorded_at, prev.seq));
-                }
-                let (k, v) = index::time_entry(&app.now, app.head.seq);
-                batch.insert(&k, &v);
-                store.commit(batch, &app.head)?;
+        summary.last = Some(outcome);
+        handled += 1;
+        if handled.is_multiple_of(4096) {
+            if let Some(p) = ctx.progress.as_mut() {
+                p(handled);
             }
-            summary.head_seq = app.head.seq;
-            Ok(summary)
-        }
-        Err(e) => {
-            if app.applied_any {
-                store.discard_after(app.committed)?;
-                store.durable_flush()?;
-            }
-            Err(e)
         }
     }
+    if summary.added > 0 {
+        app.add_versions()?;
+        // One time entry per run of equal recorded_at: this write
+        // extends the previous run when the clock has not moved on.
+        let prev = *app.writer.committed();
+        if prev.seq > 0 && prev.recorded_at == app.now {
+            app.writer
+                .remove(&index::time_key(&prev.recorded_at, prev.seq));
+        }
+        let head_seq = app.writer.head().seq;
+        app.writer.insert(&index::time_entry(&app.now, head_seq));
+    }
+    summary.head_seq = app.writer.commit()?.seq;
+    Ok(summary)
 }
 
 #[cfg(test)]
@@ -285,14 +254,14 @@ mod tests {
     use uuid::Uuid;
 
     use super::*;
-    use crate::model::{Amendment, Retraction, Statement};
+    use crate::model::{Amendment, Command, Retraction, Statement};
     use crate::query::{self, Filter};
     use crate::store::OpenOptions;
 
     fn statement(i: usize) -> Request {
         Request {
             id: Some(Uuid::from_u128(i as u128 + 1)),
-            payload: Payload::Statement(Statement {
+            command: Command::Record(Statement {
                 actor: format!("A{}", i % 5).parse().unwrap(),
                 issue: format!("issue-{}", i % 13).parse().unwrap(),
                 position: "support".parse().unwrap(),
@@ -316,7 +285,7 @@ mod tests {
             if i % 9 == 8 {
                 out.push(Request {
                     id: None,
-                    payload: Payload::Amendment(Amendment {
+                    command: Command::Amend(Amendment {
                         target: Uuid::from_u128(i as u128 - 3),
                         reason: "corrected".into(),
                         position: Some("oppose".parse().unwrap()),
@@ -332,7 +301,7 @@ mod tests {
             if i % 31 == 30 {
                 out.push(Request {
                     id: None,
-                    payload: Payload::Retraction(Retraction {
+                    command: Command::Retract(Retraction {
                         target: Uuid::from_u128(i as u128 - 10),
                         reason: "withdrawn".into(),
                     }),

@@ -315,8 +315,8 @@ fn locate_index_fault(store: &Store) -> Result<Error> {
                 Some(&index::TIME) => index::time_or_edit_seq(&k).unwrap_or(seq),
                 _ => seq,
             };
-            match store.raw().get(&k)? {
-                Some(stored) if stored.as_ref() == v.as_slice() => {}
+            match store.get(&k)? {
+                Some(stored) if stored == v => {}
                 Some(_) => {
                     return Ok(fault(
                         seq,
@@ -336,7 +336,7 @@ fn locate_index_fault(store: &Store) -> Result<Error> {
     for prefix in index::DERIVED {
         for kv in store.scan_prefix(&[prefix]) {
             let (k, v) = kv?;
-            if !keys.contains(k.as_ref()) {
+            if !keys.contains(&k) {
                 return Ok(fault(
                     stray_entry_seq(&k, &v),
                     format!(

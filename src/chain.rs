@@ -8,7 +8,7 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::event::Hash;
-use crate::model::{format_timestamp, Payload};
+use crate::model::{format_timestamp, Fact};
 
 /// Namespace for content-derived (v5) event ids.
 pub const ID_NAMESPACE: Uuid = Uuid::from_bytes([
@@ -50,63 +50,80 @@ fn date_text(d: NaiveDate, out: &mut [u8; 10]) -> &str {
     std::str::from_utf8(out).expect("ASCII digits")
 }
 
-/// Calls `f` with each payload field, by name, in the fixed canonical order,
-/// as export text (`None` when absent). The one place that order is defined.
-pub fn visit_fields(p: &Payload, f: &mut dyn FnMut(&'static str, Option<&str>)) {
+/// A payload field of the canonical form. An enum rather than a name, so a
+/// new field is a compile error wherever fields are mapped (the JSON form).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Field {
+    Actor,
+    Issue,
+    Target,
+    Reason,
+    Position,
+    StatedOn,
+    Summary,
+    Quote,
+    Speaker,
+    SourceUrl,
+    SourceTitle,
+}
+
+/// Calls `f` with each payload field in the fixed canonical order, as export
+/// text (`None` when absent). The one place that order is defined.
+pub(crate) fn visit_fields(p: &Fact, f: &mut dyn FnMut(Field, Option<&str>)) {
     let (mut date_buf, mut id_buf) = ([0u8; 10], Uuid::encode_buffer());
     match p {
-        Payload::Statement(s) => {
-            f("actor", Some(s.actor.as_str()));
-            f("issue", Some(s.issue.as_str()));
-            f("position", Some(s.position.as_str()));
-            f("stated_on", Some(date_text(s.stated_on, &mut date_buf)));
-            f("summary", Some(&s.summary));
-            f("quote", s.quote.as_deref());
-            f("speaker", s.speaker.as_deref());
-            f("source_url", s.source_url.as_deref());
-            f("source_title", s.source_title.as_deref());
+        Fact::StatementRecorded(s) => {
+            f(Field::Actor, Some(s.actor.as_str()));
+            f(Field::Issue, Some(s.issue.as_str()));
+            f(Field::Position, Some(s.position.as_str()));
+            f(Field::StatedOn, Some(date_text(s.stated_on, &mut date_buf)));
+            f(Field::Summary, Some(&s.summary));
+            f(Field::Quote, s.quote.as_deref());
+            f(Field::Speaker, s.speaker.as_deref());
+            f(Field::SourceUrl, s.source_url.as_deref());
+            f(Field::SourceTitle, s.source_title.as_deref());
         }
-        Payload::Amendment(a) => {
+        Fact::StatementAmended(a) => {
             f(
-                "target",
+                Field::Target,
                 Some(a.target.hyphenated().encode_lower(&mut id_buf)),
             );
-            f("reason", Some(&a.reason));
-            f("position", a.position.map(|p| p.as_str()));
+            f(Field::Reason, Some(&a.reason));
+            f(Field::Position, a.position.map(|p| p.as_str()));
             f(
-                "stated_on",
+                Field::StatedOn,
                 a.stated_on.map(|d| date_text(d, &mut date_buf)),
             );
-            f("summary", a.summary.as_deref());
-            f("quote", a.quote.as_deref());
-            f("speaker", a.speaker.as_deref());
-            f("source_url", a.source_url.as_deref());
-            f("source_title", a.source_title.as_deref());
+            f(Field::Summary, a.summary.as_deref());
+            f(Field::Quote, a.quote.as_deref());
+            f(Field::Speaker, a.speaker.as_deref());
+            f(Field::SourceUrl, a.source_url.as_deref());
+            f(Field::SourceTitle, a.source_title.as_deref());
         }
-        Payload::Retraction(r) => {
+        Fact::StatementRetracted(r) => {
             f(
-                "target",
+                Field::Target,
                 Some(r.target.hyphenated().encode_lower(&mut id_buf)),
             );
-            f("reason", Some(&r.reason));
+            f(Field::Reason, Some(&r.reason));
         }
     }
 }
 
 /// The payload's fields in their fixed canonical order, as owned export text.
-pub fn payload_fields(p: &Payload) -> Vec<(&'static str, Option<String>)> {
+pub(crate) fn payload_fields(p: &Fact) -> Vec<(Field, Option<String>)> {
     let mut out = Vec::with_capacity(9);
     visit_fields(p, &mut |name, v| out.push((name, v.map(str::to_owned))));
     out
 }
 
-fn put_payload(buf: &mut Vec<u8>, p: &Payload) {
+fn put_payload(buf: &mut Vec<u8>, p: &Fact) {
     put(buf, Some(p.kind()));
     visit_fields(p, &mut |_, v| put(buf, v));
 }
 
 /// The canonical bytes of a payload: its type, then its fields in order.
-pub fn canonical_payload(p: &Payload) -> Vec<u8> {
+pub fn canonical_payload(p: &Fact) -> Vec<u8> {
     let mut buf = Vec::with_capacity(256);
     put_payload(&mut buf, p);
     buf
@@ -114,7 +131,7 @@ pub fn canonical_payload(p: &Payload) -> Vec<u8> {
 
 /// The id an event gets when the input gives none: a UUID v5 over its
 /// canonical payload, so importing the same line twice adds nothing.
-pub fn content_id(p: &Payload) -> Uuid {
+pub fn content_id(p: &Fact) -> Uuid {
     Uuid::new_v5(&ID_NAMESPACE, &canonical_payload(p))
 }
 
@@ -126,7 +143,7 @@ pub fn event_hash(
     id: &Uuid,
     recorded_at: &DateTime<Utc>,
     recorded_by: &str,
-    payload: &Payload,
+    payload: &Fact,
 ) -> Hash {
     let mut buf = Vec::with_capacity(512);
     buf.extend_from_slice(prev_hash);
@@ -168,7 +185,7 @@ mod tests {
     #[test]
     fn fields_are_the_export_text() {
         let target = Uuid::from_u128(0xABCD_EF01_2345_4678_89AB_CDEF_0123_4567);
-        let a = Payload::Amendment(Amendment {
+        let a = Fact::StatementAmended(Amendment {
             target,
             reason: "r".into(),
             position: Some(Position::Mixed),
@@ -180,19 +197,19 @@ mod tests {
             source_title: None,
         });
         let f = payload_fields(&a);
-        assert_eq!(f[0], ("target", Some(target.to_string())));
-        assert_eq!(f[2], ("position", Some("mixed".into())));
-        assert_eq!(f[3], ("stated_on", Some("2020-02-29".into())));
+        assert_eq!(f[0], (Field::Target, Some(target.to_string())));
+        assert_eq!(f[2], (Field::Position, Some("mixed".into())));
+        assert_eq!(f[3], (Field::StatedOn, Some("2020-02-29".into())));
         assert_eq!(f.len(), 9);
-        let r = Payload::Retraction(Retraction {
+        let r = Fact::StatementRetracted(Retraction {
             target,
             reason: "x".into(),
         });
         assert_eq!(
             payload_fields(&r),
             vec![
-                ("target", Some(target.to_string())),
-                ("reason", Some("x".into()))
+                (Field::Target, Some(target.to_string())),
+                (Field::Reason, Some("x".into()))
             ]
         );
     }

@@ -6,12 +6,18 @@
 
 use std::path::PathBuf;
 
+use chrono::NaiveDate;
+use uuid::Uuid;
+
+pub use crate::storage::StorageError;
+
 /// Everything that can go wrong in the library.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// The request or input breaks a rule of the data model; nothing was written.
-    #[error("{0}")]
-    Invalid(String),
+    #[error(transparent)]
+    Rule(#[from] RuleViolation),
 
     /// An input line could not be accepted; carries the source name and 1-based line.
     #[error("{source_name}:{line}: {message}")]
@@ -43,13 +49,21 @@ pub enum Error {
         message: String,
     },
 
+    /// The directory holds something other than a stancelog ledger.
+    #[error("{0} is not a stancelog ledger")]
+    NotALedger(PathBuf),
+
+    /// The ledger's log is in a format this version cannot read.
+    #[error("ledger log format version {0:?} is not supported by this stancelog (expects {1})")]
+    UnsupportedFormat(Vec<u8>, u8),
+
     /// A stored record could not be decoded.
     #[error("cannot decode record: {0}")]
     Decode(String),
 
     /// The storage engine failed.
     #[error("storage: {0}")]
-    Storage(#[from] sled::Error),
+    Storage(#[from] StorageError),
 
     /// Reading or writing a file failed.
     #[error("{context}: {source}")]
@@ -62,13 +76,13 @@ pub enum Error {
 }
 
 impl Error {
-    /// Shorthand for a rule violation.
-    pub fn invalid(msg: impl Into<String>) -> Self {
-        Error::Invalid(msg.into())
+    /// Shorthand for a malformed or out-of-limits value.
+    pub(crate) fn invalid(msg: impl Into<String>) -> Self {
+        Error::Rule(RuleViolation::InvalidValue(msg.into()))
     }
 
     /// Wraps an I/O error with a context that names the path or action.
-    pub fn io(context: impl Into<String>, source: std::io::Error) -> Self {
+    pub(crate) fn io(context: impl Into<String>, source: std::io::Error) -> Self {
         Error::Io {
             context: context.into(),
             source,
@@ -78,3 +92,67 @@ impl Error {
 
 /// The library's result type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// A request the rules refuse, by kind, so that a caller can map each to its
+/// own answer (an HTTP layer: 404 for an unknown target, 409 for a conflict
+/// with what the ledger holds, 422 for a malformed request). The text of
+/// each is the one-line message the CLI prints.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RuleViolation {
+    /// A value is malformed or outside its limits (422).
+    #[error("{0}")]
+    InvalidValue(String),
+    /// An amendment or retraction names no event of the ledger (404).
+    #[error("cannot {verb} {target}: no such statement")]
+    UnknownTarget {
+        /// `amend` or `retract`.
+        verb: &'static str,
+        /// The id it names.
+        target: Uuid,
+    },
+    /// An amendment or retraction names an event that is not a statement (422).
+    #[error(
+        "cannot {verb} {target}: it is an {kind}, not a statement (target the statement's id)"
+    )]
+    NotAStatement {
+        /// `amend` or `retract`.
+        verb: &'static str,
+        /// The id it names.
+        target: Uuid,
+        /// The kind of event that id has.
+        kind: &'static str,
+    },
+    /// The statement was retracted; nothing may change it any more (409).
+    #[error("cannot {verb} {target}: the statement is already retracted (record a new statement instead)")]
+    AlreadyRetracted {
+        /// `amend` or `retract`.
+        verb: &'static str,
+        /// The statement's id.
+        target: Uuid,
+    },
+    /// The id is taken by an event with other content (409).
+    #[error("id {id} is already used by a different event (seq {seq})")]
+    IdInUse {
+        /// The id.
+        id: Uuid,
+        /// Where the other event is.
+        seq: u64,
+    },
+    /// A statement dated after the day it is recorded (422).
+    #[error("stated_on {stated_on} is after the recording date {recorded_on} (statements cannot come from the future)")]
+    FromTheFuture {
+        /// The date given.
+        stated_on: NaiveDate,
+        /// The day of recording.
+        recorded_on: NaiveDate,
+    },
+    /// A restore into a ledger that already holds events (409).
+    #[error("the ledger at {} is not empty (head at seq {head_seq}); restore only into a new or empty ledger", path.display())]
+    NotEmpty {
+        /// The ledger.
+        path: PathBuf,
+        /// Its head.
+        head_seq: u64,
+    },
+}

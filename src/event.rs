@@ -2,10 +2,9 @@
 //! (position, identity, time, author, and the links of the hash chain).
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::model::Payload;
+use crate::model::Fact;
 
 /// A SHA-256 digest.
 pub type Hash = [u8; 32];
@@ -13,9 +12,9 @@ pub type Hash = [u8; 32];
 /// The `prev_hash` of the first event.
 pub const GENESIS: Hash = [0; 32];
 
-/// One immutable entry of the log. Field order is part of the stored format
-/// (bincode encodes by order): never reorder, only add through a new format version.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// One immutable entry of the log. Its stored form is the codec's
+/// (`codec::v1`), not this type's: fields may be renamed or reordered here.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Event {
     /// Position in the log, contiguous from 1.
     pub seq: u64,
@@ -23,7 +22,6 @@ pub struct Event {
     pub id: Uuid,
     /// When the ledger appended it (transaction time), microsecond precision,
     /// never decreasing along the log.
-    #[serde(with = "chrono::serde::ts_microseconds")]
     pub recorded_at: DateTime<Utc>,
     /// Who entered it.
     pub recorded_by: String,
@@ -32,7 +30,7 @@ pub struct Event {
     /// SHA-256 over `prev_hash` and the canonical bytes of everything above and the payload.
     pub hash: Hash,
     /// What was recorded.
-    pub payload: Payload,
+    pub payload: Fact,
 }
 
 impl Event {

@@ -138,10 +138,10 @@ pub fn requests<R: BufRead>(
 /// Attaches a file and line to a rule violation found while appending it.
 pub fn tag_line(e: Error, source_name: &str, line: u64) -> Error {
     match e {
-        Error::Invalid(message) => Error::Input {
+        Error::Rule(v) => Error::Input {
             source_name: source_name.to_owned(),
             line,
-            message,
+            message: v.to_string(),
         },
         other => other,
     }
@@ -167,7 +167,7 @@ pub fn import<R: BufRead + Seek>(
         .date_naive();
     for item in requests(&mut reader, source_name) {
         let (line, req) = item?;
-        precheck(&req, recorded_on).map_err(|e| tag_line(e, source_name, line))?;
+        precheck(&req.command, recorded_on).map_err(|e| tag_line(e, source_name, line))?;
     }
     reader
         .seek(SeekFrom::Start(0))

@@ -9,7 +9,7 @@
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 
 use crate::event::Event;
-use crate::model::{Actor, Issue, Payload};
+use crate::model::{Actor, Fact, Issue};
 
 /// `L seq` → encoded event: the log, the only source of truth.
 pub const LOG: u8 = b'L';
@@ -38,9 +38,15 @@ pub const EDIT_RETRACT: u8 = 2;
 
 /// Key of the committed head record.
 pub const META_HEAD: &[u8] = b"Mhead";
-/// Key of the on-disk layout version.
+/// Key of the log's format version: how the log and head are stored. A
+/// ledger whose log format this code does not know is refused.
 pub const META_FORMAT: &[u8] = b"Mformat";
-/// The layout version this code writes and reads.
+/// Key of the derived layout version: how the indexes are keyed. Derived
+/// state is disposable, so a ledger of another layout is rebuilt on open.
+pub const META_LAYOUT: &[u8] = b"Mlayout";
+/// The log format version this code writes and reads.
+pub const LOG_FORMAT: u8 = 1;
+/// The derived layout version this code writes and reads.
 pub const LAYOUT_VERSION: u8 = 1;
 
 /// Key of a log record.
@@ -234,16 +240,16 @@ pub struct TargetState {
 
 impl TargetState {
     /// The state after `event` (an edit of this statement) is applied.
-    pub fn after(&self, payload: &Payload) -> TargetState {
+    pub fn after(&self, payload: &Fact) -> TargetState {
         let mut next = self.clone();
         match payload {
-            Payload::Amendment(a) => {
+            Fact::StatementAmended(a) => {
                 if let Some(d) = a.stated_on {
                     next.stated_on = d;
                 }
             }
-            Payload::Retraction(_) => next.retracted = true,
-            Payload::Statement(_) => {}
+            Fact::StatementRetracted(_) => next.retracted = true,
+            Fact::StatementRecorded(_) => {}
         }
         next
     }
@@ -265,18 +271,18 @@ pub fn derived_entries(event: &Event, target: Option<&TargetState>) -> Vec<Index
     let seq = event.seq;
     let mut out = vec![(id_key(&event.id).to_vec(), seq.to_be_bytes().to_vec())];
     match (&event.payload, target) {
-        (Payload::Statement(s), _) => {
+        (Fact::StatementRecorded(s), _) => {
             out.push((
                 version_key(&s.actor, &s.issue, s.stated_on, seq, seq),
                 vec![0],
             ));
         }
-        (Payload::Amendment(a), Some(t)) => {
+        (Fact::StatementAmended(a), Some(t)) => {
             out.push((edit_key(t.seq, seq).to_vec(), vec![EDIT_AMEND]));
             let d = a.stated_on.unwrap_or(t.stated_on);
             out.push((version_key(&t.actor, &t.issue, d, t.seq, seq), vec![0]));
         }
-        (Payload::Retraction(_), Some(t)) => {
+        (Fact::StatementRetracted(_), Some(t)) => {
             out.push((edit_key(t.seq, seq).to_vec(), vec![EDIT_RETRACT]));
             out.push((
                 version_key(&t.actor, &t.issue, t.stated_on, t.seq, seq),

@@ -30,9 +30,17 @@ impl Ledger {
         })
     }
 
-    /// The storage layer, for audit tools, tests and benchmarks.
-    pub fn store(&self) -> &Store {
-        &self.store
+    /// A ledger held by an in-memory engine whose faults a test controls.
+    #[cfg(test)]
+    pub(crate) fn in_memory(handle: &crate::storage::memory::MemoryHandle) -> Result<Ledger> {
+        Ok(Ledger {
+            store: Store::with_engine(Box::new(handle.engine()), Path::new("<memory>"), None)?,
+        })
+    }
+
+    /// Where the ledger lives.
+    pub fn path(&self) -> &Path {
+        self.store.path()
     }
 
     /// Appends requests all or nothing; durable when it returns `Ok`.

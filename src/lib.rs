@@ -7,7 +7,7 @@
 //! it at a moment" (transaction time) with an index seek.
 //!
 //! ```
-//! use stancelog::{Ledger, OpenOptions, Context, Request, Payload, Statement, Position};
+//! use stancelog::{Command, Context, Ledger, OpenOptions, Position, Request, Statement};
 //! let dir = tempfile::tempdir().unwrap();
 //! let ledger = Ledger::open(dir.path(), &OpenOptions { create: true, ..Default::default() }).unwrap();
 //! let clock = || "2019-12-24T00:00:00Z".parse().unwrap();
@@ -20,7 +20,7 @@
 //!     summary: "Too soon to consider easing sanctions on Pyongyang.".into(),
 //!     quote: None, speaker: None, source_url: None, source_title: None,
 //! };
-//! let req = Request { id: None, payload: Payload::Statement(statement) };
+//! let req = Request { id: None, command: Command::Record(statement) };
 //! ledger.append([Ok(req)], &mut ctx).unwrap();
 //! let stance = ledger
 //!     .stance(&"JPN".parse().unwrap(), &"north-korea-sanctions-relief".parse().unwrap(),
@@ -30,39 +30,84 @@
 //! assert_eq!(stance.position, Position::Oppose);
 //! ```
 //!
-//! Modules in reading order: [`model`] (values and limits), [`event`]
-//! (the envelope), [`chain`] (hashes and ids), [`codec`] (stored bytes),
-//! [`index`] (key layout), [`decide`] (rules), [`projection`] (folding),
-//! [`store`] (sled), [`append`] (the write path) with [`runs`] (sorting its
-//! version entries), [`replay`], [`query`],
-//! [`audit`] (verify), [`wire`] and [`import`] (JSON), [`restore`] (from an
-//! export), [`ledger`] (front door).
+//! # The API
+//!
+//! A [`Ledger`] opened at a path takes [`Request`]s (a [`Command`] and,
+//! optionally, the id its fact must have), decides them by the rules and
+//! appends the [`Fact`]s they produce inside an [`Event`] envelope; queries
+//! return [`Stance`]s, [`StatementView`]s and [`Change`]s; [`Wire`] is the
+//! JSON form of an event that `import`, `export` and `restore` use. Every
+//! write goes through the rules and the hash chain: nothing here writes past
+//! them. Errors are an [`Error`], whose [`RuleViolation`]s say which rule a
+//! request broke, and whose [`StorageError`] is opaque.
+//!
+//! The modules are private; docs/ARCHITECTURE.md maps them.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-pub mod append;
-pub mod audit;
-pub mod chain;
-pub mod codec;
-pub mod decide;
-pub mod error;
-pub mod event;
-pub mod import;
+mod append;
+mod audit;
+mod chain;
+mod codec;
+mod decide;
+mod error;
+mod event;
+#[cfg(test)]
+mod fault_tests;
+mod import;
+// Public only to the project's own tests and bench (see `internals`).
+#[cfg(feature = "internals")]
+#[doc(hidden)]
 pub mod index;
-pub mod ledger;
-pub mod model;
-pub mod projection;
-pub mod query;
-pub mod replay;
-pub mod restore;
-pub mod runs;
-pub mod store;
-pub mod wire;
+#[cfg(not(feature = "internals"))]
+mod index;
+mod ledger;
+mod model;
+mod projection;
+mod query;
+mod replay;
+mod restore;
+mod runs;
+mod storage;
+mod store;
+mod wire;
+mod writer;
 
 pub use append::{Context, Outcome, Summary};
+pub use audit::{Digest, Report};
+pub use chain::{content_id, hex_hash, parse_hash};
 pub use decide::Request;
-pub use error::{Error, Result};
-pub use event::Event;
+pub use error::{Error, Result, RuleViolation, StorageError};
+pub use event::{Event, Hash, GENESIS};
+pub use import::MAX_LINE;
 pub use ledger::Ledger;
-pub use model::{Actor, Amendment, Issue, Payload, Position, Retraction, Statement};
-pub use store::OpenOptions;
+pub use model::{
+    format_timestamp, parse_date, parse_moment, validate_author, Actor, Amendment, Command, Fact,
+    Issue, Position, Retraction, Statement, MAX_NAME, MAX_QUOTE, MAX_REASON, MAX_SUMMARY, MAX_URL,
+};
+pub use projection::{Edit, Stance, StatementView};
+pub use query::{Change, Filter};
+pub use restore::Restored;
+pub use store::{Head, OpenOptions, BULK_CACHE_BYTES};
+pub use wire::Wire;
+
+/// Internals for this project's own tests and benchmark harness only:
+/// pure functions of the stored format and sizes of the write path. No
+/// stability promise, and nothing here writes to a ledger. Enabled by the
+/// `internals` feature, which the test suite turns on.
+#[cfg(feature = "internals")]
+#[doc(hidden)]
+pub mod internals {
+    pub use crate::append::{BATCH_EVENTS, VERSION_RUN_ENTRIES};
+    pub use crate::chain::event_hash;
+    pub use crate::import::Lines;
+    pub use crate::index;
+    pub use crate::projection::{fold_stances, fold_statements};
+    pub use crate::replay::Replay;
+    pub use crate::storage::sled::REOPEN_AFTER_WRITES;
+
+    /// The stored record format.
+    pub mod codec {
+        pub use crate::codec::{decode, encode, FORMAT_V1};
+    }
+}

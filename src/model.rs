@@ -6,7 +6,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, SecondsFormat, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::error::{Error, Result};
 
@@ -23,7 +23,7 @@ pub const MAX_REASON: usize = 1_000;
 
 /// Who made a statement: 2-16 characters of `A-Z 0-9 - _`, by convention an
 /// ISO 3166-1 alpha-3 code (CHN, JPN, USA).
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(transparent)]
 pub struct Actor(String);
 
@@ -31,6 +31,12 @@ impl Actor {
     /// The code as text.
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// A code that skips validation, for tests that forge stored records.
+    #[cfg(test)]
+    pub(crate) fn unchecked(s: &str) -> Actor {
+        Actor(s.to_owned())
     }
 }
 
@@ -60,7 +66,7 @@ impl fmt::Display for Actor {
 
 /// The subject of a statement, named as a proposition: a lowercase slug such
 /// as `north-korea-sanctions-relief`, at most 64 characters.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(transparent)]
 pub struct Issue(String);
 
@@ -97,7 +103,7 @@ impl fmt::Display for Issue {
 }
 
 /// An actor's position on the proposition an issue names.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Position {
     /// For the proposition.
@@ -207,7 +213,7 @@ pub fn to_micros(t: DateTime<Utc>) -> DateTime<Utc> {
 }
 
 /// A statement as recorded: what an actor said about an issue, and when.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Statement {
     /// Who said it.
     pub actor: Actor,
@@ -231,7 +237,7 @@ pub struct Statement {
 
 /// A correction of a recorded statement. Only the fields present change;
 /// actor and issue never do (retract and record anew instead).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Amendment {
     /// The id of the statement being corrected.
     pub target: uuid::Uuid,
@@ -254,7 +260,7 @@ pub struct Amendment {
 }
 
 /// The withdrawal of a statement: from then on it no longer counts.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Retraction {
     /// The id of the statement withdrawn.
     pub target: uuid::Uuid,
@@ -262,34 +268,69 @@ pub struct Retraction {
     pub reason: String,
 }
 
-/// What an event says. Stored by bincode, which encodes variants by index:
-/// new kinds are only ever added at the end.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Payload {
-    /// A statement was recorded.
-    Statement(Statement),
-    /// A statement was amended.
-    Amendment(Amendment),
-    /// A statement was retracted.
-    Retraction(Retraction),
+/// What the log holds: a fact, named in the past tense, that a command made
+/// true. The stored form lives in the codec (`codec::v1`), so renaming a
+/// variant here changes nothing on disk; the `type` strings of JSON and of
+/// the hash chain are [`Fact::kind`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Fact {
+    /// A statement was recorded (`statement`).
+    StatementRecorded(Statement),
+    /// A statement was amended (`amendment`).
+    StatementAmended(Amendment),
+    /// A statement was retracted (`retraction`).
+    StatementRetracted(Retraction),
 }
 
-impl Payload {
+/// What a user asks the ledger to do. [`crate::decide`] turns a command
+/// into the facts to append, or refuses it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Command {
+    /// Record a statement.
+    Record(Statement),
+    /// Amend a recorded statement.
+    Amend(Amendment),
+    /// Retract a recorded statement.
+    Retract(Retraction),
+}
+
+impl Command {
+    /// The fact this command records if the rules allow it.
+    pub fn into_fact(self) -> Fact {
+        match self {
+            Command::Record(s) => Fact::StatementRecorded(s),
+            Command::Amend(a) => Fact::StatementAmended(a),
+            Command::Retract(r) => Fact::StatementRetracted(r),
+        }
+    }
+}
+
+impl Fact {
+    /// The command that records this fact: what a replay of the log asks
+    /// the rules about each event.
+    pub fn into_command(self) -> Command {
+        match self {
+            Fact::StatementRecorded(s) => Command::Record(s),
+            Fact::StatementAmended(a) => Command::Amend(a),
+            Fact::StatementRetracted(r) => Command::Retract(r),
+        }
+    }
+
     /// The event type as named in JSON and in the hash chain.
     pub fn kind(&self) -> &'static str {
         match self {
-            Payload::Statement(_) => "statement",
-            Payload::Amendment(_) => "amendment",
-            Payload::Retraction(_) => "retraction",
+            Fact::StatementRecorded(_) => "statement",
+            Fact::StatementAmended(_) => "amendment",
+            Fact::StatementRetracted(_) => "retraction",
         }
     }
 
     /// The statement an amendment or retraction refers to.
     pub fn target(&self) -> Option<uuid::Uuid> {
         match self {
-            Payload::Statement(_) => None,
-            Payload::Amendment(a) => Some(a.target),
-            Payload::Retraction(r) => Some(r.target),
+            Fact::StatementRecorded(_) => None,
+            Fact::StatementAmended(a) => Some(a.target),
+            Fact::StatementRetracted(r) => Some(r.target),
         }
     }
 
@@ -297,39 +338,84 @@ impl Payload {
     /// before it is appended, whatever its origin (CLI flags, import, restore).
     pub fn validate(&self) -> Result<()> {
         match self {
-            Payload::Statement(s) => {
-                text("summary", &s.summary, MAX_SUMMARY, true)?;
-                opt_text("quote", &s.quote, MAX_QUOTE)?;
-                opt_text("speaker", &s.speaker, MAX_NAME)?;
-                opt_text("source_title", &s.source_title, MAX_NAME)?;
-                opt_url(&s.source_url)
-            }
-            Payload::Amendment(a) => {
-                text("reason", &a.reason, MAX_REASON, true)?;
-                if let Some(s) = &a.summary {
-                    text("summary", s, MAX_SUMMARY, true)?;
-                }
-                opt_text("quote", &a.quote, MAX_QUOTE)?;
-                opt_text("speaker", &a.speaker, MAX_NAME)?;
-                opt_text("source_title", &a.source_title, MAX_NAME)?;
-                opt_url(&a.source_url)?;
-                let changes_something = a.position.is_some()
-                    || a.stated_on.is_some()
-                    || a.summary.is_some()
-                    || a.quote.is_some()
-                    || a.speaker.is_some()
-                    || a.source_url.is_some()
-                    || a.source_title.is_some();
-                if changes_something {
-                    Ok(())
-                } else {
-                    Err(Error::invalid(
-                        "amendment changes nothing (give at least one of position, stated_on, summary, quote, speaker, source_url, source_title)",
-                    ))
-                }
-            }
-            Payload::Retraction(r) => text("reason", &r.reason, MAX_REASON, true),
+            Fact::StatementRecorded(s) => s.validate(),
+            Fact::StatementAmended(a) => a.validate(),
+            Fact::StatementRetracted(r) => r.validate(),
         }
+    }
+}
+
+impl Command {
+    /// Checks every field against the model's limits; see [`Fact::validate`].
+    pub fn validate(&self) -> Result<()> {
+        match self {
+            Command::Record(s) => s.validate(),
+            Command::Amend(a) => a.validate(),
+            Command::Retract(r) => r.validate(),
+        }
+    }
+
+    /// The `type` of the fact this command records.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Command::Record(_) => "statement",
+            Command::Amend(_) => "amendment",
+            Command::Retract(_) => "retraction",
+        }
+    }
+
+    /// The date the command gives a statement, if it gives one.
+    pub fn stated_on(&self) -> Option<NaiveDate> {
+        match self {
+            Command::Record(s) => Some(s.stated_on),
+            Command::Amend(a) => a.stated_on,
+            Command::Retract(_) => None,
+        }
+    }
+}
+
+impl Statement {
+    fn validate(&self) -> Result<()> {
+        let s = self;
+        text("summary", &s.summary, MAX_SUMMARY, true)?;
+        opt_text("quote", &s.quote, MAX_QUOTE)?;
+        opt_text("speaker", &s.speaker, MAX_NAME)?;
+        opt_text("source_title", &s.source_title, MAX_NAME)?;
+        opt_url(&s.source_url)
+    }
+}
+
+impl Amendment {
+    fn validate(&self) -> Result<()> {
+        let a = self;
+        text("reason", &a.reason, MAX_REASON, true)?;
+        if let Some(s) = &a.summary {
+            text("summary", s, MAX_SUMMARY, true)?;
+        }
+        opt_text("quote", &a.quote, MAX_QUOTE)?;
+        opt_text("speaker", &a.speaker, MAX_NAME)?;
+        opt_text("source_title", &a.source_title, MAX_NAME)?;
+        opt_url(&a.source_url)?;
+        let changes_something = a.position.is_some()
+            || a.stated_on.is_some()
+            || a.summary.is_some()
+            || a.quote.is_some()
+            || a.speaker.is_some()
+            || a.source_url.is_some()
+            || a.source_title.is_some();
+        if changes_something {
+            Ok(())
+        } else {
+            Err(Error::invalid(
+                "amendment changes nothing (give at least one of position, stated_on, summary, quote, speaker, source_url, source_title)",
+            ))
+        }
+    }
+}
+
+impl Retraction {
+    fn validate(&self) -> Result<()> {
+        text("reason", &self.reason, MAX_REASON, true)
     }
 }
 

@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use crate::event::Event;
 use crate::index::Version;
-use crate::model::{Actor, Amendment, Issue, Payload, Position, Statement};
+use crate::model::{Actor, Amendment, Fact, Issue, Position, Statement};
 
 /// An amendment or retraction as it appears in a statement's history.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -61,7 +61,7 @@ impl StatementView {
     /// Starts a view from the event that recorded the statement.
     pub fn from_event(event: &Event) -> Option<StatementView> {
         match &event.payload {
-            Payload::Statement(s) => Some(StatementView {
+            Fact::StatementRecorded(s) => Some(StatementView {
                 id: event.id,
                 seq: event.seq,
                 recorded_at: event.recorded_at,
@@ -86,12 +86,12 @@ impl StatementView {
             changes,
         };
         match &event.payload {
-            Payload::Amendment(a) => {
+            Fact::StatementAmended(a) => {
                 let changes = apply_amendment(&mut self.statement, a);
                 self.amendments.push(edit(&a.reason, changes));
             }
-            Payload::Retraction(r) => self.retraction = Some(edit(&r.reason, BTreeMap::new())),
-            Payload::Statement(_) => {}
+            Fact::StatementRetracted(r) => self.retraction = Some(edit(&r.reason, BTreeMap::new())),
+            Fact::StatementRecorded(_) => {}
         }
     }
 

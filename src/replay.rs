@@ -1,25 +1,28 @@
-//! A fresh replay of the log, one event at a time: checks the rules that every
-//! stored event must obey and yields the index entries it derives. Shared by
-//! `rebuild` (which writes the entries) and `verify` (which compares them with
-//! what is stored), so both agree on what the indexes should be.
+//! A fresh replay of the log, one event at a time: runs every event through
+//! the rules ([`decide`], the same function every append runs) and yields
+//! the index entries it derives. Shared by `rebuild` (which writes the
+//! entries), `verify` (which compares them with what is stored) and
+//! `restore` (which writes them), so all three accept exactly what an
+//! append accepts.
 
 use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
-use crate::error::Result;
+use crate::decide::{decide, Decision, Request, View};
+use crate::error::{Error, Result, RuleViolation};
 use crate::event::Event;
 use crate::index::{self, IndexEntry, TargetState};
-use crate::model::Payload;
+use crate::model::{validate_author, Amendment, Fact, Retraction};
 
 /// What the replay remembers of each id seen so far.
 #[derive(Clone, Copy, Debug)]
 enum Seen {
     /// A statement: its seq, current date, and whether it is retracted.
     Statement(u64, NaiveDate, bool),
-    /// An amendment or retraction.
-    Edit,
+    /// An amendment or retraction, at this seq.
+    Edit(u64),
 }
 
 /// Replay state: one small entry per event id (about 40 bytes), so a replay of
@@ -30,6 +33,46 @@ pub struct Replay {
     /// The recorded_at and seq of the last event stepped: the open run of
     /// the time index.
     run: Option<(DateTime<Utc>, u64)>,
+}
+
+/// The replay's state as a [`View`] for the rules; `load` fetches an earlier
+/// event by seq.
+struct ReplayView<'a, L> {
+    seen: &'a HashMap<Uuid, Seen>,
+    load: &'a L,
+}
+
+impl<L: Fn(u64) -> Result<Event>> View for ReplayView<'_, L> {
+    fn find(&self, id: &Uuid) -> Result<Option<(u64, Fact)>> {
+        let seq = match self.seen.get(id) {
+            None => return Ok(None),
+            Some(Seen::Statement(seq, _, _)) | Some(Seen::Edit(seq)) => *seq,
+        };
+        Ok(Some((seq, (self.load)(seq)?.payload)))
+    }
+
+    fn target_state(&self, seq: u64) -> Result<TargetState> {
+        let event = (self.load)(seq)?;
+        let Fact::StatementRecorded(s) = event.payload else {
+            return Err(Error::Corrupt {
+                seq,
+                message: "an edit targets this event but it is not a statement".into(),
+            });
+        };
+        let Some(&Seen::Statement(_, stated_on, retracted)) = self.seen.get(&event.id) else {
+            return Err(Error::Corrupt {
+                seq,
+                message: "the replay lost track of this statement".into(),
+            });
+        };
+        Ok(TargetState {
+            seq,
+            actor: s.actor,
+            issue: s.issue,
+            stated_on,
+            retracted,
+        })
+    }
 }
 
 impl Replay {
@@ -43,61 +86,73 @@ impl Replay {
         }
     }
 
-    /// Checks `event` against the events before it and returns its index
-    /// entries. `load` fetches an earlier event by seq (for an edit's actor
-    /// and issue). A rule violation comes back as its description, for the
-    /// caller to attach to the event's seq.
+    /// Checks `event` against the events before it, by the rules of an
+    /// append recorded at the event's own `recorded_at`, and returns its
+    /// index entries. `load` fetches an earlier event by seq (for an edit's
+    /// actor and issue). A rule violation comes back as its description, for
+    /// the caller to attach to the event's seq.
     pub fn step(
         &mut self,
         event: &Event,
         load: impl Fn(u64) -> Result<Event>,
     ) -> std::result::Result<Vec<IndexEntry>, String> {
-        if self.seen.contains_key(&event.id) {
-            return Err(format!("duplicate id {}", event.id));
-        }
+        validate_author(&event.recorded_by).map_err(|e| e.to_string())?;
+        let kind = event.kind();
+        let view = ReplayView {
+            seen: &self.seen,
+            load: &load,
+        };
+        let request = Request {
+            id: Some(event.id),
+            command: event.payload.clone().into_command(),
+        };
+        let target = match decide(request, &view, event.recorded_at.date_naive()) {
+            Ok(Decision::Append { target, .. }) => target,
+            Ok(Decision::AlreadyRecorded { id, .. })
+            | Err(Error::Rule(RuleViolation::IdInUse { id, .. })) => {
+                return Err(format!("duplicate id {id}"))
+            }
+            Err(Error::Rule(
+                RuleViolation::UnknownTarget { target, .. }
+                | RuleViolation::NotAStatement { target, .. },
+            )) => {
+                return Err(format!(
+                    "{kind} targets {target}, which is not an earlier statement"
+                ))
+            }
+            Err(Error::Rule(RuleViolation::AlreadyRetracted { target, .. })) => {
+                return Err(format!(
+                    "{kind} targets {target}, which is already retracted"
+                ))
+            }
+            Err(e) => return Err(e.to_string()),
+        };
         // A new recorded_at closes the previous run: its time entry is due.
         let closed = match self.run.replace((event.recorded_at, event.seq)) {
             Some((t, seq)) if t != event.recorded_at => Some(index::time_entry(&t, seq)),
             _ => None,
         };
-        let target = match &event.payload {
-            Payload::Statement(s) => {
+        match (&event.payload, &target) {
+            (Fact::StatementRecorded(s), _) => {
                 self.seen
                     .insert(event.id, Seen::Statement(event.seq, s.stated_on, false));
-                None
             }
-            p => {
-                let t = p.target().expect("edits have targets");
-                let Some(&Seen::Statement(tseq, stated_on, retracted)) = self.seen.get(&t) else {
-                    return Err(format!(
-                        "{} targets {t}, which is not an earlier statement",
-                        p.kind()
-                    ));
-                };
-                if retracted {
-                    return Err(format!(
-                        "{} targets {t}, which is already retracted",
-                        p.kind()
-                    ));
-                }
-                let stmt = load(tseq).map_err(|e| e.to_string())?;
-                let Payload::Statement(s) = stmt.payload else {
-                    return Err(format!("target {t} at seq {tseq} is not a statement"));
-                };
-                let before = TargetState {
-                    seq: tseq,
-                    actor: s.actor,
-                    issue: s.issue,
-                    stated_on,
-                    retracted,
-                };
-                let after = before.after(p);
-                self.seen
-                    .insert(t, Seen::Statement(tseq, after.stated_on, after.retracted));
-                self.seen.insert(event.id, Seen::Edit);
-                Some(before)
+            (
+                Fact::StatementAmended(Amendment { target: id, .. })
+                | Fact::StatementRetracted(Retraction { target: id, .. }),
+                Some(before),
+            ) => {
+                let after = before.after(&event.payload);
+                self.seen.insert(
+                    *id,
+                    Seen::Statement(before.seq, after.stated_on, after.retracted),
+                );
+                self.seen.insert(event.id, Seen::Edit(event.seq));
             }
-        };
+            (Fact::StatementAmended(_) | Fact::StatementRetracted(_), None) => {
+                return Err(format!("{kind} has no target"))
+            }
+        }
         let mut entries = index::derived_entries(event, target.as_ref());
         entries.extend(closed);
         Ok(entries)

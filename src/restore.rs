@@ -21,15 +21,15 @@ use chrono::{DateTime, Utc};
 
 use crate::append::BATCH_EVENTS;
 use crate::chain::{event_hash, hex_hash, parse_hash};
-use crate::codec;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, RuleViolation};
 use crate::event::{Event, Hash};
 use crate::import::Lines;
 use crate::index;
-use crate::model::{format_timestamp, validate_author, Payload};
+use crate::model::{format_timestamp, validate_author};
 use crate::replay::Replay;
-use crate::store::{Head, Store, WriteBatch};
+use crate::store::{Head, Store};
 use crate::wire::Wire;
+use crate::writer::Writer;
 
 /// What a successful restore did.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -51,11 +51,11 @@ fn ensure_empty(store: &Store) -> Result<()> {
         }
     }
     if head.seq > 0 || last > 0 || derived {
-        return Err(Error::invalid(format!(
-            "the ledger at {} is not empty (head at seq {}); restore only into a new or empty ledger",
-            store.path().display(),
-            head.seq
-        )));
+        return Err(RuleViolation::NotEmpty {
+            path: store.path().to_owned(),
+            head_seq: head.seq,
+        }
+        .into());
     }
     Ok(())
 }
@@ -112,7 +112,7 @@ fn check_line(
             hex_hash(prev_hash)
         )));
     }
-    let payload = req.payload;
+    let payload = req.command.into_fact();
     let h = event_hash(prev_hash, seq, &id, &recorded_at, recorded_by, &payload);
     if h != line_hash {
         return Err(at(format!(
@@ -123,8 +123,8 @@ fn check_line(
     if prev_time.is_some_and(|t| recorded_at < t) {
         return Err(at("recorded_at goes backwards".into()));
     }
-    payload.validate().map_err(|e| at(e.to_string()))?;
-    check_not_future(&payload, recorded_at).map_err(at)?;
+    // The rules (field limits, no date after the recording day, edits of
+    // earlier live statements, unique ids) are the replay's: see `restore`.
 
     let event = Event {
         seq,
@@ -167,26 +167,6 @@ fn differing_fields(a: &Wire, b: &Wire) -> String {
     names.join(", ")
 }
 
-/// The rule an append applies with its own clock: nothing stated after the
-/// day it was recorded.
-fn check_not_future(
-    payload: &Payload,
-    recorded_at: DateTime<Utc>,
-) -> std::result::Result<(), String> {
-    let day = recorded_at.date_naive();
-    let stated_on = match payload {
-        Payload::Statement(s) => Some(s.stated_on),
-        Payload::Amendment(a) => a.stated_on,
-        Payload::Retraction(_) => None,
-    };
-    match stated_on {
-        Some(d) if d > day => Err(format!(
-            "stated_on {d} is after the recording date {day} (statements cannot come from the future)"
-        )),
-        _ => Ok(()),
-    }
-}
-
 /// Restores the export read from `reader` into `store`, which must be empty.
 /// Errors name `source_name`, the line and the first bad seq; on error
 /// nothing remains written. `progress` is called with the events read so far.
@@ -197,70 +177,46 @@ pub fn restore<R: BufRead>(
     progress: &mut dyn FnMut(u64),
 ) -> Result<Restored> {
     ensure_empty(store)?;
-    let mut applied_any = false;
-    let mut head = Head::empty();
-    let mut batch = WriteBatch::default();
+    let mut writer = Writer::begin(store)?;
     let mut pending: HashMap<u64, Event> = HashMap::new();
     let mut replay = Replay::default();
     let mut prev_time = None;
-
-    let result: Result<()> = (|| {
-        for item in Lines::new(reader, source_name) {
-            let (line, wire) = item?;
-            let tag = |message: String| Error::Input {
-                source_name: source_name.to_owned(),
-                line,
-                message,
-            };
-            let want = head.seq + 1;
-            let event = check_line(&wire, want, &head.hash, prev_time).map_err(tag)?;
-            let load = |seq: u64| match pending.get(&seq) {
-                Some(e) => Ok(e.clone()),
-                None => store.event_indexed(seq),
-            };
-            let entries = replay
-                .step(&event, load)
-                .map_err(|m| tag(format!("seq {want}: {m}")))?;
-            batch.insert(&index::log_key(event.seq), &codec::encode(&event));
-            for (k, v) in entries {
-                batch.insert(&k, &v);
-            }
-            head = Head {
-                seq: event.seq,
-                hash: event.hash,
-                recorded_at: event.recorded_at,
-            };
-            prev_time = Some(event.recorded_at);
-            pending.insert(event.seq, event);
-            if pending.len() >= BATCH_EVENTS {
-                store.apply(std::mem::take(&mut batch))?;
-                applied_any = true;
-                pending.clear();
-                progress(head.seq);
-            }
+    for item in Lines::new(reader, source_name) {
+        let (line, wire) = item?;
+        let tag = |message: String| Error::Input {
+            source_name: source_name.to_owned(),
+            line,
+            message,
+        };
+        let head = *writer.head();
+        let want = head.seq + 1;
+        let event = check_line(&wire, want, &head.hash, prev_time).map_err(tag)?;
+        let load = |seq: u64| match pending.get(&seq) {
+            Some(e) => Ok(e.clone()),
+            None => store.event_indexed(seq),
+        };
+        let entries = replay
+            .step(&event, load)
+            .map_err(|m| tag(format!("seq {want}: {m}")))?;
+        writer.push_event(&event);
+        for entry in &entries {
+            writer.insert(entry);
         }
-        Ok(())
-    })();
-    match result {
-        Ok(()) => {
-            if head.seq > 0 {
-                if let Some((k, v)) = replay.finish() {
-                    batch.insert(&k, &v);
-                }
-                store.commit(batch, &head)?;
-            }
-            progress(head.seq);
-            Ok(Restored {
-                events: head.seq,
-                head,
-            })
-        }
-        Err(e) => {
-            if applied_any {
-                store.discard_after(0)?;
-                store.durable_flush()?;
-            }
-            Err(e)
+        prev_time = Some(event.recorded_at);
+        pending.insert(event.seq, event);
+        if pending.len() >= BATCH_EVENTS {
+            writer.apply()?;
+            pending.clear();
+            progress(writer.head().seq);
         }
     }
+    if let Some(entry) = replay.finish() {
+        writer.insert(&entry);
+    }
+    let head = writer.commit()?;
+    progress(head.seq);
+    Ok(Restored {
+        events: head.seq,
+        head,
+    })
 }

@@ -1,17 +1,16 @@
-//! The only user of sled: opening a ledger (with a lock that other processes
-//! wait on), the atomic write of an event with its index entries, durable
-//! flushing, and recovery of a write that a crash cut short.
+//! The ledger's keyspaces on top of a storage [`Engine`]: the committed
+//! head, the log and the derived indexes, the atomic write of an event with
+//! its index entries, durable commits, and recovery of a write that a crash
+//! cut short. Engine-agnostic: which engine holds the bytes is decided once,
+//! at open.
 //!
 //! Durability: every write command ends with [`Store::commit`], which applies
-//! the final batch (carrying the new committed head), calls sled's `flush`
-//! and then `fsync`s the database file and directory, because sled 0.34's
-//! flush uses `sync_file_range`, which does not reach the drive's cache or
-//! the file's metadata. Only then does the command report success.
+//! the final batch (carrying the new committed head) and then syncs the
+//! engine; only then does the command report success.
 
-use std::fs::{File, OpenOptions as FsOpenOptions};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
@@ -20,7 +19,9 @@ use crate::codec;
 use crate::error::{Error, Result};
 use crate::event::{Event, Hash, GENESIS};
 use crate::index::{self, TargetState, Version};
-use crate::model::Payload;
+use crate::model::Fact;
+use crate::storage::sled::{SledEngine, SledOptions};
+use crate::storage::{Batch, Engine, Entry};
 
 /// How to open a ledger.
 #[derive(Clone, Debug)]
@@ -36,6 +37,9 @@ pub struct OpenOptions {
     pub notice_after: Duration,
     /// sled's page cache, in bytes; bounds memory on large imports.
     pub cache_bytes: u64,
+    /// Called with a one-line notice when opening does something the user
+    /// should hear about (such as rebuilding derived indexes of an older layout).
+    pub on_notice: Option<fn(&str)>,
 }
 
 /// sled's page cache for commands that write or rewrite the whole ledger
@@ -66,6 +70,7 @@ impl Default for OpenOptions {
             on_wait: None,
             notice_after: Duration::from_millis(500),
             cache_bytes: 64 * 1024 * 1024,
+            on_notice: None,
         }
     }
 }
@@ -91,7 +96,7 @@ impl Head {
         }
     }
 
-    fn encode(&self) -> Vec<u8> {
+    pub(crate) fn encode(&self) -> Vec<u8> {
         let mut v = Vec::with_capacity(48);
         v.extend_from_slice(&self.seq.to_be_bytes());
         v.extend_from_slice(&self.hash);
@@ -112,121 +117,59 @@ impl Head {
 }
 
 /// A set of writes applied atomically by [`Store::apply`] or [`Store::commit`].
-#[derive(Default)]
-pub struct WriteBatch {
-    inner: sled::Batch,
-    len: usize,
-}
+pub(crate) type WriteBatch = Batch;
 
-impl WriteBatch {
-    /// Adds an insert.
-    pub fn insert(&mut self, key: &[u8], value: &[u8]) {
-        self.inner.insert(key, value);
-        self.len += 1;
-    }
-    /// Adds a removal.
-    pub fn remove(&mut self, key: &[u8]) {
-        self.inner.remove(key);
-        self.len += 1;
-    }
-    /// How many writes it holds.
-    pub fn len(&self) -> usize {
-        self.len
-    }
-    /// Whether it holds none.
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-}
-
-/// A raw key-value pair from the tree.
-pub type Entry = (sled::IVec, sled::IVec);
-
-/// An open ledger. Holds the inter-process lock for as long as it lives.
-pub struct Store {
-    db: sled::Db,
+/// An open ledger's storage. Holds the engine (and with it, for sled, the
+/// inter-process lock) for as long as it lives.
+pub(crate) struct Store {
+    engine: Box<dyn Engine>,
     path: PathBuf,
-    /// Whether `conf` and the directory entry still need an fsync (a ledger
-    /// created by this open); afterwards only `db` changes.
-    meta_unsynced: AtomicBool,
-    // Declared after `db` so that it drops after it: see [`Reopen`].
-    reopen: Reopen,
-    _lock: File,
+    /// Held by the one [`crate::writer::Writer`] in progress.
+    writer: Mutex<()>,
 }
 
-/// Index and log entries written through one [`Store`] after which closing it
-/// also reopens and closes sled once (see `Reopen`): about 50,000 events.
-pub const REOPEN_AFTER_WRITES: u64 = 200_000;
-
-/// After a large write, a close-and-reopen of sled when the [`Store`] drops.
-///
-/// sled 0.34 writes its page-table snapshot only while recovering at open,
-/// so the first open after a bulk import replays everything the import
-/// logged (about 0.6 s per million events); every later open is fast again.
-/// Reopening once in the importing process, after `db` has been closed and
-/// while the ledger lock is still held, moves that cost out of the user's
-/// next command. Best effort: durability never depends on it.
-struct Reopen {
-    path: PathBuf,
-    cache_bytes: u64,
-    written: AtomicU64,
-}
-
-impl Drop for Reopen {
-    fn drop(&mut self) {
-        if *self.written.get_mut() < REOPEN_AFTER_WRITES {
-            return;
-        }
-        // sled's own `flock` on `db` lingers a moment after its `Db` drops
-        // (see `open_sled`): retry briefly, then give up quietly.
-        for _ in 0..100 {
-            match try_open_sled(&self.path, self.cache_bytes) {
-                Ok(Some(db)) => {
-                    drop(db);
-                    return;
-                }
-                Ok(None) => std::thread::sleep(Duration::from_millis(10)),
-                Err(_) => return,
-            }
-        }
-    }
-}
-
-const LOCK_FILE: &str = "stancelog.lock";
 const META_REBUILDING: &[u8] = b"Mrebuilding";
-
-/// Whether a sled database exists at `path`.
-pub fn exists(path: &Path) -> bool {
-    path.join("conf").is_file() && path.join("db").is_file()
-}
 
 impl Store {
     /// Opens (or, with `create`, creates) the ledger at `path`, waiting for
     /// another process to release it, and finishes or discards any write a
     /// crash interrupted, so that what is visible is always a committed state.
     pub fn open(path: &Path, opts: &OpenOptions) -> Result<Store> {
-        let existed = exists(path);
-        if !opts.create && !existed {
-            return Err(Error::NoLedger(path.to_owned()));
-        }
-        std::fs::create_dir_all(path)
-            .map_err(|e| Error::io(format!("cannot create {}", path.display()), e))?;
-        let mut wait = Wait::new(path, opts);
-        let lock = acquire_lock(path, &mut wait)?;
-        let db = open_sled(path, opts, &mut wait)?;
+        let engine = SledEngine::open(&SledOptions {
+            create: opts.create,
+            wait: opts.wait,
+            on_wait: opts.on_wait,
+            notice_after: opts.notice_after,
+            cache_bytes: opts.cache_bytes,
+            path,
+        })?;
+        Store::with_engine(Box::new(engine), path, opts.on_notice)
+    }
+
+    /// Opens the ledger held by `engine`; `path` names it in messages.
+    pub(crate) fn with_engine(
+        engine: Box<dyn Engine>,
+        path: &Path,
+        on_notice: Option<fn(&str)>,
+    ) -> Result<Store> {
         let store = Store {
-            db,
+            engine,
             path: path.to_owned(),
-            meta_unsynced: AtomicBool::new(!existed),
-            reopen: Reopen {
-                path: path.to_owned(),
-                cache_bytes: opts.cache_bytes,
-                written: AtomicU64::new(0),
-            },
-            _lock: lock,
+            writer: Mutex::new(()),
         };
-        store.check_format()?;
+        let stale_layout = store.check_format()?;
         store.recover()?;
+        if let Some(old) = stale_layout {
+            store.rebuild_indexes(&mut |_| {})?;
+            store.set_layout()?;
+            if let Some(f) = on_notice {
+                f(&format!(
+                    "rebuilt the derived indexes of {} (layout {old} -> {})",
+                    path.display(),
+                    index::LAYOUT_VERSION
+                ));
+            }
+        }
         Ok(store)
     }
 
@@ -235,24 +178,51 @@ impl Store {
         &self.path
     }
 
-    fn check_format(&self) -> Result<()> {
-        match self.db.get(index::META_FORMAT)? {
-            Some(v) if v.as_ref() == [index::LAYOUT_VERSION] => Ok(()),
-            Some(v) => Err(Error::invalid(format!(
-                "ledger layout version {:?} is not supported by this stancelog (expects {})",
-                v.as_ref(),
-                index::LAYOUT_VERSION
-            ))),
-            None if self.db.is_empty() => {
-                self.db
-                    .insert(index::META_FORMAT, &[index::LAYOUT_VERSION])?;
-                Ok(())
+    /// Waits for, and returns, this process's turn to write.
+    pub(crate) fn writer_turn(&self) -> MutexGuard<'_, ()> {
+        // The guarded value is `()`: a writer that panicked left nothing
+        // in it to repair (its uncommitted tail is discarded on drop or at
+        // the next open).
+        self.writer.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Sets the committed head back to `head` (after a failed commit).
+    pub(crate) fn reset_head(&self, head: &Head) -> Result<()> {
+        let mut b = Batch::default();
+        b.insert(index::META_HEAD, &head.encode());
+        self.apply(b)
+    }
+
+    /// Checks the log's format version (refusing one this code cannot read)
+    /// and returns the derived layout version if it is not this code's: the
+    /// indexes are then rebuilt from the log, never refused, since derived
+    /// state is disposable. A ledger without a layout record was written by a
+    /// release before the two versions were separate, whose layout was 1.
+    fn check_format(&self) -> Result<Option<u8>> {
+        match self.engine.get(index::META_FORMAT)? {
+            Some(v) if v.as_slice() == [index::LOG_FORMAT] => {}
+            Some(v) => return Err(Error::UnsupportedFormat(v, index::LOG_FORMAT)),
+            None if self.engine.is_empty()? => {
+                let mut b = Batch::default();
+                b.insert(index::META_FORMAT, &[index::LOG_FORMAT]);
+                b.insert(index::META_LAYOUT, &[index::LAYOUT_VERSION]);
+                self.engine.apply(b)?;
+                return Ok(None);
             }
-            None => Err(Error::invalid(format!(
-                "{} is not a stancelog ledger",
-                self.path.display()
-            ))),
+            None => return Err(Error::NotALedger(self.path.clone())),
         }
+        let layout = match self.engine.get(index::META_LAYOUT)? {
+            None => 1,
+            Some(v) => v.first().copied().unwrap_or(0),
+        };
+        Ok((layout != index::LAYOUT_VERSION).then_some(layout))
+    }
+
+    fn set_layout(&self) -> Result<()> {
+        let mut b = Batch::default();
+        b.insert(index::META_LAYOUT, &[index::LAYOUT_VERSION]);
+        self.engine.apply(b)?;
+        self.durable_flush()
     }
 
     /// Discards log records past the committed head (an import cut short)
@@ -264,7 +234,7 @@ impl Store {
             self.discard_after(head.seq)?;
             self.durable_flush()?;
         }
-        if self.db.contains_key(META_REBUILDING)? {
+        if self.engine.get(META_REBUILDING)?.is_some() {
             self.rebuild_indexes(&mut |_| {})?;
         }
         Ok(())
@@ -272,7 +242,7 @@ impl Store {
 
     /// The committed head.
     pub fn head(&self) -> Result<Head> {
-        match self.db.get(index::META_HEAD)? {
+        match self.engine.get(index::META_HEAD)? {
             None => Ok(Head::empty()),
             Some(v) => Head::decode(&v).ok_or_else(|| Error::Corrupt {
                 seq: 0,
@@ -283,7 +253,7 @@ impl Store {
 
     /// The highest seq in the log tree, committed or not.
     pub fn last_log_seq(&self) -> Result<u64> {
-        match self.db.scan_prefix([index::LOG]).next_back() {
+        match self.engine.scan_prefix(&[index::LOG]).next_back() {
             None => Ok(0),
             Some(kv) => {
                 let (k, _) = kv?;
@@ -297,7 +267,7 @@ impl Store {
 
     /// The event at `seq`, if present.
     pub fn event(&self, seq: u64) -> Result<Option<Event>> {
-        match self.db.get(index::log_key(seq))? {
+        match self.engine.get(&index::log_key(seq))? {
             None => Ok(None),
             Some(bytes) => decode_at(seq, &bytes).map(Some),
         }
@@ -313,9 +283,9 @@ impl Store {
 
     /// The seq of the event with this id.
     pub fn seq_of(&self, id: &Uuid) -> Result<Option<u64>> {
-        match self.db.get(index::id_key(id))? {
+        match self.engine.get(&index::id_key(id))? {
             None => Ok(None),
-            Some(v) => Ok(Some(u64::from_be_bytes(v.as_ref().try_into().map_err(
+            Some(v) => Ok(Some(u64::from_be_bytes(v.as_slice().try_into().map_err(
                 |_| Error::Corrupt {
                     seq: 0,
                     message: format!("malformed id index entry for {id}"),
@@ -331,8 +301,10 @@ impl Store {
         let from = from_seq.max(1);
         // An empty range (nothing committed at or after `from`) must not reach
         // sled as lo > hi.
-        let range =
-            (from <= head).then(|| self.db.range(index::log_key(from)..=index::log_key(head)));
+        let range = (from <= head).then(|| {
+            self.engine
+                .range(&index::log_key(from), &index::log_key(head))
+        });
         Ok(range.into_iter().flatten().map(|kv| {
             let (k, v) = kv?;
             let seq = index::log_key_seq(&k).unwrap_or(0);
@@ -341,15 +313,27 @@ impl Store {
     }
 
     /// Raw key-value pairs under a prefix, in key order.
-    pub fn scan_prefix(&self, prefix: &[u8]) -> impl DoubleEndedIterator<Item = Result<Entry>> {
-        self.db
+    pub fn scan_prefix(
+        &self,
+        prefix: &[u8],
+    ) -> impl DoubleEndedIterator<Item = Result<Entry>> + '_ {
+        self.engine
             .scan_prefix(prefix)
             .map(|kv| kv.map_err(Error::from))
     }
 
+    /// The raw value under `key`.
+    pub fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        Ok(self.engine.get(key)?)
+    }
+
     /// Raw key-value pairs in `lo..=hi`, in key order.
-    pub fn range(&self, lo: &[u8], hi: &[u8]) -> impl DoubleEndedIterator<Item = Result<Entry>> {
-        self.db.range(lo..=hi).map(|kv| kv.map_err(Error::from))
+    pub fn range(
+        &self,
+        lo: &[u8],
+        hi: &[u8],
+    ) -> impl DoubleEndedIterator<Item = Result<Entry>> + '_ {
+        self.engine.range(lo, hi).map(|kv| kv.map_err(Error::from))
     }
 
     /// The seqs of the edits of statement `stmt_seq` up to `upto`, in order.
@@ -370,7 +354,7 @@ impl Store {
     /// The state of the statement at `seq` after its edits up to `upto`.
     pub fn target_state(&self, seq: u64, upto: u64) -> Result<TargetState> {
         let event = self.event_indexed(seq)?;
-        let Payload::Statement(s) = &event.payload else {
+        let Fact::StatementRecorded(s) = &event.payload else {
             return Err(Error::Corrupt {
                 seq,
                 message: "an edit targets this event but it is not a statement".into(),
@@ -421,11 +405,7 @@ impl Store {
     /// Applies a batch atomically, without committing a new head: the writes
     /// stay invisible to readers of a reopened ledger until a commit.
     pub fn apply(&self, batch: WriteBatch) -> Result<()> {
-        self.reopen
-            .written
-            .fetch_add(batch.len as u64, Ordering::Relaxed);
-        self.db.apply_batch(batch.inner)?;
-        Ok(())
+        Ok(self.engine.apply(batch)?)
     }
 
     /// Applies the last batch of a write together with its new head, then
@@ -436,36 +416,9 @@ impl Store {
         self.durable_flush()
     }
 
-    /// Flushes sled and fsyncs its files, so that a reported success survives
-    /// a power loss. Only `db` changes after creation, so `conf` and the
-    /// directory are synced once, by the first flush of a new ledger.
+    /// Makes everything applied so far durable.
     pub fn durable_flush(&self) -> Result<()> {
-        self.db.flush()?;
-        let meta = self.meta_unsynced.load(Ordering::Acquire);
-        let names: &[&str] = if meta { &["db", "conf"] } else { &["db"] };
-        for name in names {
-            let p = self.path.join(name);
-            let f =
-                File::open(&p).map_err(|e| Error::io(format!("cannot open {}", p.display()), e))?;
-            f.sync_all()
-                .map_err(|e| Error::io(format!("cannot sync {}", p.display()), e))?;
-        }
-        if meta {
-            if let Ok(dir) = File::open(&self.path) {
-                let _ = dir.sync_all();
-            }
-            // A new ledger's own directory entry lives in its parent: without
-            // this, a power loss could drop the whole new ledger directory.
-            let parent = match self.path.parent() {
-                Some(p) if !p.as_os_str().is_empty() => p,
-                _ => Path::new("."),
-            };
-            if let Ok(parent) = File::open(parent) {
-                let _ = parent.sync_all();
-            }
-            self.meta_unsynced.store(false, Ordering::Release);
-        }
-        Ok(())
+        Ok(self.engine.sync()?)
     }
 
     /// Removes every log record after `committed`, with the index entries it
@@ -509,7 +462,9 @@ impl Store {
     /// Drops every derived index entry and regenerates them from the log.
     /// Crash-safe: a marker makes the next open redo an interrupted rebuild.
     pub fn rebuild_indexes(&self, progress: &mut dyn FnMut(u64)) -> Result<u64> {
-        if !self.db.contains_key(META_REBUILDING)? {
+        // The writers' turn: no append may interleave with the rebuild.
+        let _turn = self.writer_turn();
+        if self.engine.get(META_REBUILDING)?.is_none() {
             // Replay the log before dropping anything: a rebuild that cannot
             // finish (an undecodable record) must not leave a marker that
             // makes every later open fail, export and head included.
@@ -524,7 +479,9 @@ impl Store {
                     })?;
             }
         }
-        self.db.insert(META_REBUILDING, &[1])?;
+        let mut marker = WriteBatch::default();
+        marker.insert(META_REBUILDING, &[1]);
+        self.apply(marker)?;
         for prefix in index::DERIVED {
             let mut batch = WriteBatch::default();
             for kv in self.scan_prefix(&[prefix]) {
@@ -564,23 +521,6 @@ impl Store {
         self.durable_flush()?;
         Ok(n)
     }
-
-    /// Counts the entries under a prefix.
-    pub fn count_prefix(&self, prefix: &[u8]) -> Result<u64> {
-        let mut n = 0;
-        for kv in self.scan_prefix(prefix) {
-            kv?;
-            n += 1;
-        }
-        Ok(n)
-    }
-
-    /// Direct access to the tree, for tests that tamper with storage and for
-    /// benchmarks. Writing through it bypasses every rule and the hash chain.
-    #[doc(hidden)]
-    pub fn raw(&self) -> &sled::Db {
-        &self.db
-    }
 }
 
 fn decode_at(seq: u64, bytes: &[u8]) -> Result<Event> {
@@ -588,126 +528,4 @@ fn decode_at(seq: u64, bytes: &[u8]) -> Result<Event> {
         seq,
         message: e.to_string(),
     })
-}
-
-/// Waiting for the ledger: one budget (`opts.wait`) and one notice
-/// (`opts.on_wait`, after `opts.notice_after`) shared by both locks.
-struct Wait<'a> {
-    path: &'a Path,
-    opts: &'a OpenOptions,
-    start: Instant,
-    noticed: bool,
-}
-
-impl<'a> Wait<'a> {
-    fn new(path: &'a Path, opts: &'a OpenOptions) -> Self {
-        Wait {
-            path,
-            opts,
-            start: Instant::now(),
-            noticed: false,
-        }
-    }
-
-    /// Called when the ledger is busy: fails with [`Error::Busy`] once the
-    /// budget is spent, else announces the wait (once) and sleeps a little.
-    fn busy(&mut self) -> Result<()> {
-        let waited = self.start.elapsed();
-        if waited >= self.opts.wait {
-            return Err(Error::Busy(self.path.to_owned(), self.opts.wait.as_secs()));
-        }
-        if !self.noticed && waited >= self.opts.notice_after {
-            self.noticed = true;
-            if let Some(f) = self.opts.on_wait {
-                f(self.path);
-            }
-        }
-        std::thread::sleep(Duration::from_millis(20));
-        Ok(())
-    }
-}
-
-/// Takes the ledger's inter-process lock, waiting up to `opts.wait`.
-fn acquire_lock(path: &Path, wait: &mut Wait<'_>) -> Result<File> {
-    let lock_path = path.join(LOCK_FILE);
-    let file = FsOpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&lock_path)
-        .map_err(|e| Error::io(format!("cannot open {}", lock_path.display()), e))?;
-    loop {
-        match file.try_lock() {
-            Ok(()) => return Ok(file),
-            Err(std::fs::TryLockError::WouldBlock) => {}
-            Err(std::fs::TryLockError::Error(e)) => {
-                return Err(Error::io(format!("cannot lock {}", lock_path.display()), e))
-            }
-        }
-        wait.busy()?;
-    }
-}
-
-/// Removes the snapshot files a killed sled process left half-written.
-///
-/// sled 0.34.7 writes its page-table snapshot (at every open that recovers)
-/// to `snap.<lsn>.generating`, fsyncs it and renames it to `snap.<lsn>`. But
-/// when it opens, it reads the newest file whose name starts with `snap.`,
-/// `.generating` files included, and a torn one fails the open with "Read
-/// corrupted data at file offset None" (sled issue #1527). A process killed
-/// while writing a snapshot left the ledger unopenable that way (seen in
-/// tests/it/crash.rs). A `.generating` file is never a finished snapshot (a
-/// finished one has been renamed), and the caller holds the ledger's lock,
-/// so no other process is writing one: removing it only makes sled fall
-/// back to the previous snapshot and replay its log from there.
-fn remove_torn_snapshots(path: &Path) -> Result<()> {
-    let entries = match std::fs::read_dir(path) {
-        Ok(entries) => entries,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-        Err(e) => return Err(Error::io(format!("cannot list {}", path.display()), e)),
-    };
-    for entry in entries {
-        let entry = entry.map_err(|e| Error::io(format!("cannot list {}", path.display()), e))?;
-        let name = entry.file_name();
-        let name = name.to_string_lossy();
-        if name.starts_with("snap.") && name.ends_with(".generating") {
-            let file = entry.path();
-            std::fs::remove_file(&file)
-                .map_err(|e| Error::io(format!("cannot remove {}", file.display()), e))?;
-        }
-    }
-    Ok(())
-}
-
-/// Opens sled, waiting while a process that has just released the ledger's
-/// lock still holds sled's own lock on the `db` file.
-///
-/// sled does not close its `db` file when the `Db` is dropped: its IO
-/// threadpool and epoch-deferred frees keep `Arc`s to it for a while, so the
-/// previous owner can release `stancelog.lock` a moment before the kernel
-/// releases sled's `flock` on `db`. Without this wait, the next
-/// command failed with sled's raw "could not acquire lock" IO error (seen in
-/// tests/it/concurrency.rs, about one run in six).
-fn open_sled(path: &Path, opts: &OpenOptions, wait: &mut Wait<'_>) -> Result<sled::Db> {
-    loop {
-        match try_open_sled(path, opts.cache_bytes)? {
-            Some(db) => return Ok(db),
-            None => wait.busy()?,
-        }
-    }
-}
-
-/// Opens sled once, the only place the store does: first removes any torn
-/// snapshot ([`remove_torn_snapshots`]; the caller holds the ledger lock),
-/// then `None` while another process's sled still holds its lock on `db`.
-fn try_open_sled(path: &Path, cache_bytes: u64) -> Result<Option<sled::Db>> {
-    remove_torn_snapshots(path)?;
-    match sled::Config::new()
-        .path(path)
-        .cache_capacity(cache_bytes)
-        .open()
-    {
-        Err(sled::Error::Io(e)) if e.to_string().starts_with("could not acquire lock") => Ok(None),
-        other => Ok(Some(other?)),
-    }
 }

@@ -6,12 +6,12 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::chain::hex_hash;
+use crate::chain::{hex_hash, Field};
 use crate::decide::Request;
 use crate::error::{Error, Result};
 use crate::event::Event;
 use crate::model::{
-    excerpt, format_timestamp, parse_date, Amendment, Payload, Retraction, Statement,
+    excerpt, format_timestamp, parse_date, Amendment, Command, Retraction, Statement,
 };
 
 /// One event as a JSON object. Field names are a public interface.
@@ -109,18 +109,17 @@ impl Wire {
         };
         for (name, value) in crate::chain::payload_fields(&e.payload) {
             let slot = match name {
-                "actor" => &mut w.actor,
-                "issue" => &mut w.issue,
-                "target" => &mut w.target,
-                "reason" => &mut w.reason,
-                "position" => &mut w.position,
-                "stated_on" => &mut w.stated_on,
-                "summary" => &mut w.summary,
-                "quote" => &mut w.quote,
-                "speaker" => &mut w.speaker,
-                "source_url" => &mut w.source_url,
-                "source_title" => &mut w.source_title,
-                other => unreachable!("payload field {other} has no JSON slot"),
+                Field::Actor => &mut w.actor,
+                Field::Issue => &mut w.issue,
+                Field::Target => &mut w.target,
+                Field::Reason => &mut w.reason,
+                Field::Position => &mut w.position,
+                Field::StatedOn => &mut w.stated_on,
+                Field::Summary => &mut w.summary,
+                Field::Quote => &mut w.quote,
+                Field::Speaker => &mut w.speaker,
+                Field::SourceUrl => &mut w.source_url,
+                Field::SourceTitle => &mut w.source_title,
             };
             *slot = value;
         }
@@ -139,11 +138,11 @@ impl Wire {
         let k = self.kind.as_str();
         let position = self.position.as_deref().map(str::parse).transpose()?;
         let stated_on = self.stated_on.as_deref().map(parse_date).transpose()?;
-        let payload = match k {
+        let command = match k {
             "statement" => {
                 forbid(k, "target", self.target.is_some(), "")?;
                 forbid(k, "reason", self.reason.is_some(), "")?;
-                Payload::Statement(Statement {
+                Command::Record(Statement {
                     actor: required(k, "actor", &self.actor)?.parse()?,
                     issue: required(k, "issue", &self.issue)?.parse()?,
                     position: position.ok_or_else(|| {
@@ -163,7 +162,7 @@ impl Wire {
                 let hint = " (actor and issue cannot be amended: retract the statement and record a new one)";
                 forbid(k, "actor", self.actor.is_some(), hint)?;
                 forbid(k, "issue", self.issue.is_some(), hint)?;
-                Payload::Amendment(Amendment {
+                Command::Amend(Amendment {
                     target: parse_uuid("target", required(k, "target", &self.target)?)?,
                     reason: required(k, "reason", &self.reason)?.to_owned(),
                     position,
@@ -189,7 +188,7 @@ impl Wire {
                 ] {
                     forbid(k, f, present, "")?;
                 }
-                Payload::Retraction(Retraction {
+                Command::Retract(Retraction {
                     target: parse_uuid("target", required(k, "target", &self.target)?)?,
                     reason: required(k, "reason", &self.reason)?.to_owned(),
                 })
@@ -201,6 +200,6 @@ impl Wire {
                 )))
             }
         };
-        Ok(Request { id, payload })
+        Ok(Request { id, command })
     }
 }

@@ -15,14 +15,10 @@ use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use uuid::Uuid;
 
-use stancelog::audit::Digest;
-use stancelog::chain::{hex_hash, parse_hash};
-use stancelog::model::{parse_date, parse_moment};
-use stancelog::query::Filter;
-use stancelog::wire::Wire;
 use stancelog::{
-    Actor, Amendment, Context, Issue, Ledger, OpenOptions, Payload, Position, Request, Retraction,
-    Statement,
+    format_timestamp, hex_hash, parse_date, parse_hash, parse_moment, validate_author, Actor,
+    Amendment, Command as LedgerCommand, Context, Digest, Filter, Issue, Ledger, OpenOptions,
+    Position, Request, Retraction, Statement, Wire,
 };
 
 /// An event-sourced, tamper-evident ledger of diplomatic positions.
@@ -445,7 +441,7 @@ fn run(cli: Cli) -> Result<()> {
     let mut out = io::stdout().lock();
     match cli.command {
         Command::Record(a) => {
-            let payload = Payload::Statement(Statement {
+            let command = LedgerCommand::Record(Statement {
                 actor: a.actor,
                 issue: a.issue,
                 position: a.position,
@@ -456,10 +452,10 @@ fn run(cli: Cli) -> Result<()> {
                 source_url: a.source_url,
                 source_title: a.source_title,
             });
-            write_one(g, &mut out, Request { id: a.id, payload })
+            write_one(g, &mut out, Request { id: a.id, command })
         }
         Command::Amend(a) => {
-            let payload = Payload::Amendment(Amendment {
+            let command = LedgerCommand::Amend(Amendment {
                 target: a.target,
                 reason: a.reason,
                 position: a.position,
@@ -470,14 +466,14 @@ fn run(cli: Cli) -> Result<()> {
                 source_url: a.source_url,
                 source_title: a.source_title,
             });
-            write_one(g, &mut out, Request { id: a.id, payload })
+            write_one(g, &mut out, Request { id: a.id, command })
         }
         Command::Retract(a) => {
-            let payload = Payload::Retraction(Retraction {
+            let command = LedgerCommand::Retract(Retraction {
                 target: a.target,
                 reason: a.reason,
             });
-            write_one(g, &mut out, Request { id: a.id, payload })
+            write_one(g, &mut out, Request { id: a.id, command })
         }
         Command::Import { file } => import(g, &mut out, &file),
         Command::Restore { file } => restore(g, &mut out, &file),
@@ -604,7 +600,7 @@ fn run(cli: Cli) -> Result<()> {
                 let v = serde_json::json!({
                     "seq": head.seq,
                     "hash": hex_hash(&head.hash),
-                    "recorded_at": stancelog::model::format_timestamp(&head.recorded_at),
+                    "recorded_at": format_timestamp(&head.recorded_at),
                 });
                 render::json_line(&mut out, &v)
             } else {
@@ -629,13 +625,13 @@ fn run(cli: Cli) -> Result<()> {
 }
 
 fn write_one(g: &Global, out: &mut impl Write, req: Request) -> Result<()> {
-    let kind = req.payload.kind();
+    let kind = req.command.kind();
     let author = author(g);
     // Fail before touching the ledger when no ledger is needed to tell, and
     // never create a ledger for an edit, whose target cannot exist in it.
-    stancelog::model::validate_author(&author)?;
-    stancelog::decide::precheck(&req, clock().date_naive())?;
-    let ledger = open(g, kind == "statement")?;
+    validate_author(&author)?;
+    req.precheck(clock().date_naive())?;
+    let ledger = open(g, matches!(req.command, LedgerCommand::Record(_)))?;
     let mut ctx = Context {
         author,
         clock: &clock,
@@ -724,7 +720,7 @@ fn restore(g: &Global, out: &mut impl Write, file: &Path) -> Result<()> {
 fn import(g: &Global, out: &mut impl Write, file: &Path) -> Result<()> {
     let (input, name) = Input::open(file)?;
     let author = author(g);
-    stancelog::model::validate_author(&author)?;
+    validate_author(&author)?;
     let bar = progress_bar("importing", None);
     let mut tick = |n: u64| bar.set_position(n);
     let mut ctx = Context {

@@ -11,10 +11,7 @@ use chrono::NaiveDate;
 use comfy_table::{presets::UTF8_FULL_CONDENSED, ContentArrangement, Table};
 use serde::Serialize;
 
-use stancelog::model::format_timestamp;
-use stancelog::projection::{Edit, Stance, StatementView};
-use stancelog::query::Change;
-use stancelog::{Actor, Event, Issue, Payload};
+use stancelog::{format_timestamp, Actor, Change, Edit, Event, Fact, Issue, Stance, StatementView};
 
 /// Escapes control characters (ESC included) so text cannot drive the terminal.
 pub fn clean(s: &str) -> Cow<'_, str> {
@@ -277,7 +274,7 @@ pub fn changes(
 /// One line of `log`.
 pub fn log_line(out: &mut impl Write, e: &Event) -> Result<()> {
     let what = match &e.payload {
-        Payload::Statement(s) => format!(
+        Fact::StatementRecorded(s) => format!(
             "{} {} {} {}: {}",
             s.actor,
             s.issue,
@@ -285,8 +282,8 @@ pub fn log_line(out: &mut impl Write, e: &Event) -> Result<()> {
             s.stated_on,
             clean(&s.summary)
         ),
-        Payload::Amendment(a) => format!("amends {}: {}", a.target, clean(&a.reason)),
-        Payload::Retraction(r) => format!("retracts {}: {}", r.target, clean(&r.reason)),
+        Fact::StatementAmended(a) => format!("amends {}: {}", a.target, clean(&a.reason)),
+        Fact::StatementRetracted(r) => format!("retracts {}: {}", r.target, clean(&r.reason)),
     };
     writeln!(
         out,

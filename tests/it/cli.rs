@@ -1029,7 +1029,7 @@ fn a_rule_violation_after_several_batches_discards_them_all() {
     let l = TestLedger::new();
     l.import_article();
     let head = l.head();
-    let n = 2 * stancelog::append::BATCH_EVENTS + 10;
+    let n = 2 * stancelog::internals::BATCH_EVENTS + 10;
     let mut text = usa_statements(n);
     // Syntactically fine, so it passes the first pass; the ledger knows no such statement.
     text.push_str(
@@ -1057,7 +1057,7 @@ fn an_import_whose_version_entries_cannot_be_spilled_fails_and_writes_nothing() 
     let l = TestLedger::new();
     l.import_article();
     let head = l.head();
-    let n = stancelog::append::VERSION_RUN_ENTRIES + 1;
+    let n = stancelog::internals::VERSION_RUN_ENTRIES + 1;
     let text = usa_statements(n);
     let file = l.scratch("spill.jsonl");
     std::fs::write(&file, text).unwrap();

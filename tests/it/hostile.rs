@@ -574,7 +574,7 @@ fn a_large_import_failing_on_a_rule_of_its_last_line_discards_everything_in_boun
 }
 
 fn valid_record() -> Vec<u8> {
-    use stancelog::{event::Event, Payload, Position, Statement};
+    use stancelog::{Event, Fact, Position, Statement};
     let event = Event {
         seq: 7,
         id: uuid::Uuid::from_u128(0x1234),
@@ -582,7 +582,7 @@ fn valid_record() -> Vec<u8> {
         recorded_by: "tester".into(),
         prev_hash: [1; 32],
         hash: [2; 32],
-        payload: Payload::Statement(Statement {
+        payload: Fact::StatementRecorded(Statement {
             actor: "JPN".parse().unwrap(),
             issue: "senkaku-islands".parse().unwrap(),
             position: Position::Support,
@@ -594,14 +594,14 @@ fn valid_record() -> Vec<u8> {
             source_title: None,
         }),
     };
-    stancelog::codec::encode(&event)
+    stancelog::internals::codec::encode(&event)
 }
 
 /// What the fuzz target `fuzz/fuzz_targets/import_line.rs` checks, run on
 /// stable as a property test: whatever the bytes, the import parser never
 /// panics, and every error names the input and a line.
 fn parse_all(bytes: &[u8]) {
-    use stancelog::import::Lines;
+    use stancelog::internals::Lines;
     let mut last = 0;
     for item in Lines::new(bytes, "prop") {
         match item {
@@ -609,7 +609,7 @@ fn parse_all(bytes: &[u8]) {
                 assert!(line > last);
                 last = line;
                 if let Ok(req) = wire.to_request() {
-                    let _ = req.payload.validate();
+                    let _ = req.command.validate();
                 }
             }
             Err(stancelog::Error::Input {
@@ -654,14 +654,14 @@ proptest! {
 
     #[test]
     fn decoding_arbitrary_bytes_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
-        let _ = stancelog::codec::decode(&bytes);
+        let _ = stancelog::internals::codec::decode(&bytes);
     }
 
     #[test]
     fn decoding_arbitrary_v1_bodies_never_panics(body in proptest::collection::vec(any::<u8>(), 0..512)) {
-        let mut bytes = vec![stancelog::codec::FORMAT_V1];
+        let mut bytes = vec![stancelog::internals::codec::FORMAT_V1];
         bytes.extend(body);
-        let _ = stancelog::codec::decode(&bytes);
+        let _ = stancelog::internals::codec::decode(&bytes);
     }
 
     #[test]
@@ -683,12 +683,12 @@ proptest! {
         } else {
             bytes.truncate(cut.index(bytes.len() + 1));
         }
-        let _ = stancelog::codec::decode(&bytes);
+        let _ = stancelog::internals::codec::decode(&bytes);
     }
 }
 
 #[test]
 fn the_valid_record_used_above_decodes() {
-    let e = stancelog::codec::decode(&valid_record()).unwrap();
+    let e = stancelog::internals::codec::decode(&valid_record()).unwrap();
     assert_eq!(e.seq, 7);
 }

@@ -2,7 +2,6 @@
 
 mod support;
 
-mod bench_smoke;
 mod chain_vector;
 mod cli;
 mod concurrency;
@@ -12,3 +11,4 @@ mod props;
 mod restore;
 mod roundtrip;
 mod tamper;
+mod tidy;

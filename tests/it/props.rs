@@ -6,13 +6,12 @@
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use proptest::prelude::*;
 
-use stancelog::projection::{fold_stances, fold_statements};
-use stancelog::query::Filter;
+use stancelog::internals::{fold_stances, fold_statements};
+use stancelog::Filter;
 
 use crate::support::open_new;
 use stancelog::{
-    Actor, Amendment, Context, Event, Issue, Ledger, Payload, Position, Request, Retraction,
-    Statement,
+    Actor, Amendment, Context, Event, Fact, Issue, Ledger, Position, Request, Retraction, Statement,
 };
 
 const ACTORS: [&str; 3] = ["CHN", "JPN", "RUS"];
@@ -75,7 +74,7 @@ fn build(ledger: &Ledger, ops: &[Op], gaps: &[u8]) -> Vec<Request> {
                 issue,
                 position,
                 day: d,
-            } => Payload::Statement(Statement {
+            } => Fact::StatementRecorded(Statement {
                 actor: ACTORS[actor].parse().unwrap(),
                 issue: ISSUES[issue].parse().unwrap(),
                 position: POSITIONS[position],
@@ -90,7 +89,7 @@ fn build(ledger: &Ledger, ops: &[Op], gaps: &[u8]) -> Vec<Request> {
                 target,
                 position,
                 day: d,
-            } if !statements.is_empty() => Payload::Amendment(Amendment {
+            } if !statements.is_empty() => Fact::StatementAmended(Amendment {
                 target: statements[target % statements.len()],
                 reason: format!("amendment {i}"),
                 position: position.map(|p| POSITIONS[p]),
@@ -101,20 +100,25 @@ fn build(ledger: &Ledger, ops: &[Op], gaps: &[u8]) -> Vec<Request> {
                 source_url: None,
                 source_title: None,
             }),
-            Op::Retract { target } if !statements.is_empty() => Payload::Retraction(Retraction {
-                target: statements[target % statements.len()],
-                reason: format!("retraction {i}"),
-            }),
+            Op::Retract { target } if !statements.is_empty() => {
+                Fact::StatementRetracted(Retraction {
+                    target: statements[target % statements.len()],
+                    reason: format!("retraction {i}"),
+                })
+            }
             _ => continue,
         };
-        let is_statement = matches!(payload, Payload::Statement(_));
+        let is_statement = matches!(payload, Fact::StatementRecorded(_));
         let clock = move || now;
         let mut ctx = Context {
             author: "prop".into(),
             clock: &clock,
             progress: None,
         };
-        let req = Request { id: None, payload };
+        let req = Request {
+            id: None,
+            command: payload.into_command(),
+        };
         if let Ok(summary) = ledger.append([Ok(req.clone())], &mut ctx) {
             if is_statement {
                 statements.push(summary.last.unwrap().id);
@@ -194,7 +198,7 @@ fn check_against_fold(ledger: &Ledger, events: &[Event], probes: &[(u8, u16)]) {
             .iter()
             .flat_map(|a| ISSUES.iter().map(move |i| (*a, *i)))
             .filter(|(a, i)| {
-                let f = |list: &Vec<stancelog::projection::Stance>| {
+                let f = |list: &Vec<stancelog::Stance>| {
                     list.iter()
                         .find(|s| s.actor.as_str() == *a && s.issue.as_str() == *i)
                         .map(|s| s.statement_id)
@@ -256,7 +260,7 @@ proptest! {
 #[test]
 fn large_imports_span_batches_and_stay_consistent() {
     use std::fmt::Write as _;
-    let n = 3 * stancelog::append::BATCH_EVENTS + 17;
+    let n = 3 * stancelog::internals::BATCH_EVENTS + 17;
     let mut jsonl = String::new();
     let id = |i: usize| format!("00000000-0000-4000-8000-{i:012}");
     for i in 0..n {

@@ -3,8 +3,9 @@
 
 use serde_json::Value;
 
-use stancelog::wire::Wire;
-use stancelog::{codec, Context};
+use stancelog::internals::codec;
+use stancelog::Context;
+use stancelog::Wire;
 
 use crate::support::{open_new, run_ok, TestLedger};
 
@@ -28,7 +29,7 @@ fn stored_records_and_json_round_trip() {
         let wire = Wire::from_event(&event);
         let back: Wire = serde_json::from_str(&serde_json::to_string(&wire).unwrap()).unwrap();
         let req = back.to_request().unwrap();
-        assert_eq!(req.payload, event.payload);
+        assert_eq!(req.command.into_fact(), event.payload);
         assert_eq!(req.id, Some(event.id));
     }
 }

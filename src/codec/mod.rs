@@ -2,10 +2,12 @@
 //! Every record starts with a format-version byte so the encoding can evolve;
 //! old versions are upcast here, and nowhere else needs to know.
 
+mod v1;
+
 use crate::error::{Error, Result};
 use crate::event::Event;
 
-/// The current record format: bincode 2 (standard config) of [`Event`] via serde.
+/// The current record format: bincode 2 (standard config) of [`v1`]'s mirror of [`Event`] via serde.
 pub const FORMAT_V1: u8 = 1;
 
 /// Largest record decoded: a bound so that a corrupt length prefix cannot ask
@@ -20,7 +22,7 @@ fn config() -> impl bincode::config::Config {
 pub fn encode(event: &Event) -> Vec<u8> {
     let mut out = Vec::with_capacity(320);
     out.push(FORMAT_V1);
-    bincode::serde::encode_into_std_write(event, &mut out, config())
+    bincode::serde::encode_into_std_write(v1::EventV1::from(event), &mut out, config())
         .expect("encoding into a Vec cannot fail");
     out
 }
@@ -29,15 +31,16 @@ pub fn encode(event: &Event) -> Vec<u8> {
 pub fn decode(bytes: &[u8]) -> Result<Event> {
     match bytes.split_first() {
         Some((&FORMAT_V1, body)) => {
-            let (event, used): (Event, usize) = bincode::serde::decode_from_slice(body, config())
-                .map_err(|e| Error::Decode(e.to_string()))?;
+            let (event, used): (v1::EventV1, usize) =
+                bincode::serde::decode_from_slice(body, config())
+                    .map_err(|e| Error::Decode(e.to_string()))?;
             if used != body.len() {
                 return Err(Error::Decode(format!(
                     "{} trailing bytes after the event",
                     body.len() - used
                 )));
             }
-            Ok(event)
+            Event::try_from(event)
         }
         Some((v, _)) => Err(Error::Decode(format!("unknown record format version {v}"))),
         None => Err(Error::Decode("empty record".into())),
@@ -47,11 +50,11 @@ pub fn decode(bytes: &[u8]) -> Result<Event> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Amendment, Payload, Position, Statement};
+    use crate::model::{Amendment, Fact, Position, Statement};
 
     /// The events whose encodings are frozen in `fixtures/golden/`.
     fn golden_events() -> Vec<Event> {
-        let statement = Payload::Statement(Statement {
+        let statement = Fact::StatementRecorded(Statement {
             actor: "JPN".parse().unwrap(),
             issue: "senkaku-islands".parse().unwrap(),
             position: Position::Support,
@@ -62,7 +65,7 @@ mod tests {
             source_url: Some("https://example.org/a?b=c".into()),
             source_title: None,
         });
-        let amendment = Payload::Amendment(Amendment {
+        let amendment = Fact::StatementAmended(Amendment {
             target: uuid::Uuid::from_u128(0x0123_4567_89ab_4def_8123_4567_89ab_cdef),
             reason: "date misread".into(),
             position: Some(Position::Mixed),
@@ -93,7 +96,7 @@ mod tests {
     /// existing ledger.
     #[test]
     fn golden_v1_records_still_decode() {
-        let golden = include_str!("../fixtures/golden/records-v1.hex");
+        let golden = include_str!("../../fixtures/golden/records-v1.hex");
         let lines: Vec<&str> = golden.lines().filter(|l| !l.starts_with('#')).collect();
         let events = golden_events();
         assert_eq!(lines.len(), events.len());

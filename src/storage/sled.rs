@@ -1,0 +1,322 @@
+//! The embedded engine: one sled tree in the ledger directory. The only
+//! module that names sled, so its workarounds live here and nowhere else:
+//! the inter-process lock and sled's lingering file lock, torn snapshots,
+//! the reopen after a bulk write, and the fsyncs sled's own flush omits.
+//!
+//! Durability: sled 0.34's `flush` uses `sync_file_range`, which reaches
+//! neither the drive's cache nor the file's metadata, so [`Engine::sync`]
+//! also `fsync`s `db` (and, once, `conf`, the directory and its parent for a
+//! new ledger). docs/DURABILITY.md has the details.
+
+use std::fs::{File, OpenOptions as FsOpenOptions};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use super::{Batch, Engine, Entries, StorageError};
+use crate::error::{Error, Result};
+
+/// What the sled engine needs to know to open a ledger directory.
+pub(crate) struct SledOptions<'a> {
+    /// Create the directory and database if missing.
+    pub(crate) create: bool,
+    /// How long to wait for another process to release the ledger.
+    pub(crate) wait: Duration,
+    /// Called once if the ledger is still busy after `notice_after`.
+    pub(crate) on_wait: Option<fn(&Path)>,
+    /// How long to wait quietly before calling `on_wait`.
+    pub(crate) notice_after: Duration,
+    /// sled's page cache, in bytes.
+    pub(crate) cache_bytes: u64,
+    /// The directory.
+    pub(crate) path: &'a Path,
+}
+
+/// Index and log entries written through one engine after which closing it
+/// also reopens and closes sled once (see [`Reopen`]): about 50,000 events.
+pub const REOPEN_AFTER_WRITES: u64 = 200_000;
+
+const LOCK_FILE: &str = "stancelog.lock";
+
+/// Whether a sled database exists at `path`.
+pub(crate) fn exists(path: &Path) -> bool {
+    path.join("conf").is_file() && path.join("db").is_file()
+}
+
+/// A ledger directory opened with sled. Holds the inter-process lock for as
+/// long as it lives.
+pub(crate) struct SledEngine {
+    db: sled::Db,
+    path: PathBuf,
+    /// Whether `conf` and the directory entry still need an fsync (a ledger
+    /// created by this open); afterwards only `db` changes.
+    meta_unsynced: AtomicBool,
+    // Declared after `db` so that it drops after it: see [`Reopen`].
+    reopen: Reopen,
+    _lock: File,
+}
+
+impl SledEngine {
+    /// Opens (or creates) the sled database at `opts.path`, waiting for
+    /// another process to release it.
+    pub(crate) fn open(opts: &SledOptions<'_>) -> Result<SledEngine> {
+        let path = opts.path;
+        let existed = exists(path);
+        if !opts.create && !existed {
+            return Err(Error::NoLedger(path.to_owned()));
+        }
+        std::fs::create_dir_all(path)
+            .map_err(|e| Error::io(format!("cannot create {}", path.display()), e))?;
+        let mut wait = Wait::new(path, opts);
+        let lock = acquire_lock(path, &mut wait)?;
+        let db = open_sled(path, opts.cache_bytes, &mut wait)?;
+        Ok(SledEngine {
+            db,
+            path: path.to_owned(),
+            meta_unsynced: AtomicBool::new(!existed),
+            reopen: Reopen {
+                path: path.to_owned(),
+                cache_bytes: opts.cache_bytes,
+                written: AtomicU64::new(0),
+            },
+            _lock: lock,
+        })
+    }
+}
+
+fn storage(e: sled::Error) -> StorageError {
+    StorageError::with_source("", e)
+}
+
+fn entries<'a>(
+    iter: impl DoubleEndedIterator<Item = sled::Result<(sled::IVec, sled::IVec)>> + 'a,
+) -> Entries<'a> {
+    Box::new(iter.map(|kv| kv.map(|(k, v)| (k.to_vec(), v.to_vec())).map_err(storage)))
+}
+
+impl Engine for SledEngine {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
+        Ok(self.db.get(key).map_err(storage)?.map(|v| v.to_vec()))
+    }
+
+    fn range(&self, lo: &[u8], hi: &[u8]) -> Entries<'_> {
+        if lo > hi {
+            // sled panics on a range whose start is past its end.
+            return Box::new(std::iter::empty());
+        }
+        entries(self.db.range(lo.to_vec()..=hi.to_vec()))
+    }
+
+    fn scan_prefix(&self, prefix: &[u8]) -> Entries<'_> {
+        entries(self.db.scan_prefix(prefix))
+    }
+
+    fn apply(&self, batch: Batch) -> Result<(), StorageError> {
+        self.reopen
+            .written
+            .fetch_add(batch.len() as u64, Ordering::Relaxed);
+        let mut b = sled::Batch::default();
+        for (k, v) in batch.ops {
+            match v {
+                Some(v) => b.insert(k, v),
+                None => b.remove(k),
+            }
+        }
+        self.db.apply_batch(b).map_err(storage)
+    }
+
+    /// Flushes sled and fsyncs its files, so that a reported success survives
+    /// a power loss. Only `db` changes after creation, so `conf` and the
+    /// directory are synced once, by the first sync of a new ledger.
+    fn sync(&self) -> Result<(), StorageError> {
+        self.db.flush().map_err(storage)?;
+        let meta = self.meta_unsynced.load(Ordering::Acquire);
+        let names: &[&str] = if meta { &["db", "conf"] } else { &["db"] };
+        for name in names {
+            let p = self.path.join(name);
+            let f = File::open(&p).map_err(|e| {
+                StorageError::with_source(format!("cannot open {}", p.display()), e)
+            })?;
+            f.sync_all().map_err(|e| {
+                StorageError::with_source(format!("cannot sync {}", p.display()), e)
+            })?;
+        }
+        if meta {
+            if let Ok(dir) = File::open(&self.path) {
+                let _ = dir.sync_all();
+            }
+            // A new ledger's own directory entry lives in its parent: without
+            // this, a power loss could drop the whole new ledger directory.
+            let parent = match self.path.parent() {
+                Some(p) if !p.as_os_str().is_empty() => p,
+                _ => Path::new("."),
+            };
+            if let Ok(parent) = File::open(parent) {
+                let _ = parent.sync_all();
+            }
+            self.meta_unsynced.store(false, Ordering::Release);
+        }
+        Ok(())
+    }
+
+    fn is_empty(&self) -> Result<bool, StorageError> {
+        Ok(self.db.is_empty())
+    }
+}
+
+/// After a large write, a close-and-reopen of sled when the engine drops.
+///
+/// sled 0.34 writes its page-table snapshot only while recovering at open,
+/// so the first open after a bulk import replays everything the import
+/// logged (about 0.6 s per million events); every later open is fast again.
+/// Reopening once in the importing process, after `db` has been closed and
+/// while the ledger lock is still held, moves that cost out of the user's
+/// next command. Best effort: durability never depends on it.
+struct Reopen {
+    path: PathBuf,
+    cache_bytes: u64,
+    written: AtomicU64,
+}
+
+impl Drop for Reopen {
+    fn drop(&mut self) {
+        if *self.written.get_mut() < REOPEN_AFTER_WRITES {
+            return;
+        }
+        // sled's own `flock` on `db` lingers a moment after its `Db` drops
+        // (see `open_sled`): retry briefly, then give up quietly.
+        for _ in 0..100 {
+            match try_open_sled(&self.path, self.cache_bytes) {
+                Ok(Some(db)) => {
+                    drop(db);
+                    return;
+                }
+                Ok(None) => std::thread::sleep(Duration::from_millis(10)),
+                Err(_) => return,
+            }
+        }
+    }
+}
+
+/// Waiting for the ledger: one budget (`opts.wait`) and one notice
+/// (`opts.on_wait`, after `opts.notice_after`) shared by both locks.
+struct Wait<'a> {
+    path: &'a Path,
+    opts: &'a SledOptions<'a>,
+    start: Instant,
+    noticed: bool,
+}
+
+impl<'a> Wait<'a> {
+    fn new(path: &'a Path, opts: &'a SledOptions<'a>) -> Self {
+        Wait {
+            path,
+            opts,
+            start: Instant::now(),
+            noticed: false,
+        }
+    }
+
+    /// Called when the ledger is busy: fails with [`Error::Busy`] once the
+    /// budget is spent, else announces the wait (once) and sleeps a little.
+    fn busy(&mut self) -> Result<()> {
+        let waited = self.start.elapsed();
+        if waited >= self.opts.wait {
+            return Err(Error::Busy(self.path.to_owned(), self.opts.wait.as_secs()));
+        }
+        if !self.noticed && waited >= self.opts.notice_after {
+            self.noticed = true;
+            if let Some(f) = self.opts.on_wait {
+                f(self.path);
+            }
+        }
+        std::thread::sleep(Duration::from_millis(20));
+        Ok(())
+    }
+}
+
+/// Takes the ledger's inter-process lock, waiting up to `opts.wait`.
+fn acquire_lock(path: &Path, wait: &mut Wait<'_>) -> Result<File> {
+    let lock_path = path.join(LOCK_FILE);
+    let file = FsOpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(|e| Error::io(format!("cannot open {}", lock_path.display()), e))?;
+    loop {
+        match file.try_lock() {
+            Ok(()) => return Ok(file),
+            Err(std::fs::TryLockError::WouldBlock) => {}
+            Err(std::fs::TryLockError::Error(e)) => {
+                return Err(Error::io(format!("cannot lock {}", lock_path.display()), e))
+            }
+        }
+        wait.busy()?;
+    }
+}
+
+/// Removes the snapshot files a killed sled process left half-written.
+///
+/// sled 0.34.7 writes its page-table snapshot (at every open that recovers)
+/// to `snap.<lsn>.generating`, fsyncs it and renames it to `snap.<lsn>`. But
+/// when it opens, it reads the newest file whose name starts with `snap.`,
+/// `.generating` files included, and a torn one fails the open with "Read
+/// corrupted data at file offset None" (sled issue #1527). A process killed
+/// while writing a snapshot left the ledger unopenable that way (seen in
+/// tests/it/crash.rs). A `.generating` file is never a finished snapshot (a
+/// finished one has been renamed), and the caller holds the ledger's lock,
+/// so no other process is writing one: removing it only makes sled fall
+/// back to the previous snapshot and replay its log from there.
+fn remove_torn_snapshots(path: &Path) -> Result<()> {
+    let entries = match std::fs::read_dir(path) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(Error::io(format!("cannot list {}", path.display()), e)),
+    };
+    for entry in entries {
+        let entry = entry.map_err(|e| Error::io(format!("cannot list {}", path.display()), e))?;
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with("snap.") && name.ends_with(".generating") {
+            let file = entry.path();
+            std::fs::remove_file(&file)
+                .map_err(|e| Error::io(format!("cannot remove {}", file.display()), e))?;
+        }
+    }
+    Ok(())
+}
+
+/// Opens sled, waiting while a process that has just released the ledger's
+/// lock still holds sled's own lock on the `db` file.
+///
+/// sled does not close its `db` file when the `Db` is dropped: its IO
+/// threadpool and epoch-deferred frees keep `Arc`s to it for a while, so the
+/// previous owner can release `stancelog.lock` a moment before the kernel
+/// releases sled's `flock` on `db`. Without this wait, the next
+/// command failed with sled's raw "could not acquire lock" IO error (seen in
+/// tests/it/concurrency.rs, about one run in six).
+fn open_sled(path: &Path, cache_bytes: u64, wait: &mut Wait<'_>) -> Result<sled::Db> {
+    loop {
+        match try_open_sled(path, cache_bytes)? {
+            Some(db) => return Ok(db),
+            None => wait.busy()?,
+        }
+    }
+}
+
+/// Opens sled once, the only place this module does: first removes any torn
+/// snapshot ([`remove_torn_snapshots`]; the caller holds the ledger lock),
+/// then `None` while another process's sled still holds its lock on `db`.
+fn try_open_sled(path: &Path, cache_bytes: u64) -> Result<Option<sled::Db>> {
+    remove_torn_snapshots(path)?;
+    match sled::Config::new()
+        .path(path)
+        .cache_capacity(cache_bytes)
+        .open()
+    {
+        Err(sled::Error::Io(e)) if e.to_string().starts_with("could not acquire lock") => Ok(None),
+        Err(e) => Err(Error::Storage(storage(e))),
+        Ok(db) => Ok(Some(db)),
+    }
+}

@@ -1,0 +1,117 @@
+//! Boundaries the compiler cannot see, checked over the source text in the
+//! spirit of rust-analyzer's tidy tests: the sled crate is named only in the
+//! sled engine, bincode only in the codec, and terminal output, environment
+//! variables and exit codes only in the CLI.
+
+use std::path::{Path, PathBuf};
+
+fn sources(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).expect("read src") {
+        let path = entry.expect("entry").path();
+        if path.is_dir() {
+            sources(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+/// `file:line: text` of every code line (comments and unit tests left out)
+/// under `src/` that uses one of `needles` as a path root, outside `allowed`.
+fn offenders(needles: &[&str], allowed: &[&str]) -> Vec<String> {
+    offenders_in(needles, allowed, true)
+}
+
+/// [`offenders`], matching `needles` anywhere in a line unless `as_root`.
+fn offenders_in(needles: &[&str], allowed: &[&str], as_root: bool) -> Vec<String> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    sources(&root.join("src"), &mut files);
+    let mut found = Vec::new();
+    for file in files {
+        let rel = file
+            .strip_prefix(root)
+            .unwrap()
+            .to_string_lossy()
+            .replace('\\', "/");
+        if allowed.iter().any(|a| rel.starts_with(a)) {
+            continue;
+        }
+        let text = std::fs::read_to_string(&file).expect("read");
+        for (n, line) in text.lines().enumerate() {
+            let code = line.trim_start();
+            // Unit tests sit at the end of a file and may print.
+            if code.starts_with("#[cfg(test)]") {
+                break;
+            }
+            if code.starts_with("//") {
+                continue;
+            }
+            for needle in needles {
+                let hit = code.match_indices(needle).any(|(i, _)| {
+                    // A path root: not the tail of a longer path (`storage::sled::`).
+                    let before = &code[..i];
+                    !as_root
+                        || !before.ends_with("::")
+                            && !before.ends_with(|c: char| c.is_alphanumeric() || c == '_')
+                });
+                if hit {
+                    found.push(format!("{rel}:{}: {}", n + 1, line.trim()));
+                }
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn only_the_sled_engine_names_sled() {
+    let found = offenders(&["sled::", "use sled"], &["src/storage/sled.rs"]);
+    assert!(
+        found.is_empty(),
+        "sled named outside src/storage/sled.rs:\n{}",
+        found.join("\n")
+    );
+}
+
+#[test]
+fn only_the_codec_names_bincode() {
+    let found = offenders(&["bincode::", "use bincode"], &["src/codec/"]);
+    assert!(
+        found.is_empty(),
+        "bincode named outside src/codec/:\n{}",
+        found.join("\n")
+    );
+}
+
+#[test]
+fn only_the_cli_prints_reads_the_environment_or_exits() {
+    let found = offenders_in(
+        &[
+            "println!",
+            "eprintln!",
+            "print!",
+            "eprint!",
+            "env::var",
+            "stdout()",
+            "stderr()",
+            "process::exit",
+            "ExitCode",
+        ],
+        &["src/cli/", "src/main.rs"],
+        false,
+    );
+    assert!(
+        found.is_empty(),
+        "terminal or environment outside src/cli/:\n{}",
+        found.join("\n")
+    );
+}
+
+#[test]
+fn the_checks_see_what_they_look_for() {
+    // Guards the guard: the needles do occur where they are allowed.
+    assert!(!offenders(&["sled::"], &[]).is_empty());
+    assert!(!offenders(&["bincode::"], &[]).is_empty());
+    assert!(!offenders_in(&["stderr()"], &[], false).is_empty());
+}
