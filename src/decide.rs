@@ -120,3 +120,260 @@ fn live_target(view: &impl View, target: &Uuid, verb: &'static str) -> Result<Ta
     }
     Ok(state)
 }
+
+#[cfg(test)]
+mod tests {
+    //! Given what the ledger holds, when a command arrives, then this is
+    //! decided: the rules tested at the rules, with a plain map as the view.
+
+    use std::collections::HashMap;
+
+    use super::*;
+    use crate::error::Error;
+    use crate::model::{Amendment, Position, Retraction, Statement};
+
+    #[derive(Default)]
+    struct Given {
+        events: HashMap<Uuid, (u64, Fact)>,
+        states: HashMap<u64, TargetState>,
+    }
+
+    impl View for Given {
+        fn find(&self, id: &Uuid) -> Result<Option<(u64, Fact)>> {
+            Ok(self.events.get(id).cloned())
+        }
+        fn target_state(&self, seq: u64) -> Result<TargetState> {
+            Ok(self.states[&seq].clone())
+        }
+    }
+
+    fn day(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    fn statement() -> Statement {
+        Statement {
+            actor: "JPN".parse().unwrap(),
+            issue: "north-korea-sanctions-relief".parse().unwrap(),
+            position: Position::Oppose,
+            stated_on: day("2019-12-23"),
+            summary: "Too soon to consider easing sanctions.".into(),
+            quote: None,
+            speaker: None,
+            source_url: None,
+            source_title: None,
+        }
+    }
+
+    fn amendment(target: Uuid) -> Amendment {
+        Amendment {
+            target,
+            reason: "misread".into(),
+            position: Some(Position::Mixed),
+            stated_on: None,
+            summary: None,
+            quote: None,
+            speaker: None,
+            source_url: None,
+            source_title: None,
+        }
+    }
+
+    fn request(command: Command) -> Request {
+        Request { id: None, command }
+    }
+
+    /// A ledger holding the statement at seq 1 (retracted or not).
+    fn given_a_statement(retracted: bool) -> (Given, Uuid) {
+        let fact = Fact::StatementRecorded(statement());
+        let id = content_id(&fact);
+        let mut g = Given::default();
+        g.events.insert(id, (1, fact));
+        g.states.insert(
+            1,
+            TargetState {
+                seq: 1,
+                actor: "JPN".parse().unwrap(),
+                issue: "north-korea-sanctions-relief".parse().unwrap(),
+                stated_on: day("2019-12-23"),
+                retracted,
+            },
+        );
+        (g, id)
+    }
+
+    fn violation(r: Result<Decision>) -> RuleViolation {
+        match r {
+            Err(Error::Rule(v)) => v,
+            other => panic!("expected a rule violation, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_new_statement_is_appended_under_its_content_id() {
+        let d = decide(
+            request(Command::Record(statement())),
+            &Given::default(),
+            day("2019-12-24"),
+        )
+        .unwrap();
+        let fact = Fact::StatementRecorded(statement());
+        assert_eq!(
+            d,
+            Decision::Append {
+                id: content_id(&fact),
+                fact,
+                target: None
+            }
+        );
+    }
+
+    #[test]
+    fn the_same_statement_again_is_already_recorded() {
+        let (g, id) = given_a_statement(false);
+        let d = decide(request(Command::Record(statement())), &g, day("2019-12-24")).unwrap();
+        assert_eq!(d, Decision::AlreadyRecorded { id, seq: 1 });
+    }
+
+    #[test]
+    fn an_id_taken_by_other_content_is_a_conflict() {
+        let (g, id) = given_a_statement(false);
+        let mut other = statement();
+        other.position = Position::Support;
+        let req = Request {
+            id: Some(id),
+            command: Command::Record(other),
+        };
+        assert_eq!(
+            violation(decide(req, &g, day("2019-12-24"))),
+            RuleViolation::IdInUse { id, seq: 1 }
+        );
+    }
+
+    #[test]
+    fn an_amendment_of_a_live_statement_carries_its_state() {
+        let (g, id) = given_a_statement(false);
+        let d = decide(
+            request(Command::Amend(amendment(id))),
+            &g,
+            day("2019-12-24"),
+        )
+        .unwrap();
+        let Decision::Append { target, fact, .. } = d else {
+            panic!("not appended: {d:?}")
+        };
+        assert_eq!(target, Some(g.states[&1].clone()));
+        assert_eq!(fact, Fact::StatementAmended(amendment(id)));
+    }
+
+    #[test]
+    fn edits_of_unknown_ids_are_not_found() {
+        let target = Uuid::from_u128(9);
+        let g = Given::default();
+        assert_eq!(
+            violation(decide(
+                request(Command::Amend(amendment(target))),
+                &g,
+                day("2020-01-01")
+            )),
+            RuleViolation::UnknownTarget {
+                verb: "amend",
+                target
+            }
+        );
+        let retract = Command::Retract(Retraction {
+            target,
+            reason: "r".into(),
+        });
+        assert_eq!(
+            violation(decide(request(retract), &g, day("2020-01-01"))),
+            RuleViolation::UnknownTarget {
+                verb: "retract",
+                target
+            }
+        );
+    }
+
+    #[test]
+    fn an_edit_must_target_a_statement() {
+        let (mut g, id) = given_a_statement(false);
+        let edit = Fact::StatementAmended(amendment(id));
+        let edit_id = content_id(&edit);
+        g.events.insert(edit_id, (2, edit));
+        assert_eq!(
+            violation(decide(
+                request(Command::Amend(amendment(edit_id))),
+                &g,
+                day("2020-01-01")
+            )),
+            RuleViolation::NotAStatement {
+                verb: "amend",
+                target: edit_id,
+                kind: "amendment"
+            }
+        );
+    }
+
+    #[test]
+    fn a_retracted_statement_cannot_be_edited() {
+        let (g, id) = given_a_statement(true);
+        assert_eq!(
+            violation(decide(
+                request(Command::Amend(amendment(id))),
+                &g,
+                day("2020-01-01")
+            )),
+            RuleViolation::AlreadyRetracted {
+                verb: "amend",
+                target: id
+            }
+        );
+    }
+
+    #[test]
+    fn nothing_is_stated_after_the_day_it_is_recorded() {
+        assert_eq!(
+            violation(decide(
+                request(Command::Record(statement())),
+                &Given::default(),
+                day("2019-12-22")
+            )),
+            RuleViolation::FromTheFuture {
+                stated_on: day("2019-12-23"),
+                recorded_on: day("2019-12-22")
+            }
+        );
+        // The same day is not the future.
+        assert!(decide(
+            request(Command::Record(statement())),
+            &Given::default(),
+            day("2019-12-23")
+        )
+        .is_ok());
+    }
+
+    #[test]
+    fn field_limits_are_checked_before_the_ledger_is_asked() {
+        let mut s = statement();
+        s.summary = "x".repeat(crate::model::MAX_SUMMARY + 1);
+        let v = violation(decide(
+            request(Command::Record(s)),
+            &Given::default(),
+            day("2020-01-01"),
+        ));
+        assert_eq!(
+            v,
+            RuleViolation::InvalidValue("summary is 1001 characters long (at most 1000)".into())
+        );
+        let mut a = amendment(Uuid::from_u128(1));
+        a.position = None;
+        let v = violation(decide(
+            request(Command::Amend(a)),
+            &Given::default(),
+            day("2020-01-01"),
+        ));
+        assert!(
+            matches!(v, RuleViolation::InvalidValue(m) if m.starts_with("amendment changes nothing"))
+        );
+    }
+}
