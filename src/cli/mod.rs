@@ -333,6 +333,11 @@ fn announce_wait(path: &Path) {
     );
 }
 
+/// A one-line notice from opening the ledger (an index layout rebuilt).
+fn announce_notice(message: &str) {
+    let _ = writeln!(io::stderr(), "notice: {}", render::clean(message));
+}
+
 fn open(global: &Global, create: bool) -> Result<Ledger> {
     Ok(Ledger::open(
         &ledger_path(global)?,
@@ -352,6 +357,7 @@ fn open_options(global: &Global, create: bool, bulk: bool) -> OpenOptions {
         create,
         wait: Duration::from_secs(global.wait),
         on_wait: Some(announce_wait),
+        on_notice: Some(announce_notice),
         ..OpenOptions::default()
     };
     if bulk {
