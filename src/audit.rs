@@ -1,27 +1,32 @@
 //! `verify`: replays the whole log from scratch and checks everything the
 //! ledger promises: every record decodes, seqs are contiguous from 1,
 //! `recorded_at` never decreases, every hash links and recomputes, ids are
-//! unique, every edit targets an earlier live statement, the committed head
-//! matches the last record, and the stored indexes equal a fresh replay.
+//! unique, every event obeys the rules, the committed head matches the last
+//! record, and the read model equals the replay (each event's row, every
+//! version row, the watermark), naming the first seq that differs.
 //!
-//! The index comparison is a multiset digest (a sum of 128-bit hashes of
-//! every key/value pair, plus a count) taken over the replay's expected
-//! entries and over a sequential scan of the stored ones; so memory stays
-//! constant. Only when they differ does a slower pass find the first bad seq.
+//! The versions comparison is a multiset digest (a sum of 128-bit hashes of
+//! every row, plus a count) over the replay's rows and a scan of the stored
+//! ones, so memory stays constant. Only when they differ does a slower pass
+//! find the first bad seq.
 
-use std::collections::HashSet;
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender};
 
+use rusqlite::Connection;
 use xxhash_rust::xxh3::xxh3_128;
 
 use crate::chain::{event_hash, hex_hash};
 use crate::codec;
+use crate::derive::Version;
 use crate::error::{Error, Result};
 use crate::event::{Event, Hash, GENESIS};
 use crate::index;
+use crate::readmodel::Query;
 use crate::replay::Replay;
 use crate::store::{Head, Store};
+use crate::wire::Wire;
 
 /// What a successful verify saw.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -30,7 +35,7 @@ pub struct Report {
     pub head: Head,
     /// Events replayed.
     pub events: u64,
-    /// Index entries compared.
+    /// Rows of the read model compared with the replay.
     pub index_entries: u64,
 }
 
@@ -51,12 +56,16 @@ struct Multiset {
 }
 
 impl Multiset {
-    fn add(&mut self, k: &[u8], v: &[u8]) {
+    fn add_version(&mut self, v: &Version) {
         let buf = &mut self.buf;
         buf.clear();
-        buf.extend_from_slice(&(k.len() as u32).to_be_bytes());
-        buf.extend_from_slice(k);
-        buf.extend_from_slice(v);
+        for part in [v.actor.as_bytes(), &[0], v.issue.as_bytes(), &[0]] {
+            buf.extend_from_slice(part);
+        }
+        buf.extend_from_slice(v.stated_on.to_string().as_bytes());
+        buf.extend_from_slice(&v.stmt_seq.to_be_bytes());
+        buf.extend_from_slice(&v.version_seq.to_be_bytes());
+        buf.push(v.tombstone as u8);
         self.sum = self.sum.wrapping_add(xxh3_128(buf));
         self.count += 1;
     }
@@ -72,37 +81,55 @@ fn fault(seq: u64, message: impl Into<String>) -> Error {
 /// Verifies the whole ledger; with `digest`, also that the log still extends
 /// that published prefix. `progress` is called with the events seen so far.
 ///
-/// Three threads share the work, so that verify runs at about the speed of
-/// sled's own scans on two cores: one reads, decodes and hashes the log
-/// (`read_log`), this one checks the chain in order and replays the events
-/// (`replay_log`), and one takes the digest of the stored indexes. All three
-/// only read a ledger this process holds locked.
-pub fn verify(
+/// Two threads share the work: one reads, decodes and hashes the log
+/// (`read_log`); this one checks the chain in order, replays the events
+/// through the rules (`replay_log`) and compares each event's row in the
+/// read model with the log, then the read model's versions with the
+/// replay's by a multiset digest, and its watermark with the log's head.
+/// The caller holds the writers' turn, so nothing changes meanwhile.
+pub(crate) fn verify(
     store: &Store,
+    model: &Connection,
+    path: &Path,
     digest: Option<Digest>,
     progress: &mut dyn FnMut(u64),
 ) -> Result<Report> {
     let stop = AtomicBool::new(false);
-    std::thread::scope(|s| {
-        let scan = s.spawn(|| stored_index_digest(store, &stop));
+    let q = Query::new(model);
+    let (head, seq, expected, rows) = std::thread::scope(|s| {
         let (tx, rx) = std::sync::mpsc::sync_channel(READ_AHEAD);
         s.spawn(|| read_log(store, tx, &stop));
-        let replayed = replay_log(store, rx, digest, progress);
+        let replayed = replay_log(store, &q, rx, digest, progress);
         if replayed.is_err() {
             // The reader stops too, as `rx` is gone.
             stop.store(true, Ordering::Relaxed);
         }
-        let actual = scan.join().expect("the index scan does not panic");
-        let (head, seq, expected) = replayed?;
-        let actual = actual?;
-        if actual.sum != expected.sum || actual.count != expected.count {
-            return Err(locate_index_fault(store)?);
-        }
-        Ok(Report {
-            head,
-            events: seq,
-            index_entries: expected.count,
-        })
+        replayed
+    })?;
+    let mut actual = Multiset::default();
+    q.scan_versions(|v| {
+        actual.add_version(&v);
+        Ok(())
+    })?;
+    if actual.sum != expected.sum || actual.count != expected.count {
+        return Err(locate_version_fault(store, &q)?);
+    }
+    let wm = q.watermark()?;
+    if wm.seq != head.seq || wm.hash != head.hash {
+        return Err(fault(
+            wm.seq.min(head.seq).max(1),
+            format!(
+                "the read model's watermark (seq {}) is not the log's head (seq {}) in {} (run `stancelog rebuild`)",
+                wm.seq,
+                head.seq,
+                path.display()
+            ),
+        ));
+    }
+    Ok(Report {
+        head,
+        events: seq,
+        index_entries: rows + expected.count,
     })
 }
 
@@ -124,7 +151,7 @@ struct ReadRecord {
 /// the records on in chunks; a scan error ends the stream.
 fn read_log(store: &Store, tx: SyncSender<Result<Vec<ReadRecord>>>, stop: &AtomicBool) {
     let mut chunk = Vec::with_capacity(READ_CHUNK);
-    for kv in store.scan_prefix(&[index::LOG]) {
+    for kv in store.scan_log() {
         let (k, v) = match kv {
             Ok(kv) => kv,
             Err(e) => {
@@ -158,37 +185,29 @@ fn read_log(store: &Store, tx: SyncSender<Result<Vec<ReadRecord>>>, stop: &Atomi
     let _ = tx.send(Ok(chunk));
 }
 
-/// The multiset digest of every stored derived index entry; gives up early
-/// (with an empty digest nobody reads) once `stop` is set.
-fn stored_index_digest(store: &Store, stop: &AtomicBool) -> Result<Multiset> {
-    let mut actual = Multiset::default();
-    for prefix in index::DERIVED {
-        for kv in store.scan_prefix(&[prefix]) {
-            let (k, v) = kv?;
-            actual.add(&k, &v);
-            if actual.count % 4096 == 0 && stop.load(Ordering::Relaxed) {
-                return Ok(actual);
-            }
-        }
-    }
-    Ok(actual)
-}
-
-/// Checks the log records [`read_log`] sends, in order, and replays them;
-/// returns the head, the last seq and the digest of the index entries the
-/// replay derives.
+/// Checks the log records [`read_log`] sends, in order, replays them, and
+/// compares each event's row in the read model with it; returns the head,
+/// the last seq, the digest of the version rows the replay derives and the
+/// number of event rows compared.
 fn replay_log(
     store: &Store,
+    model: &Query<'_>,
     records: Receiver<Result<Vec<ReadRecord>>>,
     digest: Option<Digest>,
     progress: &mut dyn FnMut(u64),
-) -> Result<(Head, u64, Multiset)> {
+) -> Result<(Head, u64, Multiset, u64)> {
     let head = store.head()?;
     // Sized by the log's length, a hint only (a malformed last key is
     // reported in order below; both numbers could be forged, so bounded).
     let last = store.last_log_seq().unwrap_or(0);
     let mut replay = Replay::with_capacity(head.seq.min(last).min(1 << 24));
     let mut expected = Multiset::default();
+    let mut rows = ModelRows {
+        model,
+        page: std::collections::VecDeque::new(),
+        next: 1,
+    };
+    let mut compared = 0u64;
     let mut prev_hash = GENESIS;
     let mut prev_time = None;
     let mut seq = 0u64;
@@ -234,11 +253,28 @@ fn replay_log(
                     ));
                 }
             }
-            let entries = replay
+            let derived = replay
                 .step(&event, |s| store.event_indexed(s))
                 .map_err(|m| fault(want, m))?;
-            for (k, v) in &entries {
-                expected.add(k, v);
+            expected.add_version(&derived.version);
+            match rows.next_row()? {
+                Some((row, target_seq))
+                    if row == Wire::from_event(&event) && target_seq == derived.target_seq =>
+                {
+                    compared += 1;
+                }
+                Some(_) => {
+                    return Err(fault(
+                        want,
+                        "the read model's row of this event differs from the log (run `stancelog rebuild` if the log is right)",
+                    ))
+                }
+                None => {
+                    return Err(fault(
+                        want,
+                        "the read model lacks this event (run `stancelog rebuild`)",
+                    ))
+                }
             }
             prev_hash = h;
             prev_time = Some(event.recorded_at);
@@ -249,9 +285,6 @@ fn replay_log(
         }
     }
     progress(seq);
-    if let Some((k, v)) = replay.finish() {
-        expected.add(&k, &v);
-    }
     if seq != head.seq {
         return Err(fault(
             head.seq.min(seq) + 1,
@@ -286,81 +319,62 @@ fn replay_log(
             ),
         ));
     }
-    Ok((head, seq, expected))
+    if let Some((row, _)) = rows.next_row()? {
+        return Err(fault(
+            row.seq.unwrap_or(seq + 1),
+            "the read model holds an event the log does not (run `stancelog repair` if the log lost it, else `stancelog rebuild`)",
+        ));
+    }
+    Ok((head, seq, expected, compared))
 }
 
-/// Finds the first seq whose index entries are missing or wrong, or an entry
-/// no event derives. Runs only after the digests disagreed.
-fn locate_index_fault(store: &Store) -> Result<Error> {
+/// The read model's event rows in seq order, a page per query.
+struct ModelRows<'q, 'c> {
+    model: &'q Query<'c>,
+    page: std::collections::VecDeque<(Wire, Option<u64>)>,
+    next: u64,
+}
+
+impl ModelRows<'_, '_> {
+    fn next_row(&mut self) -> Result<Option<(Wire, Option<u64>)>> {
+        if self.page.is_empty() {
+            for r in self.model.events_range(self.next, u64::MAX, 2048)? {
+                self.next = r.event.seq + 1;
+                self.page
+                    .push_back((Wire::from_event(&r.event), r.target_seq));
+            }
+        }
+        Ok(self.page.pop_front())
+    }
+}
+
+/// Finds the first seq whose version row is missing or wrong, or a row no
+/// event derives. Runs only after the digests disagreed.
+fn locate_version_fault(store: &Store, model: &Query<'_>) -> Result<Error> {
     let mut replay = Replay::default();
-    let mut keys: HashSet<Vec<u8>> = HashSet::new();
-    let mut events = store.events_from(1)?;
-    loop {
-        let (seq, entries) = match events.next() {
-            Some(event) => {
-                let event = event?;
-                let entries = replay
-                    .step(&event, |s| store.event_indexed(s))
-                    .map_err(|m| fault(event.seq, m))?;
-                (event.seq, entries)
-            }
-            None => match replay.finish() {
-                Some(entry) => (0, vec![entry]),
-                None => break,
-            },
-        };
-        for (k, v) in entries {
-            // A time entry belongs to the last seq of its run, named in its key.
-            let seq = match k.first() {
-                Some(&index::TIME) => index::time_or_edit_seq(&k).unwrap_or(seq),
-                _ => seq,
-            };
-            match store.get(&k)? {
-                Some(stored) if stored == v => {}
-                Some(_) => {
-                    return Ok(fault(
-                        seq,
-                        "an index entry of this event has a wrong value (run `stancelog rebuild`)",
-                    ))
-                }
-                None => {
-                    return Ok(fault(
-                        seq,
-                        "an index entry of this event is missing (run `stancelog rebuild`)",
-                    ))
-                }
-            }
-            keys.insert(k);
+    let mut expected = std::collections::HashSet::new();
+    for event in store.events_from(1)? {
+        let event = event?;
+        let derived = replay
+            .step(&event, |s| store.event_indexed(s))
+            .map_err(|m| fault(event.seq, m))?;
+        if !model.has_version(&derived.version)? {
+            return Ok(fault(
+                event.seq,
+                "the read model's version row of this event is missing or wrong (run `stancelog rebuild`)",
+            ));
         }
+        expected.insert(derived.version);
     }
-    for prefix in index::DERIVED {
-        for kv in store.scan_prefix(&[prefix]) {
-            let (k, v) = kv?;
-            if !keys.contains(&k) {
-                return Ok(fault(
-                    stray_entry_seq(&k, &v),
-                    format!(
-                        "the index holds an entry no event derives ({}…; run `stancelog rebuild`)",
-                        hex::encode(&k[..k.len().min(24)])
-                    ),
-                ));
-            }
+    let mut stray = None;
+    model.scan_versions(|v| {
+        if stray.is_none() && !expected.contains(&v) {
+            stray = Some(v.version_seq);
         }
-    }
+        Ok(())
+    })?;
     Ok(fault(
-        0,
-        "index digests differ but no entry differs (run `stancelog rebuild`)",
+        stray.unwrap_or(0),
+        "the read model holds a version row no event derives (run `stancelog rebuild`)",
     ))
-}
-
-/// The seq a derived index entry points at (0 if it names none), so that a
-/// stray entry is reported at the event it pretends to describe.
-fn stray_entry_seq(k: &[u8], v: &[u8]) -> u64 {
-    let tail = |b: &[u8]| b.try_into().map(u64::from_be_bytes).unwrap_or(0);
-    match k.first() {
-        Some(&index::ID) => tail(v),
-        Some(&index::TIME) | Some(&index::EDIT) => index::time_or_edit_seq(k).unwrap_or(0),
-        Some(&index::VERSION) if k.len() >= 8 => tail(&k[k.len() - 8..]),
-        _ => 0,
-    }
 }

@@ -8,8 +8,8 @@ use chrono::NaiveDate;
 use uuid::Uuid;
 
 use crate::chain::content_id;
+use crate::derive::TargetState;
 use crate::error::{Result, RuleViolation};
-use crate::index::TargetState;
 use crate::model::{Command, Fact};
 
 /// A command and, optionally, the id its fact must have.

@@ -49,6 +49,22 @@ pub enum Error {
         message: String,
     },
 
+    /// The log holds fewer events than the read model witnessed as
+    /// acknowledged: storage lost them (a damaged or truncated file).
+    #[error("the log of the ledger at {} lost acknowledged events after seq {log_seq} (the read model witnessed seq {model_seq}); run `stancelog repair` to re-append them from the read model", path.display())]
+    LogBehind {
+        /// The ledger.
+        path: PathBuf,
+        /// The log's committed head.
+        log_seq: u64,
+        /// The read model's watermark.
+        model_seq: u64,
+    },
+
+    /// A write was asked of a ledger opened only for reading.
+    #[error("the ledger at {} was opened for reading only", .0.display())]
+    ReadOnly(PathBuf),
+
     /// The directory holds something other than a stancelog ledger.
     #[error("{0} is not a stancelog ledger")]
     NotALedger(PathBuf),

@@ -106,13 +106,17 @@ fn observe(l: &Ledger) -> (String, Vec<Event>, String) {
     (format!("{}:{:?}", head.seq, head.hash), events, answers)
 }
 
-/// A ledger with one earlier write, and what it looks like.
-fn base() -> (MemoryHandle, (String, Vec<Event>, String)) {
+type Seen = (String, Vec<Event>, String);
+
+/// A ledger with one earlier write (its log in memory, its read model in a
+/// temporary directory), and what it looks like.
+fn base() -> (MemoryHandle, tempfile::TempDir, Seen) {
     let handle = MemoryHandle::default();
-    let l = Ledger::in_memory(&handle).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let l = Ledger::in_memory(&handle, dir.path()).unwrap();
     append(&l, requests(0, 40), 1).unwrap();
     let before = observe(&l);
-    (handle, before)
+    (handle, dir, before)
 }
 
 /// The second write: more than two batches, edits of earlier statements
@@ -124,9 +128,14 @@ fn second_write() -> Vec<Request> {
 #[test]
 fn a_write_that_fails_at_any_storage_operation_leaves_the_ledger_as_it_was() {
     // How many operations the write performs when nothing fails.
-    let (handle, _) = base();
+    let (handle, dir, _) = base();
     handle.arm(Faults::default());
-    append(&Ledger::in_memory(&handle).unwrap(), second_write(), 2).unwrap();
+    append(
+        &Ledger::in_memory(&handle, dir.path()).unwrap(),
+        second_write(),
+        2,
+    )
+    .unwrap();
     let (applies, syncs) = handle.counts();
     assert!(
         applies >= 3 && syncs >= 1,
@@ -143,15 +152,16 @@ fn a_write_that_fails_at_any_storage_operation_leaves_the_ledger_as_it_was() {
             ..Faults::default()
         }));
     for plan in plans {
-        let (handle, before) = base();
-        let l = Ledger::in_memory(&handle).unwrap();
+        let (handle, dir, before) = base();
+        let l = Ledger::in_memory(&handle, dir.path()).unwrap();
         handle.arm(plan);
         let err = append(&l, second_write(), 2).expect_err("the fault surfaces");
         assert!(matches!(err, Error::Storage(_)), "{plan:?}: {err}");
         assert_eq!(observe(&l), before, "{plan:?}: the ledger changed");
         l.verify(None, &mut |_| {}).expect("verifies");
         // And after a restart, only what was synced counts: the same.
-        let restarted = Ledger::in_memory(&handle.crash()).unwrap();
+        drop(l);
+        let restarted = Ledger::in_memory(&handle.crash(), dir.path()).unwrap();
         assert_eq!(observe(&restarted), before, "{plan:?}: after a restart");
         restarted.verify(None, &mut |_| {}).expect("verifies");
     }
@@ -159,8 +169,8 @@ fn a_write_that_fails_at_any_storage_operation_leaves_the_ledger_as_it_was() {
 
 #[test]
 fn a_crash_at_any_storage_operation_keeps_the_write_whole_or_not_at_all() {
-    let (handle, _) = base();
-    let full = Ledger::in_memory(&handle).unwrap();
+    let (handle, dir, _) = base();
+    let full = Ledger::in_memory(&handle, dir.path()).unwrap();
     handle.arm(Faults::default());
     append(&full, second_write(), 2).unwrap();
     let after = observe(&full);
@@ -168,15 +178,15 @@ fn a_crash_at_any_storage_operation_keeps_the_write_whole_or_not_at_all() {
 
     let mut whole = 0;
     for n in 1..=applies + syncs + 1 {
-        let (handle, before) = base();
-        let l = Ledger::in_memory(&handle).unwrap();
+        let (handle, dir, before) = base();
+        let l = Ledger::in_memory(&handle, dir.path()).unwrap();
         handle.arm(Faults {
             die_at: Some(n),
             ..Faults::default()
         });
         let result = append(&l, second_write(), 2);
         drop(l);
-        let restarted = Ledger::in_memory(&handle.crash()).unwrap();
+        let restarted = Ledger::in_memory(&handle.crash(), dir.path()).unwrap();
         let seen = observe(&restarted);
         restarted.verify(None, &mut |_| {}).expect("verifies");
         if result.is_ok() {
@@ -191,6 +201,22 @@ fn a_crash_at_any_storage_operation_keeps_the_write_whole_or_not_at_all() {
         }
     }
     assert_eq!(whole, 1, "only the run past the last operation succeeds");
+
+    // The machine dies after the log is committed and synced but before the
+    // read model commits: the write was never acknowledged, the log holds
+    // it, and the next open brings the read model up to the log.
+    let (handle, dir, _) = base();
+    let l = Ledger::in_memory(&handle, dir.path()).unwrap();
+    handle.arm(Faults {
+        die_at: Some(applies + syncs + 1),
+        ..Faults::default()
+    });
+    crate::writer::fail_next_model_commit();
+    append(&l, second_write(), 2).expect_err("the read model's commit fails");
+    drop(l);
+    let restarted = Ledger::in_memory(&handle.crash(), dir.path()).unwrap();
+    assert_eq!(observe(&restarted), after, "caught up after the crash");
+    restarted.verify(None, &mut |_| {}).expect("verifies");
 }
 
 #[test]
@@ -226,9 +252,10 @@ fn eight_threads_appending_through_one_ledger_each_land_exactly_once() {
 }
 
 /// The article fixture, amended and retracted at later times, in memory.
-fn article_ledger() -> (MemoryHandle, Ledger) {
+fn article_ledger() -> (MemoryHandle, tempfile::TempDir, Ledger) {
     let handle = MemoryHandle::default();
-    let l = Ledger::in_memory(&handle).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let l = Ledger::in_memory(&handle, dir.path()).unwrap();
     let path =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/xi-abe-summit-2019-12-23.jsonl");
     let file = std::io::BufReader::new(std::fs::File::open(path).unwrap());
@@ -263,12 +290,12 @@ fn article_ledger() -> (MemoryHandle, Ledger) {
         }),
     };
     append(&l, vec![retract], 3).unwrap();
-    (handle, l)
+    (handle, dir, l)
 }
 
 #[test]
 fn every_single_byte_change_of_a_stored_event_is_detected() {
-    let (handle, l) = article_ledger();
+    let (handle, _dir, l) = article_ledger();
     let last = l.head().unwrap().seq;
     assert_eq!(last, 27);
     let stored = handle.applied();
@@ -376,7 +403,7 @@ fn forged_event(l: &Ledger, f: &Forgery) -> Event {
 #[test]
 fn a_consistently_hashed_record_that_breaks_a_rule_is_refused_by_all_five_paths() {
     for f in FORGERIES {
-        let (handle, l) = article_ledger();
+        let (handle, _dir, l) = article_ledger();
         let e = forged_event(&l, f);
 
         // 1. append and 2. import: as a request (where it can be expressed).
@@ -411,7 +438,8 @@ fn a_consistently_hashed_record_that_breaks_a_rule_is_refused_by_all_five_paths(
             export.push('\n');
         }
         export += &serde_json::to_string(&crate::Wire::from_event(&e)).unwrap();
-        let fresh = Ledger::in_memory(&MemoryHandle::default()).unwrap();
+        let fresh_dir = tempfile::tempdir().unwrap();
+        let fresh = Ledger::in_memory(&MemoryHandle::default(), fresh_dir.path()).unwrap();
         let err = fresh
             .restore(std::io::Cursor::new(export), "export", &mut |_| {})
             .expect_err(f.name);
@@ -447,16 +475,15 @@ fn a_consistently_hashed_record_that_breaks_a_rule_is_refused_by_all_five_paths(
 static NOTICES: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
 
 #[test]
-fn an_older_derived_layout_is_rebuilt_on_open_with_a_notice() {
-    let (handle, l) = article_ledger();
+fn a_log_of_derived_layout_1_loses_its_old_indexes_on_open_with_a_notice() {
+    let (handle, dir, l) = article_ledger();
     let before = observe(&l);
     drop(l);
-    // An older layout, with an index entry it would not have.
-    handle.poke(index::META_LAYOUT, Some(&[0]));
-    handle.poke(
-        &index::id_key(&Uuid::from_u128(7)),
-        Some(&1u64.to_be_bytes()),
-    );
+    // Layout 1 kept index keyspaces beside the log.
+    handle.poke(index::META_LAYOUT, Some(&[1]));
+    for prefix in index::LEGACY_DERIVED {
+        handle.poke(&[prefix, 1, 2, 3], Some(&[0]));
+    }
     let store = crate::store::Store::with_engine(
         Box::new(handle.engine()),
         Path::new("<memory>"),
@@ -467,14 +494,16 @@ fn an_older_derived_layout_is_rebuilt_on_open_with_a_notice() {
     let notices = NOTICES.lock().unwrap().clone();
     assert_eq!(
         notices,
-        ["rebuilt the derived indexes of <memory> (layout 0 -> 1)"]
+        ["removed the derived indexes of layout 1 from the log of <memory> (the read model holds them now)"]
     );
-    let l = Ledger::in_memory(&handle).unwrap();
+    let stored = handle.applied();
+    assert!(
+        stored.keys().all(|k| k[0] == index::LOG || k[0] == b'M'),
+        "only the log and meta remain"
+    );
+    assert_eq!(stored[index::META_LAYOUT], [index::LAYOUT_VERSION]);
+    let l = Ledger::in_memory(&handle, dir.path()).unwrap();
     assert_eq!(observe(&l), before);
     l.verify(None, &mut |_| {})
-        .expect("verifies after the rebuild");
-    assert_eq!(
-        handle.applied()[index::META_LAYOUT.to_vec().as_slice()],
-        [index::LAYOUT_VERSION]
-    );
+        .expect("verifies after the upgrade");
 }

@@ -156,14 +156,14 @@ pub fn tag_line(e: Error, source_name: &str, line: u64) -> Error {
 /// appends. Rules that need the ledger (unknown or retracted targets, ids in
 /// use) are checked in the second pass, and a failure there discards what the
 /// pass wrote.
-pub fn import<R: BufRead + Seek>(
-    store: &crate::store::Store,
+pub(crate) fn import<R: BufRead + Seek>(
+    ledger: &crate::ledger::Ledger,
     mut reader: R,
     source_name: &str,
     ctx: &mut crate::append::Context<'_>,
 ) -> Result<crate::append::Summary> {
     let recorded_on = to_micros((ctx.clock)())
-        .max(store.head()?.recorded_at)
+        .max(ledger.head()?.recorded_at)
         .date_naive();
     for item in requests(&mut reader, source_name) {
         let (line, req) = item?;
@@ -179,5 +179,5 @@ pub fn import<R: BufRead + Seek>(
             req
         })
     });
-    crate::append::append(store, reqs, ctx).map_err(|e| tag_line(e, source_name, line.get()))
+    crate::append::append(ledger, reqs, ctx).map_err(|e| tag_line(e, source_name, line.get()))
 }

@@ -1,46 +1,251 @@
 //! The library's front door: a [`Ledger`] opened at a path, with one method
-//! per user-facing operation. It only wires the modules together; the rules,
-//! folding, storage and audit live in their own modules.
+//! per user-facing operation. It wires the log (the [`Store`]), the read
+//! model and the one writer together, and keeps them in step: on every open
+//! for writing it compares the log's head with the read model's watermark,
+//! catches the read model up after a crash, rebuilds it when it is missing
+//! or of another schema, and refuses a log that lost acknowledged events.
 
+use std::collections::VecDeque;
 use std::io::{BufRead, Seek};
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use chrono::{DateTime, NaiveDate, Utc};
+use rusqlite::Connection;
 
-use crate::append::{self, Context, Summary};
+use crate::append::{self, Context, Summary, WriteView};
 use crate::audit::{self, Digest, Report};
-use crate::decide::Request;
-use crate::error::Result;
+use crate::chain::event_hash;
+use crate::decide::{decide, Decision, Request};
+use crate::derive::derive;
+use crate::error::{Error, Result};
 use crate::event::Event;
 use crate::model::{Actor, Issue};
 use crate::projection::{Stance, StatementView};
 use crate::query::{self, Change, Filter};
+use crate::readmodel::{self, Query, Schema};
 use crate::store::{Head, OpenOptions, Store};
+use crate::writer::Writer;
 
-/// An open ledger; holds the inter-process lock until dropped.
+/// An open ledger. Opened with [`Ledger::open`] it holds the inter-process
+/// lock until dropped and can write; opened with [`Ledger::open_reader`] it
+/// reads the read model only, takes no lock and never waits for a writer.
 pub struct Ledger {
-    store: Store,
+    path: PathBuf,
+    /// The log; `None` for a reader.
+    log: Option<Store>,
+    /// The read model's write connection; `None` for a reader.
+    model_writer: Option<Mutex<Connection>>,
+    /// A read-only connection: every query's snapshot.
+    model_reader: Mutex<Connection>,
 }
 
+/// Events read per query when streaming the log out of the read model.
+const PAGE: usize = 2048;
+
 impl Ledger {
-    /// Opens the ledger at `path` (see [`OpenOptions`] for creating and waiting).
+    /// Opens the ledger at `path` for reading and writing (see
+    /// [`OpenOptions`] for creating and waiting), bringing its read model up
+    /// to the log first.
     pub fn open(path: &Path, opts: &OpenOptions) -> Result<Ledger> {
-        Ok(Ledger {
-            store: Store::open(path, opts)?,
-        })
+        let model_path = readmodel::path_in(path);
+        if !opts.create && !crate::storage::sled::exists(path) && !model_path.is_file() {
+            return Err(Error::NoLedger(path.to_owned()));
+        }
+        let store = Store::open(path, opts)?;
+        Ledger::with_store(store, path, &model_path, opts)
     }
 
-    /// A ledger held by an in-memory engine whose faults a test controls.
+    /// Opens the ledger at `path` for reading only: the read model alone,
+    /// read-only, with no lock. A ledger without a usable read model (one of
+    /// an earlier release, or whose read model was deleted) is first opened
+    /// for writing once, which builds it.
+    pub fn open_reader(path: &Path, opts: &OpenOptions) -> Result<Ledger> {
+        let model_path = readmodel::path_in(path);
+        if let Some(conn) = readmodel::open_reader(&model_path)? {
+            if readmodel::schema(&conn)? == Schema::Current {
+                let wm = readmodel::snapshot(&conn, |q| q.watermark())?;
+                if wm.seq > 0 && !crate::storage::sled::exists(path) {
+                    return Err(Error::LogBehind {
+                        path: path.to_owned(),
+                        log_seq: 0,
+                        model_seq: wm.seq,
+                    });
+                }
+                return Ok(Ledger {
+                    path: path.to_owned(),
+                    log: None,
+                    model_writer: None,
+                    model_reader: Mutex::new(conn),
+                });
+            }
+        }
+        if !crate::storage::sled::exists(path) {
+            return Err(Error::NoLedger(path.to_owned()));
+        }
+        let opts = OpenOptions {
+            create: false,
+            ..opts.clone()
+        };
+        drop(Ledger::open(path, &opts)?);
+        match readmodel::open_reader(&model_path)? {
+            Some(conn) => Ok(Ledger {
+                path: path.to_owned(),
+                log: None,
+                model_writer: None,
+                model_reader: Mutex::new(conn),
+            }),
+            None => Err(Error::NoLedger(path.to_owned())),
+        }
+    }
+
+    /// A ledger whose log is held by an in-memory engine whose faults a
+    /// test controls, with its read model in `dir`.
     #[cfg(test)]
-    pub(crate) fn in_memory(handle: &crate::storage::memory::MemoryHandle) -> Result<Ledger> {
-        Ok(Ledger {
-            store: Store::with_engine(Box::new(handle.engine()), Path::new("<memory>"), None)?,
-        })
+    pub(crate) fn in_memory(
+        handle: &crate::storage::memory::MemoryHandle,
+        dir: &Path,
+    ) -> Result<Ledger> {
+        let store = Store::with_engine(Box::new(handle.engine()), dir, None)?;
+        Ledger::with_store(
+            store,
+            dir,
+            &readmodel::path_in(dir),
+            &OpenOptions::default(),
+        )
+    }
+
+    fn with_store(
+        store: Store,
+        path: &Path,
+        model_path: &Path,
+        opts: &OpenOptions,
+    ) -> Result<Ledger> {
+        let existed = model_path.is_file();
+        let writer = readmodel::open_writer(model_path)?;
+        let schema = readmodel::schema(&writer)?;
+        let mut ledger = Ledger {
+            path: path.to_owned(),
+            log: Some(store),
+            // Replaced below, once the schema exists.
+            model_reader: Mutex::new(Connection::open_in_memory().map_err(readmodel::sql_error)?),
+            model_writer: Some(Mutex::new(writer)),
+        };
+        ledger.reconcile(existed, schema, opts)?;
+        let reader =
+            readmodel::open_reader(model_path)?.ok_or_else(|| Error::NoLedger(path.to_owned()))?;
+        ledger.model_reader = Mutex::new(reader);
+        Ok(ledger)
+    }
+
+    /// Brings the read model to the log: builds or rebuilds it, catches it
+    /// up, or refuses a log that lost what the read model witnessed.
+    fn reconcile(&self, existed: bool, schema: Schema, opts: &OpenOptions) -> Result<()> {
+        let log = self.log()?;
+        let head = log.head()?;
+        let notice = |m: String| {
+            if let Some(f) = opts.on_notice {
+                f(&m);
+            }
+        };
+        match schema {
+            Schema::Missing => {
+                let n = self.rebuild_model(&mut |_| {})?;
+                if existed || n > 0 {
+                    notice(format!(
+                        "built the read model of {} from {n} events",
+                        self.path.display()
+                    ));
+                }
+                return Ok(());
+            }
+            Schema::Other(v) => {
+                let n = self.rebuild_model(&mut |_| {})?;
+                notice(format!(
+                    "rebuilt the read model of {} (schema {v} -> {}) from {n} events",
+                    self.path.display(),
+                    readmodel::SCHEMA_VERSION
+                ));
+                return Ok(());
+            }
+            Schema::Current => {}
+        }
+        let wm = self.with_writer_conn(|q| q.watermark())?;
+        if opts.for_recovery {
+            return Ok(());
+        }
+        if head.seq < wm.seq {
+            return Err(Error::LogBehind {
+                path: self.path.clone(),
+                log_seq: head.seq,
+                model_seq: wm.seq,
+            });
+        }
+        if head.seq > wm.seq {
+            // A writer died between committing the log and the read model:
+            // that write was never acknowledged, but the log holds it.
+            if wm.seq > 0 && log.event_indexed(wm.seq)?.hash != wm.hash {
+                return Err(diverged(wm.seq));
+            }
+            let writer = self.writer_unchecked()?;
+            apply_logged(&writer, wm.seq + 1, &mut |_| {})?;
+            writer.commit_model(&head)?;
+        }
+        Ok(())
+    }
+
+    fn log(&self) -> Result<&Store> {
+        self.log
+            .as_ref()
+            .ok_or_else(|| Error::ReadOnly(self.path.clone()))
+    }
+
+    fn with_writer_conn<T>(&self, f: impl FnOnce(&Query<'_>) -> Result<T>) -> Result<T> {
+        let conn = self
+            .model_writer
+            .as_ref()
+            .ok_or_else(|| Error::ReadOnly(self.path.clone()))?
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        readmodel::snapshot(&conn, f)
+    }
+
+    fn writer_unchecked(&self) -> Result<Writer<'_>> {
+        let model = self
+            .model_writer
+            .as_ref()
+            .ok_or_else(|| Error::ReadOnly(self.path.clone()))?;
+        Writer::begin(self.log()?, model)
+    }
+
+    /// The one writer, for a write that appends to the log: refuses a
+    /// ledger whose read model is not at the log's head.
+    pub(crate) fn writer(&self) -> Result<Writer<'_>> {
+        let w = self.writer_unchecked()?;
+        let wm = w.query().watermark()?;
+        if wm.seq != w.committed().seq || wm.hash != w.committed().hash {
+            return Err(if wm.seq > w.committed().seq {
+                Error::LogBehind {
+                    path: self.path.clone(),
+                    log_seq: w.committed().seq,
+                    model_seq: wm.seq,
+                }
+            } else {
+                diverged(wm.seq.min(w.committed().seq))
+            });
+        }
+        Ok(w)
     }
 
     /// Where the ledger lives.
     pub fn path(&self) -> &Path {
-        self.store.path()
+        &self.path
+    }
+
+    /// Runs `f` on one consistent snapshot of the read model.
+    fn read<T>(&self, f: impl FnOnce(&Query<'_>) -> Result<T>) -> Result<T> {
+        let conn = self.model_reader.lock().unwrap_or_else(|p| p.into_inner());
+        readmodel::snapshot(&conn, f)
     }
 
     /// Appends requests all or nothing; durable when it returns `Ok`.
@@ -49,7 +254,7 @@ impl Ledger {
         requests: impl IntoIterator<Item = Result<Request>>,
         ctx: &mut Context<'_>,
     ) -> Result<Summary> {
-        append::append(&self.store, requests, ctx)
+        append::append(self, requests, ctx)
     }
 
     /// Imports JSON Lines, all or nothing, naming the line of any error.
@@ -59,31 +264,28 @@ impl Ledger {
         source_name: &str,
         ctx: &mut Context<'_>,
     ) -> Result<Summary> {
-        crate::import::import(&self.store, reader, source_name, ctx)
+        crate::import::import(self, reader, source_name, ctx)
     }
 
     /// Rebuilds this (empty) ledger from `stancelog export` output, checking
-    /// the hash chain line by line; all or nothing. See [`crate::restore`].
+    /// the hash chain line by line; all or nothing.
     pub fn restore(
         &self,
         reader: impl BufRead,
         source_name: &str,
         progress: &mut dyn FnMut(u64),
     ) -> Result<crate::restore::Restored> {
-        crate::restore::restore(&self.store, reader, source_name, progress)
+        crate::restore::restore(self, reader, source_name, progress)
     }
 
-    /// The committed head.
+    /// The committed head, as the read model witnessed it.
     pub fn head(&self) -> Result<Head> {
-        self.store.head()
+        self.read(|q| q.watermark())
     }
 
     /// The last seq recorded at or before `known_at` (the head when `None`).
     pub fn known_seq(&self, known_at: Option<DateTime<Utc>>) -> Result<u64> {
-        match known_at {
-            None => Ok(self.store.head()?.seq),
-            Some(t) => self.store.known_seq(&t),
-        }
+        self.read(|q| known(q, known_at))
     }
 
     /// The stance in force for a pair as of a date, as known at a moment.
@@ -94,7 +296,7 @@ impl Ledger {
         as_of: NaiveDate,
         known_at: Option<DateTime<Utc>>,
     ) -> Result<Option<Stance>> {
-        query::stance(&self.store, actor, issue, as_of, self.known_seq(known_at)?)
+        self.read(|q| query::stance(q, actor, issue, as_of, known(q, known_at)?))
     }
 
     /// Every stance in force, sorted by issue then actor.
@@ -104,7 +306,7 @@ impl Ledger {
         known_at: Option<DateTime<Utc>>,
         filter: &Filter,
     ) -> Result<Vec<Stance>> {
-        query::stances(&self.store, as_of, self.known_seq(known_at)?, filter)
+        self.read(|q| query::stances(q, as_of, known(q, known_at)?, filter))
     }
 
     /// Every statement on a pair, in `stated_on` order, with its edits.
@@ -114,7 +316,7 @@ impl Ledger {
         issue: &Issue,
         known_at: Option<DateTime<Utc>>,
     ) -> Result<Vec<StatementView>> {
-        query::history(&self.store, actor, issue, self.known_seq(known_at)?)
+        self.read(|q| query::history(q, actor, issue, known(q, known_at)?))
     }
 
     /// Every pair whose stance in force differs between two dates.
@@ -125,21 +327,221 @@ impl Ledger {
         known_at: Option<DateTime<Utc>>,
         filter: &Filter,
     ) -> Result<Vec<Change>> {
-        query::changes(&self.store, from, to, self.known_seq(known_at)?, filter)
+        self.read(|q| query::changes(q, from, to, known(q, known_at)?, filter))
     }
 
-    /// The committed log from `from_seq`, in order.
+    /// The committed log from `from_seq` to the head at the time of the
+    /// call, in order, streamed from the read model's copy in pages.
     pub fn events(&self, from_seq: u64) -> Result<impl Iterator<Item = Result<Event>> + '_> {
-        self.store.events_from(from_seq)
+        let upto = self.head()?.seq;
+        Ok(EventPages {
+            ledger: self,
+            next: from_seq.max(1),
+            upto,
+            page: VecDeque::new(),
+            failed: false,
+        })
     }
 
-    /// Replays and checks everything; see [`audit`].
+    /// Replays the log and checks everything, the read model included; see
+    /// [`audit`].
     pub fn verify(&self, digest: Option<Digest>, progress: &mut dyn FnMut(u64)) -> Result<Report> {
-        audit::verify(&self.store, digest, progress)
+        let log = self.log()?;
+        let conn = self
+            .model_writer
+            .as_ref()
+            .ok_or_else(|| Error::ReadOnly(self.path.clone()))?;
+        // Hold the writers' turn: nothing changes under the audit.
+        let _turn = log.writer_turn();
+        let conn = conn.lock().unwrap_or_else(|p| p.into_inner());
+        audit::verify(log, &conn, &self.path, digest, progress)
     }
 
-    /// Drops and regenerates the derived indexes; returns the events replayed.
+    /// Regenerates the read model from the log; returns the events replayed.
     pub fn rebuild(&self, progress: &mut dyn FnMut(u64)) -> Result<u64> {
-        self.store.rebuild_indexes(progress)
+        self.rebuild_model(progress)
+    }
+
+    fn rebuild_model(&self, progress: &mut dyn FnMut(u64)) -> Result<u64> {
+        let writer = self.writer_unchecked()?;
+        readmodel::reset(writer.model())?;
+        let head = *writer.committed();
+        let n = apply_logged(&writer, 1, progress)?;
+        writer.commit_model(&head)?;
+        Ok(n)
+    }
+
+    /// Re-appends to the log the events it lost that the read model still
+    /// holds, after checking that they chain onto the log's head; returns
+    /// how many. The ledger then has the head it had before the damage.
+    pub fn repair(&self, progress: &mut dyn FnMut(u64)) -> Result<u64> {
+        let mut writer = self.writer_unchecked()?;
+        let wm = writer.query().watermark()?;
+        let head = *writer.committed();
+        if wm.seq <= head.seq {
+            return Ok(0);
+        }
+        let mut prev = head;
+        let mut next = head.seq + 1;
+        while next <= wm.seq {
+            let rows = writer.query().events_range(next, wm.seq, PAGE)?;
+            if rows.is_empty() {
+                return Err(Error::Corrupt {
+                    seq: next,
+                    message: "the read model lacks this event too; restore from an export".into(),
+                });
+            }
+            for row in rows {
+                let e = row.event;
+                let h = event_hash(
+                    &e.prev_hash,
+                    e.seq,
+                    &e.id,
+                    &e.recorded_at,
+                    &e.recorded_by,
+                    &e.payload,
+                );
+                if e.seq != next || e.prev_hash != prev.hash || h != e.hash {
+                    return Err(Error::Corrupt {
+                        seq: e.seq,
+                        message: "the read model's copy does not chain onto the log; restore from an export".into(),
+                    });
+                }
+                writer.push_log_only(&e);
+                prev = *writer.head();
+                next += 1;
+                if writer.batch_len() >= append::BATCH_EVENTS {
+                    writer.apply()?;
+                    progress(next - 1);
+                }
+            }
+        }
+        if prev.hash != wm.hash {
+            return Err(diverged(wm.seq));
+        }
+        writer.commit()?;
+        Ok(wm.seq - head.seq)
+    }
+}
+
+/// The error of a log and read model that hold different events at `seq`.
+fn diverged(seq: u64) -> Error {
+    Error::Corrupt {
+        seq,
+        message: "the log and the read model hold different events here; neither is trusted (check the log with `stancelog verify --digest` against a published head, then `stancelog rebuild` to rebuild the read model from it, or restore from an export)".into(),
+    }
+}
+
+/// The seq a `--known-at` moment means in a snapshot.
+fn known(q: &Query<'_>, known_at: Option<DateTime<Utc>>) -> Result<u64> {
+    let head = q.watermark()?.seq;
+    match known_at {
+        None => Ok(head),
+        Some(t) => q.known_seq(&t, head),
+    }
+}
+
+/// Adds to the read model (inside `writer`'s transaction) the rows of the
+/// log's events from `from` to its head, each checked by the rules against
+/// the read model as it stands and against the chain; returns how many.
+fn apply_logged(writer: &Writer<'_>, from: u64, progress: &mut dyn FnMut(u64)) -> Result<u64> {
+    let log = writer.store();
+    let mut n = 0;
+    let mut prev_hash = match from {
+        1 => crate::event::GENESIS,
+        _ => log.event_indexed(from - 1)?.hash,
+    };
+    for event in log.events_from(from)? {
+        let event = event?;
+        let fault = |message: String| Error::Corrupt {
+            seq: event.seq,
+            message,
+        };
+        let h = event_hash(
+            &prev_hash,
+            event.seq,
+            &event.id,
+            &event.recorded_at,
+            &event.recorded_by,
+            &event.payload,
+        );
+        if event.prev_hash != prev_hash || h != event.hash {
+            return Err(fault(
+                "the chain does not link here (run `stancelog verify`)".into(),
+            ));
+        }
+        let request = Request {
+            id: Some(event.id),
+            command: event.payload.clone().into_command(),
+        };
+        let target = match decide(request, &WriteView(writer), event.recorded_at.date_naive()) {
+            Ok(Decision::Append { target, .. }) => target,
+            Ok(Decision::AlreadyRecorded { id, .. }) => {
+                return Err(fault(format!("duplicate id {id}")))
+            }
+            Err(e) => return Err(fault(e.to_string())),
+        };
+        let derived = derive(&event, target.as_ref())
+            .ok_or_else(|| fault("an edit without a target".into()))?;
+        readmodel::insert(writer.model(), &event, &derived)?;
+        prev_hash = event.hash;
+        n += 1;
+        if n % 8192 == 0 {
+            progress(n);
+        }
+    }
+    progress(n);
+    Ok(n)
+}
+
+/// The log streamed out of the read model, a page per query.
+struct EventPages<'l> {
+    ledger: &'l Ledger,
+    next: u64,
+    upto: u64,
+    page: VecDeque<Event>,
+    failed: bool,
+}
+
+impl Iterator for EventPages<'_> {
+    type Item = Result<Event>;
+
+    fn next(&mut self) -> Option<Result<Event>> {
+        if self.failed {
+            return None;
+        }
+        if self.page.is_empty() && self.next <= self.upto {
+            match self
+                .ledger
+                .read(|q| q.events_range(self.next, self.upto, PAGE))
+            {
+                Ok(rows) => {
+                    if rows.is_empty() {
+                        self.failed = true;
+                        return Some(Err(Error::Corrupt {
+                            seq: self.next,
+                            message: "read model: no such event below the watermark (run `stancelog rebuild`)".into(),
+                        }));
+                    }
+                    for r in rows {
+                        self.page.push_back(r.event);
+                    }
+                }
+                Err(e) => {
+                    self.failed = true;
+                    return Some(Err(e));
+                }
+            }
+        }
+        let e = self.page.pop_front()?;
+        if e.seq != self.next {
+            self.failed = true;
+            return Some(Err(Error::Corrupt {
+                seq: self.next,
+                message: "read model: an event is missing (run `stancelog rebuild`)".into(),
+            }));
+        }
+        self.next += 1;
+        Some(Ok(e))
     }
 }

@@ -50,6 +50,7 @@ mod audit;
 mod chain;
 mod codec;
 mod decide;
+mod derive;
 mod error;
 mod event;
 #[cfg(test)]
@@ -65,9 +66,9 @@ mod ledger;
 mod model;
 mod projection;
 mod query;
+mod readmodel;
 mod replay;
 mod restore;
-mod runs;
 mod storage;
 mod store;
 mod wire;
@@ -87,6 +88,7 @@ pub use model::{
 };
 pub use projection::{Edit, Stance, StatementView};
 pub use query::{Change, Filter};
+pub use readmodel::FILE_NAME as READ_MODEL_FILE;
 pub use restore::Restored;
 pub use store::{Head, OpenOptions, BULK_CACHE_BYTES};
 pub use wire::Wire;
@@ -98,8 +100,9 @@ pub use wire::Wire;
 #[cfg(feature = "internals")]
 #[doc(hidden)]
 pub mod internals {
-    pub use crate::append::{BATCH_EVENTS, VERSION_RUN_ENTRIES};
+    pub use crate::append::BATCH_EVENTS;
     pub use crate::chain::event_hash;
+    pub use crate::derive::{Derived, Version};
     pub use crate::import::Lines;
     pub use crate::index;
     pub use crate::projection::{fold_stances, fold_statements};

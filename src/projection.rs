@@ -9,8 +9,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use uuid::Uuid;
 
+use crate::derive::Version;
 use crate::event::Event;
-use crate::index::Version;
 use crate::model::{Actor, Amendment, Fact, Issue, Position, Statement};
 
 /// An amendment or retraction as it appears in a statement's history.
@@ -204,7 +204,8 @@ pub fn in_force(versions: &[Version], as_of: NaiveDate, known_seq: u64) -> Optio
 }
 
 /// Every statement as known at `known_seq`, folded from the whole log in one
-/// pass, with no index. The reference implementation.
+/// pass, with no index: the bench's baseline.
+#[cfg(feature = "internals")]
 pub fn fold_statements<'a>(
     events: impl IntoIterator<Item = &'a Event>,
     known_seq: u64,
@@ -228,6 +229,7 @@ pub fn fold_statements<'a>(
 }
 
 /// The stance in force for every pair, by the naive fold of the whole log.
+#[cfg(feature = "internals")]
 pub fn fold_stances<'a>(
     events: impl IntoIterator<Item = &'a Event>,
     as_of: NaiveDate,

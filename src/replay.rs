@@ -1,19 +1,18 @@
-//! A fresh replay of the log, one event at a time: runs every event through
-//! the rules ([`decide`], the same function every append runs) and yields
-//! the index entries it derives. Shared by `rebuild` (which writes the
-//! entries), `verify` (which compares them with what is stored) and
-//! `restore` (which writes them), so all three accept exactly what an
-//! append accepts.
+//! A fresh replay of the log, one event at a time and independent of the
+//! read model: runs every event through the rules ([`decide`], the same
+//! function every append runs) and yields the rows it derives. `verify`
+//! compares them with the read model, and `restore` checks an export with
+//! it, so both accept exactly what an append accepts.
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveDate;
 use uuid::Uuid;
 
 use crate::decide::{decide, Decision, Request, View};
+use crate::derive::{derive, Derived, TargetState};
 use crate::error::{Error, Result, RuleViolation};
 use crate::event::Event;
-use crate::index::{self, IndexEntry, TargetState};
 use crate::model::{validate_author, Amendment, Fact, Retraction};
 
 /// What the replay remembers of each id seen so far.
@@ -30,9 +29,6 @@ enum Seen {
 #[derive(Default)]
 pub struct Replay {
     seen: HashMap<Uuid, Seen>,
-    /// The recorded_at and seq of the last event stepped: the open run of
-    /// the time index.
-    run: Option<(DateTime<Utc>, u64)>,
 }
 
 /// The replay's state as a [`View`] for the rules; `load` fetches an earlier
@@ -82,20 +78,19 @@ impl Replay {
     pub fn with_capacity(events: u64) -> Replay {
         Replay {
             seen: HashMap::with_capacity(usize::try_from(events).unwrap_or(0)),
-            run: None,
         }
     }
 
     /// Checks `event` against the events before it, by the rules of an
-    /// append recorded at the event's own `recorded_at`, and returns its
-    /// index entries. `load` fetches an earlier event by seq (for an edit's
+    /// append recorded at the event's own `recorded_at`, and returns the
+    /// rows it derives. `load` fetches an earlier event by seq (for an edit's
     /// actor and issue). A rule violation comes back as its description, for
     /// the caller to attach to the event's seq.
     pub fn step(
         &mut self,
         event: &Event,
         load: impl Fn(u64) -> Result<Event>,
-    ) -> std::result::Result<Vec<IndexEntry>, String> {
+    ) -> std::result::Result<Derived, String> {
         validate_author(&event.recorded_by).map_err(|e| e.to_string())?;
         let kind = event.kind();
         let view = ReplayView {
@@ -127,11 +122,6 @@ impl Replay {
             }
             Err(e) => return Err(e.to_string()),
         };
-        // A new recorded_at closes the previous run: its time entry is due.
-        let closed = match self.run.replace((event.recorded_at, event.seq)) {
-            Some((t, seq)) if t != event.recorded_at => Some(index::time_entry(&t, seq)),
-            _ => None,
-        };
         match (&event.payload, &target) {
             (Fact::StatementRecorded(s), _) => {
                 self.seen
@@ -144,7 +134,7 @@ impl Replay {
             ) => {
                 let after = before.after(&event.payload);
                 self.seen.insert(
-                    *id,
+                    id.to_owned(),
                     Seen::Statement(before.seq, after.stated_on, after.retracted),
                 );
                 self.seen.insert(event.id, Seen::Edit(event.seq));
@@ -153,14 +143,6 @@ impl Replay {
                 return Err(format!("{kind} has no target"))
             }
         }
-        let mut entries = index::derived_entries(event, target.as_ref());
-        entries.extend(closed);
-        Ok(entries)
-    }
-
-    /// The time entry of the last run, due once the log has been stepped
-    /// through; `None` on a second call.
-    pub fn finish(&mut self) -> Option<IndexEntry> {
-        self.run.take().map(|(t, seq)| index::time_entry(&t, seq))
+        derive(event, target.as_ref()).ok_or_else(|| format!("{kind} has no target"))
     }
 }

@@ -14,7 +14,6 @@
 //! not move the committed head, and only the last batch commits it; on any
 //! error everything written is discarded and the ledger stays empty.
 
-use std::collections::HashMap;
 use std::io::BufRead;
 
 use chrono::{DateTime, Utc};
@@ -24,10 +23,10 @@ use crate::chain::{event_hash, hex_hash, parse_hash};
 use crate::error::{Error, Result, RuleViolation};
 use crate::event::{Event, Hash};
 use crate::import::Lines;
-use crate::index;
+use crate::ledger::Ledger;
 use crate::model::{format_timestamp, validate_author};
 use crate::replay::Replay;
-use crate::store::{Head, Store};
+use crate::store::Head;
 use crate::wire::Wire;
 use crate::writer::Writer;
 
@@ -40,20 +39,15 @@ pub struct Restored {
     pub head: Head,
 }
 
-/// Fails unless the ledger holds no event and no index entry.
-fn ensure_empty(store: &Store) -> Result<()> {
-    let head = store.head()?;
-    let last = store.last_log_seq()?;
-    let mut derived = false;
-    for prefix in index::DERIVED {
-        if store.scan_prefix(&[prefix]).next().is_some() {
-            derived = true;
-        }
-    }
-    if head.seq > 0 || last > 0 || derived {
+/// Fails unless the ledger holds no event, in its log or its read model.
+fn ensure_empty(writer: &Writer<'_>, path: &std::path::Path) -> Result<()> {
+    let head = writer.committed().seq;
+    let last = writer.store().last_log_seq()?;
+    let witnessed = writer.query().watermark()?.seq;
+    if head > 0 || last > 0 || witnessed > 0 {
         return Err(RuleViolation::NotEmpty {
-            path: store.path().to_owned(),
-            head_seq: head.seq,
+            path: path.to_owned(),
+            head_seq: head.max(witnessed),
         }
         .into());
     }
@@ -170,15 +164,14 @@ fn differing_fields(a: &Wire, b: &Wire) -> String {
 /// Restores the export read from `reader` into `store`, which must be empty.
 /// Errors name `source_name`, the line and the first bad seq; on error
 /// nothing remains written. `progress` is called with the events read so far.
-pub fn restore<R: BufRead>(
-    store: &Store,
+pub(crate) fn restore<R: BufRead>(
+    ledger: &Ledger,
     reader: R,
     source_name: &str,
     progress: &mut dyn FnMut(u64),
 ) -> Result<Restored> {
-    ensure_empty(store)?;
-    let mut writer = Writer::begin(store)?;
-    let mut pending: HashMap<u64, Event> = HashMap::new();
+    let mut writer = ledger.writer()?;
+    ensure_empty(&writer, ledger.path())?;
     let mut replay = Replay::default();
     let mut prev_time = None;
     for item in Lines::new(reader, source_name) {
@@ -191,27 +184,18 @@ pub fn restore<R: BufRead>(
         let head = *writer.head();
         let want = head.seq + 1;
         let event = check_line(&wire, want, &head.hash, prev_time).map_err(tag)?;
-        let load = |seq: u64| match pending.get(&seq) {
-            Some(e) => Ok(e.clone()),
-            None => store.event_indexed(seq),
+        let derived = {
+            let q = writer.query();
+            replay
+                .step(&event, |seq| q.event_indexed(seq))
+                .map_err(|m| tag(format!("seq {want}: {m}")))?
         };
-        let entries = replay
-            .step(&event, load)
-            .map_err(|m| tag(format!("seq {want}: {m}")))?;
-        writer.push_event(&event);
-        for entry in &entries {
-            writer.insert(entry);
-        }
+        writer.push_event(&event, &derived)?;
         prev_time = Some(event.recorded_at);
-        pending.insert(event.seq, event);
-        if pending.len() >= BATCH_EVENTS {
+        if writer.batch_len() >= BATCH_EVENTS {
             writer.apply()?;
-            pending.clear();
             progress(writer.head().seq);
         }
-    }
-    if let Some(entry) = replay.finish() {
-        writer.insert(&entry);
     }
     let head = writer.commit()?;
     progress(head.seq);

@@ -1,8 +1,8 @@
-//! The ledger's keyspaces on top of a storage [`Engine`]: the committed
-//! head, the log and the derived indexes, the atomic write of an event with
-//! its index entries, durable commits, and recovery of a write that a crash
-//! cut short. Engine-agnostic: which engine holds the bytes is decided once,
-//! at open.
+//! The log store on top of a storage [`Engine`]: the log records and the
+//! committed head, and nothing else (every projection lives in the read
+//! model). Atomic batches past the head, durable commits, and recovery of a
+//! write that a crash cut short. Engine-agnostic: which engine holds the
+//! bytes is decided once, at open.
 //!
 //! Durability: every write command ends with [`Store::commit`], which applies
 //! the final batch (carrying the new committed head) and then syncs the
@@ -13,13 +13,11 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use uuid::Uuid;
 
 use crate::codec;
 use crate::error::{Error, Result};
 use crate::event::{Event, Hash, GENESIS};
-use crate::index::{self, TargetState, Version};
-use crate::model::Fact;
+use crate::index;
 use crate::storage::sled::{SledEngine, SledOptions};
 use crate::storage::{Batch, Engine, Entry};
 
@@ -38,8 +36,12 @@ pub struct OpenOptions {
     /// sled's page cache, in bytes; bounds memory on large imports.
     pub cache_bytes: u64,
     /// Called with a one-line notice when opening does something the user
-    /// should hear about (such as rebuilding derived indexes of an older layout).
+    /// should hear about (such as building the read model of an older ledger).
     pub on_notice: Option<fn(&str)>,
+    /// Open a ledger whose log and read model disagree (the log behind the
+    /// watermark, or different events at one seq), for `rebuild` or
+    /// `repair`; every other open refuses such a ledger.
+    pub for_recovery: bool,
 }
 
 /// sled's page cache for commands that write or rewrite the whole ledger
@@ -71,6 +73,7 @@ impl Default for OpenOptions {
             notice_after: Duration::from_millis(500),
             cache_bytes: 64 * 1024 * 1024,
             on_notice: None,
+            for_recovery: false,
         }
     }
 }
@@ -119,20 +122,20 @@ impl Head {
 /// A set of writes applied atomically by [`Store::apply`] or [`Store::commit`].
 pub(crate) type WriteBatch = Batch;
 
-/// An open ledger's storage. Holds the engine (and with it, for sled, the
+/// An open log store. Holds the engine (and with it, for sled, the
 /// inter-process lock) for as long as it lives.
 pub(crate) struct Store {
     engine: Box<dyn Engine>,
     path: PathBuf,
+    /// Whether this open found no log at all (a new, or emptied, store).
+    was_empty: bool,
     /// Held by the one [`crate::writer::Writer`] in progress.
     writer: Mutex<()>,
 }
 
-const META_REBUILDING: &[u8] = b"Mrebuilding";
-
 impl Store {
-    /// Opens (or, with `create`, creates) the ledger at `path`, waiting for
-    /// another process to release it, and finishes or discards any write a
+    /// Opens (or, with `create`, creates) the ledger's log at `path`,
+    /// waiting for another process to release it, and discards any write a
     /// crash interrupted, so that what is visible is always a committed state.
     pub fn open(path: &Path, opts: &OpenOptions) -> Result<Store> {
         let engine = SledEngine::open(&SledOptions {
@@ -146,36 +149,31 @@ impl Store {
         Store::with_engine(Box::new(engine), path, opts.on_notice)
     }
 
-    /// Opens the ledger held by `engine`; `path` names it in messages.
+    /// Opens the log held by `engine`; `path` names it in messages.
     pub(crate) fn with_engine(
         engine: Box<dyn Engine>,
         path: &Path,
         on_notice: Option<fn(&str)>,
     ) -> Result<Store> {
+        let was_empty = engine.is_empty()?;
         let store = Store {
             engine,
             path: path.to_owned(),
+            was_empty,
             writer: Mutex::new(()),
         };
         let stale_layout = store.check_format()?;
         store.recover()?;
         if let Some(old) = stale_layout {
-            store.rebuild_indexes(&mut |_| {})?;
-            store.set_layout()?;
+            store.upgrade_layout()?;
             if let Some(f) = on_notice {
                 f(&format!(
-                    "rebuilt the derived indexes of {} (layout {old} -> {})",
-                    path.display(),
-                    index::LAYOUT_VERSION
+                    "removed the derived indexes of layout {old} from the log of {} (the read model holds them now)",
+                    path.display()
                 ));
             }
         }
         Ok(store)
-    }
-
-    /// Where the ledger lives.
-    pub fn path(&self) -> &Path {
-        &self.path
     }
 
     /// Waits for, and returns, this process's turn to write.
@@ -194,15 +192,15 @@ impl Store {
     }
 
     /// Checks the log's format version (refusing one this code cannot read)
-    /// and returns the derived layout version if it is not this code's: the
-    /// indexes are then rebuilt from the log, never refused, since derived
-    /// state is disposable. A ledger without a layout record was written by a
-    /// release before the two versions were separate, whose layout was 1.
+    /// and returns the derived layout version if it is not this code's, for
+    /// [`Store::upgrade_layout`]. A ledger without a layout record was
+    /// written by a release before the two versions were separate, whose
+    /// layout was 1.
     fn check_format(&self) -> Result<Option<u8>> {
         match self.engine.get(index::META_FORMAT)? {
             Some(v) if v.as_slice() == [index::LOG_FORMAT] => {}
             Some(v) => return Err(Error::UnsupportedFormat(v, index::LOG_FORMAT)),
-            None if self.engine.is_empty()? => {
+            None if self.was_empty => {
                 let mut b = Batch::default();
                 b.insert(index::META_FORMAT, &[index::LOG_FORMAT]);
                 b.insert(index::META_LAYOUT, &[index::LAYOUT_VERSION]);
@@ -218,24 +216,43 @@ impl Store {
         Ok((layout != index::LAYOUT_VERSION).then_some(layout))
     }
 
-    fn set_layout(&self) -> Result<()> {
+    /// Removes what an older layout kept beside the log (the derived index
+    /// keyspaces of layout 1), in batches, then records the current layout.
+    /// Crash-safe: the layout record moves last, so an interrupted upgrade
+    /// is redone by the next open.
+    fn upgrade_layout(&self) -> Result<()> {
+        for prefix in index::LEGACY_DERIVED {
+            loop {
+                let keys: Vec<Vec<u8>> = self
+                    .engine
+                    .scan_prefix(&[prefix])
+                    .take(8192)
+                    .map(|kv| kv.map(|(k, _)| k))
+                    .collect::<std::result::Result<_, _>>()?;
+                if keys.is_empty() {
+                    break;
+                }
+                let mut b = Batch::default();
+                for k in &keys {
+                    b.remove(k);
+                }
+                self.engine.apply(b)?;
+            }
+        }
         let mut b = Batch::default();
+        b.remove(index::META_REBUILDING);
         b.insert(index::META_LAYOUT, &[index::LAYOUT_VERSION]);
         self.engine.apply(b)?;
         self.durable_flush()
     }
 
-    /// Discards log records past the committed head (an import cut short)
-    /// and redoes a rebuild that was cut short.
+    /// Discards log records past the committed head (a write cut short).
     fn recover(&self) -> Result<()> {
         let head = self.head()?;
         let last = self.last_log_seq()?;
         if last > head.seq {
             self.discard_after(head.seq)?;
             self.durable_flush()?;
-        }
-        if self.engine.get(META_REBUILDING)?.is_some() {
-            self.rebuild_indexes(&mut |_| {})?;
         }
         Ok(())
     }
@@ -251,7 +268,7 @@ impl Store {
         }
     }
 
-    /// The highest seq in the log tree, committed or not.
+    /// The highest seq in the log, committed or not.
     pub fn last_log_seq(&self) -> Result<u64> {
         match self.engine.scan_prefix(&[index::LOG]).next_back() {
             None => Ok(0),
@@ -273,34 +290,18 @@ impl Store {
         }
     }
 
-    /// The event at `seq`, which an index says exists.
+    /// The event at `seq`, which the log must hold.
     pub fn event_indexed(&self, seq: u64) -> Result<Event> {
         self.event(seq)?.ok_or_else(|| Error::Corrupt {
             seq,
-            message: "an index refers to this seq but the log has no such record".into(),
+            message: "the log has no record at this seq".into(),
         })
     }
 
-    /// The seq of the event with this id.
-    pub fn seq_of(&self, id: &Uuid) -> Result<Option<u64>> {
-        match self.engine.get(&index::id_key(id))? {
-            None => Ok(None),
-            Some(v) => Ok(Some(u64::from_be_bytes(v.as_slice().try_into().map_err(
-                |_| Error::Corrupt {
-                    seq: 0,
-                    message: format!("malformed id index entry for {id}"),
-                },
-            )?))),
-        }
-    }
-
-    /// Log records from `from_seq` on, decoded, in seq order; stops at the
-    /// committed head.
+    /// Log records from `from_seq` to the committed head, decoded, in order.
     pub fn events_from(&self, from_seq: u64) -> Result<impl Iterator<Item = Result<Event>> + '_> {
         let head = self.head()?.seq;
         let from = from_seq.max(1);
-        // An empty range (nothing committed at or after `from`) must not reach
-        // sled as lo > hi.
         let range = (from <= head).then(|| {
             self.engine
                 .range(&index::log_key(from), &index::log_key(head))
@@ -312,98 +313,15 @@ impl Store {
         }))
     }
 
-    /// Raw key-value pairs under a prefix, in key order.
-    pub fn scan_prefix(
-        &self,
-        prefix: &[u8],
-    ) -> impl DoubleEndedIterator<Item = Result<Entry>> + '_ {
+    /// Every raw log record, committed or not, in key order.
+    pub fn scan_log(&self) -> impl DoubleEndedIterator<Item = Result<Entry>> + '_ {
         self.engine
-            .scan_prefix(prefix)
+            .scan_prefix(&[index::LOG])
             .map(|kv| kv.map_err(Error::from))
     }
 
-    /// The raw value under `key`.
-    pub fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
-        Ok(self.engine.get(key)?)
-    }
-
-    /// Raw key-value pairs in `lo..=hi`, in key order.
-    pub fn range(
-        &self,
-        lo: &[u8],
-        hi: &[u8],
-    ) -> impl DoubleEndedIterator<Item = Result<Entry>> + '_ {
-        self.engine.range(lo, hi).map(|kv| kv.map_err(Error::from))
-    }
-
-    /// The seqs of the edits of statement `stmt_seq` up to `upto`, in order.
-    pub fn edits(&self, stmt_seq: u64, upto: u64) -> Result<Vec<u64>> {
-        let lo = index::edit_key(stmt_seq, 0);
-        let hi = index::edit_key(stmt_seq, upto);
-        self.range(&lo, &hi)
-            .map(|kv| {
-                let (k, _) = kv?;
-                index::time_or_edit_seq(&k).ok_or_else(|| Error::Corrupt {
-                    seq: stmt_seq,
-                    message: "malformed edit index key".into(),
-                })
-            })
-            .collect()
-    }
-
-    /// The state of the statement at `seq` after its edits up to `upto`.
-    pub fn target_state(&self, seq: u64, upto: u64) -> Result<TargetState> {
-        let event = self.event_indexed(seq)?;
-        let Fact::StatementRecorded(s) = &event.payload else {
-            return Err(Error::Corrupt {
-                seq,
-                message: "an edit targets this event but it is not a statement".into(),
-            });
-        };
-        let mut state = TargetState {
-            seq,
-            actor: s.actor.clone(),
-            issue: s.issue.clone(),
-            stated_on: s.stated_on,
-            retracted: false,
-        };
-        for e in self.edits(seq, upto)? {
-            state = state.after(&self.event_indexed(e)?.payload);
-        }
-        Ok(state)
-    }
-
-    /// The highest committed seq recorded at or before `t` (0 if none).
-    pub fn known_seq(&self, t: &DateTime<Utc>) -> Result<u64> {
-        let lo = [index::TIME];
-        let hi = index::time_key_upto(t);
-        let head = self.head()?.seq;
-        match self.range(&lo, &hi).next_back() {
-            None => Ok(0),
-            Some(kv) => {
-                let (k, _) = kv?;
-                let seq = index::time_or_edit_seq(&k).ok_or_else(|| Error::Corrupt {
-                    seq: 0,
-                    message: "malformed time index key".into(),
-                })?;
-                Ok(seq.min(head))
-            }
-        }
-    }
-
-    /// Every version entry under a prefix of the version keyspace.
-    pub fn versions(&self, prefix: &[u8]) -> impl Iterator<Item = Result<Version>> + '_ {
-        self.scan_prefix(prefix).map(|kv| {
-            let (k, v) = kv?;
-            index::parse_version(&k, &v).ok_or_else(|| Error::Corrupt {
-                seq: 0,
-                message: format!("malformed version index key {k:?}"),
-            })
-        })
-    }
-
     /// Applies a batch atomically, without committing a new head: the writes
-    /// stay invisible to readers of a reopened ledger until a commit.
+    /// stay invisible to readers of a reopened log until a commit.
     pub fn apply(&self, batch: WriteBatch) -> Result<()> {
         Ok(self.engine.apply(batch)?)
     }
@@ -421,105 +339,21 @@ impl Store {
         Ok(self.engine.sync()?)
     }
 
-    /// Removes every log record after `committed`, with the index entries it
-    /// derived, newest first. Used after a failed or interrupted write.
+    /// Removes every log record after `committed`, newest first, in groups
+    /// (an interruption leaves a shorter uncommitted tail). Used after a
+    /// failed or interrupted write.
     pub fn discard_after(&self, committed: u64) -> Result<()> {
         let last = self.last_log_seq()?;
         let mut batch = WriteBatch::default();
         for seq in (committed + 1..=last).rev() {
-            let Some(event) = self.event(seq)? else {
-                continue;
-            };
-            let target = match event.payload.target() {
-                None => None,
-                Some(id) => match self.seq_of(&id)? {
-                    Some(t) if t < seq => Some(self.target_state(t, seq - 1)?),
-                    _ => None,
-                },
-            };
-            if event.payload.target().is_none() || target.is_some() {
-                for (k, _) in index::derived_entries(&event, target.as_ref()) {
-                    batch.remove(&k);
-                }
-            } else {
-                batch.remove(&index::id_key(&event.id));
-            }
-            // A time entry, if a restore wrote one for this seq before failing.
-            batch.remove(&index::time_key(&event.recorded_at, seq));
             batch.remove(&index::log_key(seq));
-            // Apply newest-first, one group at a time: each group removes whole
-            // events, so an interruption leaves a shorter uncommitted tail.
             // Small groups: sled 0.34 holds on to memory per removal until
-            // the batch is done (4096 per group peaked at 1.06 GB discarding
-            // a failed 1M-event import, 256 at 447 MB, at the same speed).
+            // the batch is done.
             if batch.len() > 256 {
                 self.apply(std::mem::take(&mut batch))?;
             }
         }
         self.apply(batch)
-    }
-
-    /// Drops every derived index entry and regenerates them from the log.
-    /// Crash-safe: a marker makes the next open redo an interrupted rebuild.
-    pub fn rebuild_indexes(&self, progress: &mut dyn FnMut(u64)) -> Result<u64> {
-        // The writers' turn: no append may interleave with the rebuild.
-        let _turn = self.writer_turn();
-        if self.engine.get(META_REBUILDING)?.is_none() {
-            // Replay the log before dropping anything: a rebuild that cannot
-            // finish (an undecodable record) must not leave a marker that
-            // makes every later open fail, export and head included.
-            let mut check = crate::replay::Replay::default();
-            for event in self.events_from(1)? {
-                let event = event?;
-                check
-                    .step(&event, |seq| self.event_indexed(seq))
-                    .map_err(|message| Error::Corrupt {
-                        seq: event.seq,
-                        message,
-                    })?;
-            }
-        }
-        let mut marker = WriteBatch::default();
-        marker.insert(META_REBUILDING, &[1]);
-        self.apply(marker)?;
-        for prefix in index::DERIVED {
-            let mut batch = WriteBatch::default();
-            for kv in self.scan_prefix(&[prefix]) {
-                batch.remove(&kv?.0);
-                if batch.len() >= 8192 {
-                    self.apply(std::mem::take(&mut batch))?;
-                }
-            }
-            self.apply(batch)?;
-        }
-        let mut replay = crate::replay::Replay::default();
-        let mut batch = WriteBatch::default();
-        let mut n = 0;
-        for event in self.events_from(1)? {
-            let event = event?;
-            let entries =
-                replay
-                    .step(&event, |seq| self.event_indexed(seq))
-                    .map_err(|message| Error::Corrupt {
-                        seq: event.seq,
-                        message,
-                    })?;
-            for (k, v) in entries {
-                batch.insert(&k, &v);
-            }
-            n += 1;
-            if batch.len() >= 8192 {
-                self.apply(std::mem::take(&mut batch))?;
-                progress(n);
-            }
-        }
-        if let Some((k, v)) = replay.finish() {
-            batch.insert(&k, &v);
-        }
-        batch.remove(META_REBUILDING);
-        self.apply(batch)?;
-        self.durable_flush()?;
-        Ok(n)
     }
 }
 

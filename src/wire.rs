@@ -126,6 +126,38 @@ impl Wire {
         w
     }
 
+    /// The whole event this object describes, envelope included, as read
+    /// back from the read model (which stores this form). Checks syntax, not
+    /// the hash: the caller compares it with the log where that matters.
+    pub(crate) fn to_event(&self) -> std::result::Result<Event, String> {
+        let req = self.to_request().map_err(|e| e.to_string())?;
+        let missing = |f: &str| format!("event row without {f}");
+        let recorded_at = self
+            .recorded_at
+            .as_deref()
+            .ok_or_else(|| missing("recorded_at"))?;
+        let recorded_at = chrono::DateTime::parse_from_rfc3339(recorded_at)
+            .map_err(|_| format!("invalid recorded_at {recorded_at:?}"))?
+            .with_timezone(&chrono::Utc);
+        let hash = |f: &str, v: &Option<String>| {
+            v.as_deref()
+                .and_then(crate::chain::parse_hash)
+                .ok_or_else(|| format!("invalid {f}"))
+        };
+        Ok(Event {
+            seq: self.seq.ok_or_else(|| missing("seq"))?,
+            id: req.id.ok_or_else(|| missing("id"))?,
+            recorded_at,
+            recorded_by: self
+                .recorded_by
+                .clone()
+                .ok_or_else(|| missing("recorded_by"))?,
+            prev_hash: hash("prev_hash", &self.prev_hash)?,
+            hash: hash("hash", &self.hash)?,
+            payload: req.command.into_fact(),
+        })
+    }
+
     /// The append request this object asks for (envelope fields other than
     /// `id` are ignored). Checks field presence and syntax; the rules that
     /// need the ledger are checked by [`crate::decide`].

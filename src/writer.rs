@@ -1,32 +1,43 @@
 //! The one writer: every change to a ledger (append and import, restore,
-//! rebuild, the discard of an uncommitted tail) goes through a [`Writer`],
-//! which owns the batch, the head in progress, the commit, and the discard
-//! of whatever it applied if it fails or is dropped before committing.
+//! rebuild and catch-up of the read model, repair, the discard of an
+//! uncommitted tail) goes through a [`Writer`], which owns the log batch,
+//! the head in progress, the read model's transaction, the commit of both,
+//! and the undoing of whatever it did if it fails or is dropped first.
 //!
 //! One writer per ledger at a time, inside a process as well as across
 //! processes: [`Writer::begin`] takes the store's writer lock (a mutex; the
 //! inter-process lock is held by the engine for as long as the store is
-//! open), so two threads sharing one `Ledger` take turns instead of
-//! interleaving their batches.
+//! open) and the read model's write connection.
+//!
+//! The commit order is what makes the read model a witness: the log is
+//! committed and synced first, then the read model's rows and watermark in
+//! one `synchronous=FULL` transaction; only then is the write acknowledged.
+//! A crash between the two leaves the log ahead, which the next writer
+//! catches up; a log behind the watermark has lost acknowledged events.
 
-use std::sync::MutexGuard;
+use std::sync::{Mutex, MutexGuard};
+
+use rusqlite::Connection;
 
 use crate::codec;
+use crate::derive::Derived;
 use crate::error::Result;
 use crate::event::Event;
-use crate::index::{self, IndexEntry};
+use crate::index;
+use crate::readmodel::{self, sql_error, Query};
 use crate::store::{Head, Store, WriteBatch};
 
 /// A write in progress; see the module docs.
 pub(crate) struct Writer<'s> {
     store: &'s Store,
     _turn: MutexGuard<'s, ()>,
-    /// The head when the write began: what a discard returns to.
+    model: MutexGuard<'s, Connection>,
+    /// The head when the write began: what an undo returns to.
     committed: Head,
     /// The head including this write's events so far.
     head: Head,
     batch: WriteBatch,
-    /// Whether some batch went to the engine before the commit.
+    /// Whether some log batch went to the engine before the commit.
     applied_any: bool,
     /// Whether a failed commit may have moved the stored head.
     head_written: bool,
@@ -35,13 +46,26 @@ pub(crate) struct Writer<'s> {
 
 impl<'s> Writer<'s> {
     /// Waits for this process's other writers, then starts a write at the
-    /// committed head.
-    pub(crate) fn begin(store: &'s Store) -> Result<Writer<'s>> {
+    /// committed head of the log, with a read model transaction open.
+    pub(crate) fn begin(store: &'s Store, model: &'s Mutex<Connection>) -> Result<Writer<'s>> {
         let turn = store.writer_turn();
-        let head = store.head()?;
+        let model = model.lock().unwrap_or_else(|p| p.into_inner());
+        if !model.is_autocommit() {
+            // A transaction left open by a writer that panicked.
+            model.execute_batch("ROLLBACK").map_err(sql_error)?;
+        }
+        model.execute_batch("BEGIN IMMEDIATE").map_err(sql_error)?;
+        let head = match store.head() {
+            Ok(h) => h,
+            Err(e) => {
+                let _ = model.execute_batch("ROLLBACK");
+                return Err(e);
+            }
+        };
         Ok(Writer {
             store,
             _turn: turn,
+            model,
             committed: head,
             head,
             batch: WriteBatch::default(),
@@ -51,9 +75,19 @@ impl<'s> Writer<'s> {
         })
     }
 
-    /// The store being written.
+    /// The log being written.
     pub(crate) fn store(&self) -> &'s Store {
         self.store
+    }
+
+    /// Queries of the read model, seeing this write's own rows.
+    pub(crate) fn query(&self) -> Query<'_> {
+        Query::new(&self.model)
+    }
+
+    /// The read model's connection, inside this write's transaction.
+    pub(crate) fn model(&self) -> &Connection {
+        &self.model
     }
 
     /// The head when the write began.
@@ -66,14 +100,17 @@ impl<'s> Writer<'s> {
         &self.head
     }
 
-    /// Operations in the current batch.
-    pub(crate) fn batch_len(&self) -> usize {
-        self.batch.len()
+    /// Adds `event` (the next after [`Writer::head`]) to the log batch and
+    /// its rows to the read model.
+    pub(crate) fn push_event(&mut self, event: &Event, derived: &Derived) -> Result<()> {
+        debug_assert_eq!(event.seq, self.head.seq + 1);
+        readmodel::insert(&self.model, event, derived)?;
+        self.push_log_only(event);
+        Ok(())
     }
 
-    /// Adds `event` (the next after [`Writer::head`]) to the batch.
-    pub(crate) fn push_event(&mut self, event: &Event) {
-        debug_assert_eq!(event.seq, self.head.seq + 1);
+    /// Adds `event` to the log batch only (a repair: the read model has it).
+    pub(crate) fn push_log_only(&mut self, event: &Event) {
         self.batch
             .insert(&index::log_key(event.seq), &codec::encode(event));
         self.head = Head {
@@ -83,18 +120,13 @@ impl<'s> Writer<'s> {
         };
     }
 
-    /// Adds an index entry to the batch.
-    pub(crate) fn insert(&mut self, (k, v): &IndexEntry) {
-        self.batch.insert(k, v);
+    /// Events in the current log batch.
+    pub(crate) fn batch_len(&self) -> usize {
+        self.batch.len()
     }
 
-    /// Adds a removal to the batch.
-    pub(crate) fn remove(&mut self, key: &[u8]) {
-        self.batch.remove(key);
-    }
-
-    /// Applies the batch so far, past the committed head: invisible to
-    /// readers of a reopened ledger until the commit, discarded on failure.
+    /// Applies the log batch so far, past the committed head: invisible to
+    /// readers of a reopened log until the commit, undone on failure.
     pub(crate) fn apply(&mut self) -> Result<()> {
         if self.batch.len() > 0 {
             self.applied_any = true;
@@ -103,37 +135,53 @@ impl<'s> Writer<'s> {
         Ok(())
     }
 
-    /// Applies the last batch with the new head and makes it durable. A
-    /// write that added no event commits nothing.
+    /// Commits the log (synced), then the read model's rows and watermark.
+    /// A write that added no event to the log commits only the read model's
+    /// transaction (a catch-up or rebuild).
     pub(crate) fn commit(mut self) -> Result<Head> {
-        self.finished = true;
         if self.head.seq > self.committed.seq {
             let batch = std::mem::take(&mut self.batch);
-            if let Err(e) = self.store.commit(batch, &self.head) {
-                // The head may have reached the engine without being
-                // synced: the drop puts the old one back.
-                self.finished = false;
-                self.applied_any = true;
-                self.head_written = true;
-                return Err(e);
-            }
-        } else {
-            self.apply()?;
-            if self.applied_any {
-                self.store.durable_flush()?;
-            }
+            // The head may reach the engine without being synced: an undo
+            // puts the old one back.
+            self.applied_any = true;
+            self.head_written = true;
+            self.store.commit(batch, &self.head)?;
         }
+        readmodel::set_watermark(&self.model, &self.head)?;
+        #[cfg(test)]
+        if FAIL_MODEL_COMMIT.with(|f| f.replace(false)) {
+            return Err(crate::Error::Storage(crate::storage::StorageError::msg(
+                "injected fault: the read model's commit failed",
+            )));
+        }
+        self.model.execute_batch("COMMIT").map_err(sql_error)?;
+        self.finished = true;
         Ok(self.head)
+    }
+
+    /// Commits the read model's transaction with the watermark at `head`,
+    /// without touching the log (a rebuild or catch-up of the read model).
+    pub(crate) fn commit_model(mut self, head: &Head) -> Result<Head> {
+        readmodel::set_watermark(&self.model, head)?;
+        self.model.execute_batch("COMMIT").map_err(sql_error)?;
+        self.finished = true;
+        Ok(*head)
     }
 }
 
 impl Drop for Writer<'_> {
-    /// A write that did not commit leaves nothing: what it applied is
-    /// removed now, or, if that fails too (or the process dies first), by
-    /// the next open's recovery, since none of it is below the committed
-    /// head.
+    /// A write that did not finish leaves nothing: the read model's
+    /// transaction is rolled back, and what went to the log is removed now
+    /// or, if that fails too (or the process dies first), by the next open's
+    /// recovery, since none of it is below the committed head.
     fn drop(&mut self) {
-        if !self.finished && self.applied_any {
+        if self.finished {
+            return;
+        }
+        if !self.model.is_autocommit() {
+            let _ = self.model.execute_batch("ROLLBACK");
+        }
+        if self.applied_any {
             let committed = self.committed;
             let head_back = || match self.head_written {
                 true => self.store.reset_head(&committed),
@@ -144,4 +192,16 @@ impl Drop for Writer<'_> {
                 .and_then(|()| self.store.durable_flush());
         }
     }
+}
+
+#[cfg(test)]
+thread_local! {
+    static FAIL_MODEL_COMMIT: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Makes this thread's next [`Writer::commit`] fail after the log is
+/// committed and before the read model is (a crash between the two).
+#[cfg(test)]
+pub(crate) fn fail_next_model_commit() {
+    FAIL_MODEL_COMMIT.with(|f| f.set(true));
 }

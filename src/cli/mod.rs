@@ -138,8 +138,11 @@ enum Command {
     Head,
     /// The whole log as JSON Lines that `import` accepts
     Export,
-    /// Drop the derived indexes and rebuild them from the log
+    /// Rebuild the read model (every projection) from the log
     Rebuild,
+    /// Re-append to the log the events it lost that the read model still
+    /// holds (after checking they chain onto the log), then verify
+    Repair,
     /// Rebuild an empty ledger from `export` output, keeping every seq, time
     /// and hash and checking the hash chain line by line; all or nothing
     Restore {
@@ -338,6 +341,15 @@ fn announce_notice(message: &str) {
     let _ = writeln!(io::stderr(), "notice: {}", render::clean(message));
 }
 
+/// Opens the ledger for a command that only reads: the read model alone,
+/// with no lock, so it never waits for a writer.
+fn open_read(global: &Global) -> Result<Ledger> {
+    Ok(Ledger::open_reader(
+        &ledger_path(global)?,
+        &open_options(global, false, false),
+    )?)
+}
+
 fn open(global: &Global, create: bool) -> Result<Ledger> {
     Ok(Ledger::open(
         &ledger_path(global)?,
@@ -484,7 +496,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Import { file } => import(g, &mut out, &file),
         Command::Restore { file } => restore(g, &mut out, &file),
         Command::Stance { actor, issue, time } => {
-            let ledger = open(g, false)?;
+            let ledger = open_read(g)?;
             let as_of = time.as_of.unwrap_or_else(today);
             let stance = ledger.stance(&actor, &issue, as_of, time.known_at)?;
             if g.json {
@@ -494,7 +506,7 @@ fn run(cli: Cli) -> Result<()> {
             }
         }
         Command::Stances { time, filter } => {
-            let ledger = open(g, false)?;
+            let ledger = open_read(g)?;
             let as_of = time.as_of.unwrap_or_else(today);
             let filter = Filter {
                 actors: filter.actors,
@@ -512,7 +524,7 @@ fn run(cli: Cli) -> Result<()> {
             issue,
             known_at,
         } => {
-            let ledger = open(g, false)?;
+            let ledger = open_read(g)?;
             let views = ledger.history(&actor, &issue, known_at)?;
             if g.json {
                 let items: Vec<_> = views.iter().map(render::HistoryItem::from).collect();
@@ -530,7 +542,7 @@ fn run(cli: Cli) -> Result<()> {
             if from > to {
                 return Err(anyhow!("--from {from} is after --to {to}"));
             }
-            let ledger = open(g, false)?;
+            let ledger = open_read(g)?;
             let filter = Filter {
                 actors: filter.actors,
                 issues: filter.issues,
@@ -543,7 +555,7 @@ fn run(cli: Cli) -> Result<()> {
             }
         }
         Command::Log { after_seq, limit } => {
-            let ledger = open(g, false)?;
+            let ledger = open_read(g)?;
             let limit = limit.unwrap_or(u64::MAX);
             let events = ledger
                 .events(after_seq.saturating_add(1))?
@@ -559,7 +571,7 @@ fn run(cli: Cli) -> Result<()> {
             Ok(out.flush()?)
         }
         Command::Export => {
-            let ledger = open(g, false)?;
+            let ledger = open_read(g)?;
             let mut out = io::BufWriter::new(out);
             for event in ledger.events(1)? {
                 render::json_line(&mut out, &Wire::from_event(&event?))?;
@@ -600,7 +612,7 @@ fn run(cli: Cli) -> Result<()> {
             }
         }
         Command::Head => {
-            let ledger = open(g, false)?;
+            let ledger = open_read(g)?;
             let head = ledger.head()?;
             if g.json {
                 let v = serde_json::json!({
@@ -613,8 +625,28 @@ fn run(cli: Cli) -> Result<()> {
                 Ok(writeln!(out, "{}:{}", head.seq, hex_hash(&head.hash))?)
             }
         }
+        Command::Repair => {
+            let mut opts = open_options(g, false, true);
+            opts.for_recovery = true;
+            let ledger = Ledger::open(&ledger_path(g)?, &opts)?;
+            let n = ledger.repair(&mut |_| {})?;
+            let report = ledger
+                .verify(None, &mut |_| {})
+                .map_err(|e| anyhow!("verify failed after the repair: {e}"))?;
+            let head = format!("{}:{}", report.head.seq, hex_hash(&report.head.hash));
+            if g.json {
+                let v = serde_json::json!({ "repaired": n, "seq": report.head.seq, "hash": hex_hash(&report.head.hash) });
+                render::json_line(&mut out, &v)
+            } else if n == 0 {
+                Ok(writeln!(out, "nothing to repair: the log holds every event the read model witnessed; head {head}")?)
+            } else {
+                Ok(writeln!(out, "repaired: re-appended {n} events to the log from the read model; verified, head {head}")?)
+            }
+        }
         Command::Rebuild => {
-            let ledger = open_bulk(g, &ledger_path(g)?, false)?;
+            let mut opts = open_options(g, false, true);
+            opts.for_recovery = true;
+            let ledger = Ledger::open(&ledger_path(g)?, &opts)?;
             let bar = progress_bar("rebuilding", Some(ledger.head()?.seq));
             let n = ledger.rebuild(&mut |n| bar.set_position(n))?;
             bar.finish_and_clear();

@@ -1051,36 +1051,6 @@ fn a_rule_violation_after_several_batches_discards_them_all() {
 }
 
 #[test]
-fn an_import_whose_version_entries_cannot_be_spilled_fails_and_writes_nothing() {
-    // One entry more than a write keeps in memory, so the first run goes to
-    // a temporary file, here in a directory that does not exist.
-    let l = TestLedger::new();
-    l.import_article();
-    let head = l.head();
-    let n = stancelog::internals::VERSION_RUN_ENTRIES + 1;
-    let text = usa_statements(n);
-    let file = l.scratch("spill.jsonl");
-    std::fs::write(&file, text).unwrap();
-    let err = run_fails(
-        l.cmd()
-            .env("TMPDIR", l.scratch("no-such-dir"))
-            .args(["import", file.to_str().unwrap()]),
-    );
-    assert!(
-        err.contains("cannot sort the version index entries of this write"),
-        "{err}"
-    );
-    assert_eq!(err.lines().count(), 1, "{err}");
-    assert_eq!(l.head(), head);
-    assert!(l.ok(&["verify"]).contains("ok: 25 events"));
-    // The same file imports once temporary files can be made.
-    l.ok(&["import", file.to_str().unwrap()]);
-    assert!(l
-        .ok(&["verify"])
-        .contains(&format!("ok: {} events", 25 + n)));
-}
-
-#[test]
 fn an_import_is_one_moment_in_transaction_time() {
     let l = TestLedger::new();
     run_ok(

@@ -144,11 +144,12 @@ fn an_undecodable_event_fails_rebuild_without_locking_the_ledger_up() {
     // rebuild refuses before dropping anything...
     let err = l.fails(&["rebuild"]);
     assert!(err.contains("at seq 10:"), "{err}");
-    // ...so the ledger still opens: the head and the intact prefix of the
-    // log can be read, and the damage is still reported.
+    // ...so the ledger still opens: the head can be read, the read model's
+    // intact copy still exports the whole log, and the damage is still
+    // reported.
     assert_eq!(l.head(), head);
     let out = l.cmd().arg("export").output().unwrap();
-    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 9);
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 27);
     verify_fails_at(&l, 10);
 }
 
@@ -232,12 +233,13 @@ fn a_truncated_tail_with_a_rewritten_head_is_caught_by_the_indexes_or_the_digest
         )
         .unwrap();
     });
+    // The read model witnessed seq 27: every command says the log lost it.
     let err = l.fails(&["verify"]);
     assert!(
-        err.contains("at seq 26:") || err.contains("at seq 27:"),
-        "stray index entries of the dropped events: {err}"
+        err.contains("lost acknowledged events after seq 25 (the read model witnessed seq 27)"),
+        "{err}"
     );
-    // A careful attacker also removes those entries (here: by `rebuild`).
+    // A careful attacker also rebuilds the read model from the cut log.
     // The log is then consistent on its own: only a published digest can
     // tell that it was cut.
     l.ok(&["rebuild"]);
@@ -274,97 +276,92 @@ fn a_record_in_an_unknown_format_is_detected() {
     assert!(err.contains("unknown record format version 2"), "{err}");
 }
 
-// -------------------------------------------------------------- index damage
+// ------------------------------------------------------ read model damage
 
-/// Applies `f` to the raw tree, checks verify names `seq`, then that rebuild
-/// repairs the damage and every answer is as before.
-fn index_case(seq: u64, f: impl FnOnce(&sled::Db)) {
+/// Opens the read model directly (as an analyst's tool, or an attacker,
+/// could) and lets `f` change it past every API.
+fn tamper_model(path: &Path, f: impl FnOnce(&rusqlite::Connection)) {
+    let conn = rusqlite::Connection::open(path.join(stancelog::READ_MODEL_FILE)).expect("open");
+    f(&conn);
+}
+
+/// Applies `f` to the read model, checks verify names `seq`, then that
+/// rebuild repairs the damage and every answer is as before.
+fn model_case(seq: u64, f: impl FnOnce(&rusqlite::Connection)) {
     let l = ledger();
     let before = answers(&l);
-    tamper(&l.path(), f);
+    tamper_model(&l.path(), f);
     let err = verify_fails_at(&l, seq);
     assert!(err.contains("stancelog rebuild"), "{err}");
     rebuild_repairs(&l, &before);
 }
 
-fn first_key(db: &sled::Db, prefix: u8, pick: impl Fn(&[u8], &[u8]) -> bool) -> Vec<u8> {
-    db.scan_prefix([prefix])
-        .map(Result::unwrap)
-        .find(|(k, v)| pick(k, v))
-        .expect("an entry")
-        .0
-        .to_vec()
-}
-
 #[test]
-fn an_altered_id_index_entry_is_detected_and_rebuilt() {
-    index_case(4, |db| {
-        let id = codec::decode(&get(db, &index::log_key(4))).unwrap().id;
-        db.insert(index::id_key(&id), &9u64.to_be_bytes()).unwrap();
+fn an_altered_event_row_is_detected_and_rebuilt() {
+    model_case(4, |db| {
+        db.execute("UPDATE events SET summary = 'rewritten' WHERE seq = 4", [])
+            .unwrap();
     });
 }
 
 #[test]
-fn a_deleted_time_index_entry_is_detected_and_rebuilt() {
-    // The import is one transaction: its only time entry closes it at seq 25.
-    index_case(25, |db| {
-        let t = codec::decode(&get(db, &index::log_key(25)))
-            .unwrap()
-            .recorded_at;
-        db.remove(index::time_key(&t, 25)).unwrap();
+fn an_altered_edit_target_is_detected_and_rebuilt() {
+    // Seq 26 amended seq 2; the row now says it amended seq 3.
+    model_case(26, |db| {
+        db.execute("UPDATE events SET target_seq = 3 WHERE seq = 26", [])
+            .unwrap();
     });
 }
 
 #[test]
-fn a_deleted_version_entry_is_detected_and_rebuilt() {
-    // Seq 26 amended seq 2: its version entry ends with seq 26.
-    index_case(26, |db| {
-        let k = first_key(db, index::VERSION, |k, _| k.ends_with(&26u64.to_be_bytes()));
-        db.remove(k).unwrap();
+fn a_deleted_event_row_is_detected_and_rebuilt() {
+    model_case(27, |db| {
+        db.execute("DELETE FROM events WHERE seq = 27", []).unwrap();
+    });
+}
+
+#[test]
+fn a_deleted_version_row_is_detected_and_rebuilt() {
+    // Seq 26 amended seq 2: it made the version (2, 26).
+    model_case(26, |db| {
+        db.execute("DELETE FROM versions WHERE version_seq = 26", [])
+            .unwrap();
     });
 }
 
 #[test]
 fn a_flipped_tombstone_is_detected_and_rebuilt() {
-    // Seq 27 retracted seq 3: its version entry is a tombstone (1).
-    index_case(27, |db| {
-        let k = first_key(db, index::VERSION, |_, v| v == [1]);
-        db.insert(k, &[0]).unwrap();
+    // Seq 27 retracted seq 3: its version is a tombstone.
+    model_case(27, |db| {
+        db.execute(
+            "UPDATE versions SET tombstone = 0 WHERE version_seq = 27",
+            [],
+        )
+        .unwrap();
     });
 }
 
 #[test]
-fn an_altered_edit_entry_is_detected_and_rebuilt() {
-    index_case(26, |db| {
-        db.insert(index::edit_key(2, 26), &[index::EDIT_RETRACT])
-            .unwrap();
+fn an_added_version_row_is_detected_and_rebuilt() {
+    // A forged version claiming seq 40: a stance no event made.
+    model_case(40, |db| {
+        db.execute(
+            "INSERT INTO versions VALUES ('JPN', 'senkaku-islands', '2019-12-30', 1, 40, 0)",
+            [],
+        )
+        .unwrap();
     });
 }
 
 #[test]
-fn a_deleted_edit_entry_is_detected_and_rebuilt() {
-    index_case(27, |db| {
-        db.remove(index::edit_key(3, 27)).unwrap();
-    });
-}
-
-#[test]
-fn an_added_version_entry_is_detected_and_rebuilt() {
-    // A forged statement version claiming seq 40: a stance no event made.
-    index_case(40, |db| {
-        let actor = "JPN".parse().unwrap();
-        let issue = "senkaku-islands".parse().unwrap();
-        let date = "2019-12-30".parse().unwrap();
-        db.insert(index::version_key(&actor, &issue, date, 1, 40), &[0])
-            .unwrap();
-    });
-}
-
-#[test]
-fn an_added_id_entry_is_detected_and_rebuilt() {
-    index_case(5, |db| {
-        let id = uuid::Uuid::from_u128(42);
-        db.insert(index::id_key(&id), &5u64.to_be_bytes()).unwrap();
+fn an_added_event_row_is_detected_and_rebuilt() {
+    model_case(40, |db| {
+        db.execute(
+            "INSERT INTO events (seq, id, recorded_at, recorded_by, type, prev_hash, hash, actor, issue, position, stated_on, summary) \
+             SELECT 40, 'c4b3f2a1-0000-4000-8000-000000000040', recorded_at, recorded_by, type, prev_hash, hash, actor, issue, position, stated_on, summary FROM events WHERE seq = 1",
+            [],
+        )
+        .unwrap();
     });
 }
 
@@ -463,7 +460,17 @@ fn tamper_helpers_see_the_expected_layout() {
     let l = ledger();
     tamper(&l.path(), |db| {
         assert_eq!(db.scan_prefix([index::LOG]).count() as u64, EVENTS);
-        assert!(db.get(index::edit_key(2, 26)).unwrap().is_some());
-        assert!(db.get(index::edit_key(3, 27)).unwrap().is_some());
+        // Only the log and its metadata live in sled.
+        assert!(db.iter().all(|kv| matches!(kv.unwrap().0[0], b'L' | b'M')));
+    });
+    tamper_model(&l.path(), |db| {
+        let edit = |seq: i64| -> Option<i64> {
+            db.query_row("SELECT target_seq FROM events WHERE seq = ?1", [seq], |r| {
+                r.get(0)
+            })
+            .unwrap()
+        };
+        assert_eq!(edit(26), Some(2));
+        assert_eq!(edit(27), Some(3));
     });
 }

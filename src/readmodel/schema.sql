@@ -1,0 +1,83 @@
+-- The read model, schema 1: every projection of the log, derived from it,
+-- rebuildable from it, and checked against a fresh replay of it by verify.
+-- Tables and views are a public interface (docs/READ-MODEL.md): columns are
+-- added, never renamed or removed.
+
+CREATE TABLE meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+) WITHOUT ROWID;
+
+-- One row per event of the log, in the JSON form of `export` (a second,
+-- independent copy of the log: `repair` re-appends from it).
+CREATE TABLE events (
+    seq          INTEGER PRIMARY KEY,
+    id           TEXT NOT NULL UNIQUE,
+    recorded_at  TEXT NOT NULL,  -- RFC 3339 UTC, 6 fractional digits: sorts as time
+    recorded_by  TEXT NOT NULL,
+    type         TEXT NOT NULL,  -- statement, amendment, retraction
+    prev_hash    TEXT NOT NULL,
+    hash         TEXT NOT NULL,
+    target       TEXT,           -- edits: the id of the statement edited
+    target_seq   INTEGER,        -- edits: its seq
+    actor        TEXT,
+    issue        TEXT,
+    reason       TEXT,
+    position     TEXT,
+    stated_on    TEXT,           -- YYYY-MM-DD: sorts as a date
+    summary      TEXT,
+    quote        TEXT,
+    speaker      TEXT,
+    source_url   TEXT,
+    source_title TEXT
+);
+CREATE INDEX events_by_time ON events (recorded_at, seq);
+CREATE INDEX events_by_target ON events (target_seq, seq) WHERE target_seq IS NOT NULL;
+
+-- Every version of every statement: one row when it is recorded, one per
+-- amendment (at the date in force after it), a tombstone for a retraction.
+-- The as-of axis is `stated_on`, the known-at axis is `version_seq`.
+CREATE TABLE versions (
+    actor         TEXT NOT NULL,
+    issue         TEXT NOT NULL,
+    stated_on     TEXT NOT NULL,
+    statement_seq INTEGER NOT NULL,
+    version_seq   INTEGER NOT NULL,
+    tombstone     INTEGER NOT NULL,
+    PRIMARY KEY (actor, issue, stated_on, statement_seq, version_seq)
+) WITHOUT ROWID;
+CREATE INDEX versions_by_statement ON versions (statement_seq, version_seq);
+
+-- Each statement as amended now.
+CREATE VIEW statements_current AS
+SELECT
+    s.id AS statement_id,
+    s.seq,
+    s.actor,
+    s.issue,
+    COALESCE((SELECT a.position FROM events a WHERE a.target_seq = s.seq AND a.type = 'amendment' AND a.position IS NOT NULL ORDER BY a.seq DESC LIMIT 1), s.position) AS position,
+    COALESCE((SELECT a.stated_on FROM events a WHERE a.target_seq = s.seq AND a.type = 'amendment' AND a.stated_on IS NOT NULL ORDER BY a.seq DESC LIMIT 1), s.stated_on) AS stated_on,
+    COALESCE((SELECT a.summary FROM events a WHERE a.target_seq = s.seq AND a.type = 'amendment' AND a.summary IS NOT NULL ORDER BY a.seq DESC LIMIT 1), s.summary) AS summary,
+    COALESCE((SELECT a.quote FROM events a WHERE a.target_seq = s.seq AND a.type = 'amendment' AND a.quote IS NOT NULL ORDER BY a.seq DESC LIMIT 1), s.quote) AS quote,
+    COALESCE((SELECT a.speaker FROM events a WHERE a.target_seq = s.seq AND a.type = 'amendment' AND a.speaker IS NOT NULL ORDER BY a.seq DESC LIMIT 1), s.speaker) AS speaker,
+    COALESCE((SELECT a.source_url FROM events a WHERE a.target_seq = s.seq AND a.type = 'amendment' AND a.source_url IS NOT NULL ORDER BY a.seq DESC LIMIT 1), s.source_url) AS source_url,
+    COALESCE((SELECT a.source_title FROM events a WHERE a.target_seq = s.seq AND a.type = 'amendment' AND a.source_title IS NOT NULL ORDER BY a.seq DESC LIMIT 1), s.source_title) AS source_title,
+    EXISTS (SELECT 1 FROM events r WHERE r.target_seq = s.seq AND r.type = 'retraction') AS retracted,
+    (SELECT count(*) FROM events a WHERE a.target_seq = s.seq AND a.type = 'amendment') AS amendments,
+    s.recorded_at,
+    s.recorded_by
+FROM events s
+WHERE s.type = 'statement';
+
+-- The stance in force today (UTC) as known now: per actor and issue, the
+-- unretracted statement with the latest stated_on on or before today; a
+-- same-day tie goes to the statement recorded later.
+CREATE VIEW stances_now AS
+SELECT actor, issue, position, stated_on, statement_id
+FROM (
+    SELECT actor, issue, position, stated_on, statement_id,
+           row_number() OVER (PARTITION BY actor, issue ORDER BY stated_on DESC, seq DESC) AS rank
+    FROM statements_current
+    WHERE retracted = 0 AND stated_on <= date('now')
+)
+WHERE rank = 1;
