@@ -421,14 +421,19 @@ fn author(global: &Global) -> String {
         .unwrap_or_else(whoami::username)
 }
 
-/// The ledger's clock. `STANCELOG_TEST_NOW` (RFC 3339) pins it, for
-/// reproducible tests only; the ledger still never lets time go backwards.
+/// The ledger's clock: the system's; the ledger still never lets time go
+/// backwards. Only a build with the cargo feature `test-clock` (which the
+/// test suite enables for itself, never a default) lets `STANCELOG_TEST_NOW`
+/// (RFC 3339) pin it, so a binary users install cannot forge `recorded_at`.
 fn clock() -> DateTime<Utc> {
-    std::env::var("STANCELOG_TEST_NOW")
+    #[cfg(feature = "test-clock")]
+    if let Some(t) = std::env::var("STANCELOG_TEST_NOW")
         .ok()
         .and_then(|s| DateTime::parse_from_rfc3339(&s).ok())
-        .map(|t| t.with_timezone(&Utc))
-        .unwrap_or_else(Utc::now)
+    {
+        return t.with_timezone(&Utc);
+    }
+    Utc::now()
 }
 
 fn today() -> NaiveDate {

@@ -923,7 +923,7 @@ fn read_commands_on_a_missing_ledger_fail_and_create_nothing() {
 #[test]
 fn ledger_path_comes_from_the_environment() {
     let l = TestLedger::new();
-    let mut c = assert_cmd::Command::cargo_bin("stancelog").unwrap();
+    let mut c = l.bare();
     c.env("STANCELOG_LEDGER", l.path())
         .env("STANCELOG_AUTHOR", "env")
         .args(["import", article().to_str().unwrap()]);

@@ -6,7 +6,7 @@
 //! fails on its last line in bounded memory, and decoding arbitrary bytes.
 
 use std::io::Write;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use proptest::prelude::*;
@@ -481,12 +481,7 @@ fn import_generated(
     let l = seeded();
     let before = l.head();
     let start = Instant::now();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_stancelog"))
-        .env_remove("STANCELOG_TEST_NOW")
-        .env_remove("STANCELOG_LEDGER")
-        .env("STANCELOG_AUTHOR", "tester")
-        .arg("--ledger")
-        .arg(l.path())
+    let mut child = crate::support::process(&l.path(), "tester")
         .args(["import", "-"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

@@ -1,12 +1,39 @@
 //! Shared helpers: a temporary ledger and the real binary run against it in a
-//! clean, deterministic environment.
+//! clean, deterministic environment, as jj's test environment does: every
+//! spawned command starts from an empty environment and gets only a temporary
+//! `HOME`, `STANCELOG_AUTHOR`, `--ledger` and a pinned clock, `BASE_TIME`
+//! plus one second per command already run against that ledger (so outputs
+//! are stable, and still move forward from one command to the next).
 
 #![allow(dead_code)]
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use assert_cmd::Command;
+use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use tempfile::TempDir;
+
+/// The pinned clock of a ledger's first command; each further command against
+/// the same ledger runs one second later.
+pub const BASE_TIME: &str = "2026-01-01T00:00:00Z";
+
+/// How many commands have run against each ledger path.
+static COMMANDS: Mutex<Option<HashMap<PathBuf, i64>>> = Mutex::new(None);
+
+/// The pinned clock of the next command against `ledger`: `BASE_TIME` plus
+/// n seconds for its n-th command (counting from 0).
+pub fn next_time(ledger: &Path) -> String {
+    let mut map = COMMANDS.lock().unwrap_or_else(|e| e.into_inner());
+    let n = map
+        .get_or_insert_with(HashMap::new)
+        .entry(ledger.to_owned())
+        .or_insert(0);
+    let t = BASE_TIME.parse::<DateTime<Utc>>().expect("base time") + Duration::seconds(*n);
+    *n += 1;
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
 
 /// Path of a file under `fixtures/`.
 pub fn fixture(name: &str) -> PathBuf {
@@ -20,16 +47,27 @@ pub fn article() -> PathBuf {
     fixture("xi-abe-summit-2019-12-23.jsonl")
 }
 
-/// The binary as a plain process (for spawning, killing and racing),
-/// pointed at `ledger`, with `author` and no inherited stancelog settings.
-pub fn process(ledger: &Path, author: &str) -> std::process::Command {
+/// The binary in an empty environment with only what it needs: `HOME` (a
+/// directory beside `ledger`, so nothing reaches the real one), the author
+/// and the pinned clock of the next command against `ledger`. No `--ledger`.
+pub fn bare(ledger: &Path, author: &str) -> std::process::Command {
+    let home = ledger
+        .parent()
+        .unwrap_or_else(|| Path::new("."))
+        .join("home");
     let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_stancelog"));
-    c.env_remove("STANCELOG_LEDGER")
-        .env_remove("STANCELOG_TEST_NOW")
-        .env_remove("STANCELOG_WAIT")
-        .env_remove("STANCELOG_CACHE_MIB")
+    c.env_clear()
+        .env("HOME", home)
         .env("STANCELOG_AUTHOR", author)
-        .arg("--ledger")
+        .env("STANCELOG_TEST_NOW", next_time(ledger));
+    c
+}
+
+/// The binary as a plain process (for spawning, killing and racing),
+/// pointed at `ledger`, with `author`, in the environment of [`bare`].
+pub fn process(ledger: &Path, author: &str) -> std::process::Command {
+    let mut c = bare(ledger, author);
+    c.arg("--ledger")
         .arg(ledger)
         .stdin(std::process::Stdio::null());
     c
@@ -68,23 +106,27 @@ impl TestLedger {
         self.dir.path().join("ledger")
     }
 
+    /// The temporary directory that holds the ledger and scratch files.
+    pub fn root(&self) -> &Path {
+        self.dir.path()
+    }
+
     /// A scratch path next to the ledger.
     pub fn scratch(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
     }
 
-    /// The binary, pointed at this ledger, with a fixed author and no
-    /// inherited stancelog settings.
+    /// The binary, pointed at this ledger, with a fixed author, in the
+    /// cleared environment of [`bare`] (the clock pinned to the next second).
     pub fn cmd(&self) -> Command {
-        let mut c = Command::cargo_bin("stancelog").expect("binary");
-        c.env_remove("STANCELOG_LEDGER")
-            .env_remove("STANCELOG_TEST_NOW")
-            .env_remove("STANCELOG_WAIT")
-            .env_remove("STANCELOG_CACHE_MIB")
-            .env("STANCELOG_AUTHOR", "tester")
-            .arg("--ledger")
-            .arg(self.path());
+        let mut c = Command::from_std(bare(&self.path(), "tester"));
+        c.arg("--ledger").arg(self.path());
         c
+    }
+
+    /// The binary in the same environment without `--ledger`.
+    pub fn bare(&self) -> Command {
+        Command::from_std(bare(&self.path(), "tester"))
     }
 
     /// The binary with the ledger's clock pinned to `now` (RFC 3339).

@@ -1,7 +1,8 @@
 //! Boundaries the compiler cannot see, checked over the source text in the
 //! spirit of rust-analyzer's tidy tests: the sled crate is named only in the
-//! sled engine, bincode only in the codec, and terminal output, environment
-//! variables and exit codes only in the CLI.
+//! sled engine, bincode only in the codec, terminal output, environment
+//! variables and exit codes only in the CLI, and the test clock only in
+//! builds with the `test-clock` feature.
 
 use std::path::{Path, PathBuf};
 
@@ -114,4 +115,51 @@ fn the_checks_see_what_they_look_for() {
     assert!(!offenders(&["sled::"], &[]).is_empty());
     assert!(!offenders(&["bincode::"], &[]).is_empty());
     assert!(!offenders_in(&["stderr()"], &[], false).is_empty());
+}
+
+/// A binary users install must not let `STANCELOG_TEST_NOW` forge
+/// `recorded_at`: every read of it in `src/` sits right under
+/// `#[cfg(feature = "test-clock")]`, and that feature is no default.
+#[test]
+fn the_test_clock_is_read_only_in_test_clock_builds() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    sources(&root.join("src"), &mut files);
+    let gate = "#[cfg(feature = \"test-clock\")]";
+    let mut reads = 0;
+    for file in &files {
+        let text = std::fs::read_to_string(file).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        for (i, line) in lines.iter().enumerate() {
+            let code = line.split("//").next().unwrap();
+            if !code.contains("STANCELOG_TEST_NOW") {
+                continue;
+            }
+            reads += 1;
+            // The gated item starts at most two lines above the name.
+            let gated = lines[i.saturating_sub(3)..i]
+                .iter()
+                .any(|l| l.trim() == gate);
+            assert!(
+                gated,
+                "{}:{}: STANCELOG_TEST_NOW is read without {gate} just above it",
+                file.display(),
+                i + 1
+            );
+        }
+    }
+    assert!(reads > 0, "no read of STANCELOG_TEST_NOW found in src/");
+    let manifest = std::fs::read_to_string(root.join("Cargo.toml")).unwrap();
+    let default = manifest
+        .lines()
+        .find(|l| l.trim_start().starts_with("default ="))
+        .unwrap_or("");
+    assert!(
+        !default.contains("test-clock"),
+        "test-clock must not be a default feature: {default}"
+    );
+    assert!(
+        manifest.contains("\"test-clock\"]"),
+        "the test suite no longer turns test-clock on for itself"
+    );
 }
