@@ -61,6 +61,18 @@ pub enum Error {
         model_seq: u64,
     },
 
+    /// The log's files are damaged or gone, but the read model witnessed
+    /// what it held: `repair` rebuilds the log from the read model.
+    #[error("the log of the ledger at {} is damaged ({cause}); the read model witnessed seq {model_seq}: run `stancelog repair` to rebuild the log from it (the damaged files are kept aside)", path.display())]
+    LogDamaged {
+        /// The ledger.
+        path: PathBuf,
+        /// The read model's watermark.
+        model_seq: u64,
+        /// What failed.
+        cause: String,
+    },
+
     /// A write was asked of a ledger opened only for reading.
     #[error("the ledger at {} was opened for reading only", .0.display())]
     ReadOnly(PathBuf),

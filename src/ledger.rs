@@ -52,7 +52,37 @@ impl Ledger {
         if !opts.create && !crate::storage::sled::exists(path) && !model_path.is_file() {
             return Err(Error::NoLedger(path.to_owned()));
         }
-        let store = Store::open(path, opts)?;
+        let store = match Store::open(path, opts) {
+            Ok(store) => store,
+            Err(
+                e @ (Error::Storage(_)
+                | Error::Corrupt { .. }
+                | Error::NotALedger(_)
+                | Error::NoLedger(_)),
+            ) => {
+                let Some(model_seq) = witnessed(&model_path)?.filter(|&s| s > 0) else {
+                    return Err(e);
+                };
+                if !opts.for_repair {
+                    return Err(Error::LogDamaged {
+                        path: path.to_owned(),
+                        model_seq,
+                        cause: e.to_string(),
+                    });
+                }
+                // `repair`: keep the damaged files aside and start a new
+                // log, which the repair refills from the read model.
+                move_aside(path)?;
+                Store::open(
+                    path,
+                    &OpenOptions {
+                        create: true,
+                        ..opts.clone()
+                    },
+                )?
+            }
+            Err(e) => return Err(e),
+        };
         Ledger::with_store(store, path, &model_path, opts)
     }
 
@@ -65,11 +95,11 @@ impl Ledger {
         if let Some(conn) = readmodel::open_reader(&model_path)? {
             if readmodel::schema(&conn)? == Schema::Current {
                 let wm = readmodel::snapshot(&conn, |q| q.watermark())?;
-                if wm.seq > 0 && !crate::storage::sled::exists(path) {
-                    return Err(Error::LogBehind {
+                if wm.seq > 0 && !crate::storage::sled::looks_intact(path) {
+                    return Err(Error::LogDamaged {
                         path: path.to_owned(),
-                        log_seq: 0,
                         model_seq: wm.seq,
+                        cause: "its files are missing or empty".into(),
                     });
                 }
                 return Ok(Ledger {
@@ -171,7 +201,7 @@ impl Ledger {
             Schema::Current => {}
         }
         let wm = self.with_writer_conn(|q| q.watermark())?;
-        if opts.for_recovery {
+        if opts.for_repair {
             return Ok(());
         }
         if head.seq < wm.seq {
@@ -422,6 +452,35 @@ impl Ledger {
         writer.commit()?;
         Ok(wm.seq - head.seq)
     }
+}
+
+/// The watermark of the read model at `model_path`, if there is one.
+fn witnessed(model_path: &Path) -> Result<Option<u64>> {
+    let Some(conn) = readmodel::open_reader(model_path)? else {
+        return Ok(None);
+    };
+    if readmodel::schema(&conn)? != Schema::Current {
+        return Ok(None);
+    }
+    Ok(Some(readmodel::snapshot(&conn, |q| q.watermark())?.seq))
+}
+
+/// Moves the files of a damaged log into `damaged-N/` inside the ledger
+/// directory (N the first number free), so that nothing is deleted.
+fn move_aside(path: &Path) -> Result<()> {
+    let files = crate::storage::sled::files(path);
+    let dir = (1..)
+        .map(|n| path.join(format!("damaged-{n}")))
+        .find(|d| !d.exists())
+        .expect("a free name");
+    std::fs::create_dir(&dir)
+        .map_err(|e| Error::io(format!("cannot create {}", dir.display()), e))?;
+    for f in files {
+        let to = dir.join(f.file_name().expect("a file name"));
+        std::fs::rename(&f, &to)
+            .map_err(|e| Error::io(format!("cannot move {} aside", f.display()), e))?;
+    }
+    Ok(())
 }
 
 /// The error of a log and read model that hold different events at `seq`.

@@ -38,10 +38,11 @@ pub struct OpenOptions {
     /// Called with a one-line notice when opening does something the user
     /// should hear about (such as building the read model of an older ledger).
     pub on_notice: Option<fn(&str)>,
-    /// Open a ledger whose log and read model disagree (the log behind the
-    /// watermark, or different events at one seq), for `rebuild` or
-    /// `repair`; every other open refuses such a ledger.
-    pub for_recovery: bool,
+    /// Open a ledger whose log lost events the read model witnessed (the
+    /// log behind the watermark, or its files damaged or gone), for
+    /// [`crate::Ledger::repair`]; every other open refuses such a ledger, so
+    /// that nothing (not even `rebuild`) can erase the witness.
+    pub for_repair: bool,
 }
 
 /// sled's page cache for commands that write or rewrite the whole ledger
@@ -73,7 +74,7 @@ impl Default for OpenOptions {
             notice_after: Duration::from_millis(500),
             cache_bytes: 64 * 1024 * 1024,
             on_notice: None,
-            for_recovery: false,
+            for_repair: false,
         }
     }
 }

@@ -282,8 +282,25 @@ fn digest(s: &str) -> Result<Digest, String> {
 
 /// Runs the CLI and turns the outcome into an exit code.
 pub fn main() -> ExitCode {
+    // A panic that the library catches (sled failing on damaged files) is
+    // reported as an error line by the command; one that escapes is an
+    // internal error, printed once below.
+    std::panic::set_hook(Box::new(|info| {
+        let msg = info.to_string().replace('\n', " ");
+        *PANIC.lock().unwrap_or_else(|p| p.into_inner()) = Some(msg);
+    }));
     let cli = Cli::parse();
-    match run(cli) {
+    let outcome = std::panic::catch_unwind(|| run(cli));
+    let Ok(result) = outcome else {
+        let msg = PANIC.lock().unwrap_or_else(|p| p.into_inner()).take();
+        let _ = writeln!(
+            io::stderr(),
+            "error: internal error: {} (please report it)",
+            render::clean(msg.as_deref().unwrap_or("a panic"))
+        );
+        return ExitCode::from(101);
+    };
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
@@ -293,6 +310,9 @@ pub fn main() -> ExitCode {
         }
     }
 }
+
+/// The message of the last panic, kept by the panic hook.
+static PANIC: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
 
 /// The error and its causes on one line, skipping a cause whose text the
 /// message already carries (library errors include their source's text).
@@ -632,7 +652,7 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Repair => {
             let mut opts = open_options(g, false, true);
-            opts.for_recovery = true;
+            opts.for_repair = true;
             let ledger = Ledger::open(&ledger_path(g)?, &opts)?;
             let n = ledger.repair(&mut |_| {})?;
             let report = ledger
@@ -649,9 +669,7 @@ fn run(cli: Cli) -> Result<()> {
             }
         }
         Command::Rebuild => {
-            let mut opts = open_options(g, false, true);
-            opts.for_recovery = true;
-            let ledger = Ledger::open(&ledger_path(g)?, &opts)?;
+            let ledger = open_bulk(g, &ledger_path(g)?, false)?;
             let bar = progress_bar("rebuilding", Some(ledger.head()?.seq));
             let n = ledger.rebuild(&mut |n| bar.set_position(n))?;
             bar.finish_and_clear();

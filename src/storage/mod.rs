@@ -72,7 +72,6 @@ pub struct StorageError {
 
 impl StorageError {
     /// An error with a message and no underlying cause.
-    #[cfg(test)]
     pub(crate) fn msg(message: impl Into<String>) -> StorageError {
         StorageError {
             message: message.into(),

@@ -43,6 +43,27 @@ pub(crate) fn exists(path: &Path) -> bool {
     path.join("conf").is_file() && path.join("db").is_file()
 }
 
+/// Whether `path` holds a sled database that is not obviously gone: `db`
+/// present and not empty. A cheap check for readers, which never open it.
+pub(crate) fn looks_intact(path: &Path) -> bool {
+    exists(path) && path.join("db").metadata().is_ok_and(|m| m.len() > 0)
+}
+
+/// The files of a sled database in `path`, for moving a damaged one aside.
+pub(crate) fn files(path: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(path) {
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if name == "conf" || name == "db" || name == "blobs" || name.starts_with("snap.") {
+                out.push(e.path());
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
 /// A ledger directory opened with sled. Holds the inter-process lock for as
 /// long as it lives.
 pub(crate) struct SledEngine {
@@ -84,19 +105,69 @@ impl SledEngine {
     }
 }
 
+/// sled's error as one plain sentence (its own text carries a Debug dump
+/// of a disk pointer and an empty backtrace).
 fn storage(e: sled::Error) -> StorageError {
-    StorageError::with_source("", e)
+    match e {
+        sled::Error::Io(io) => StorageError::with_source("", io),
+        sled::Error::Corruption { .. } => {
+            StorageError::msg("sled read corrupted data in the ledger's files")
+        }
+        other => StorageError::with_source("", other),
+    }
 }
 
-fn entries<'a>(
-    iter: impl DoubleEndedIterator<Item = sled::Result<(sled::IVec, sled::IVec)>> + 'a,
-) -> Entries<'a> {
-    Box::new(iter.map(|kv| kv.map(|(k, v)| (k.to_vec(), v.to_vec())).map_err(storage)))
+/// Runs `f`, turning a panic inside sled into an error: sled 0.34 panics
+/// on some damaged files (a truncated `db`, a damaged `conf`, missing blob
+/// files) instead of failing, and a panic must not be how damage is told.
+fn guard<T>(f: impl FnOnce() -> Result<T, StorageError>) -> Result<T, StorageError> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+        Ok(r) => r,
+        Err(p) => {
+            let what = p
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| p.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown failure".into());
+            Err(StorageError::msg(format!(
+                "sled failed on damaged files ({})",
+                what.lines().next().unwrap_or("")
+            )))
+        }
+    }
+}
+
+type Raw = sled::Result<(sled::IVec, sled::IVec)>;
+
+/// An iterator whose every step is [`guard`]ed.
+struct Guarded<I>(I);
+
+fn owned(kv: Option<Raw>) -> Option<Result<(Vec<u8>, Vec<u8>), StorageError>> {
+    kv.map(|kv| kv.map(|(k, v)| (k.to_vec(), v.to_vec())).map_err(storage))
+}
+
+impl<I: Iterator<Item = Raw>> Iterator for Guarded<I> {
+    type Item = Result<(Vec<u8>, Vec<u8>), StorageError>;
+    fn next(&mut self) -> Option<Self::Item> {
+        let inner = &mut self.0;
+        guard(|| Ok(owned(inner.next()))).unwrap_or_else(|e| Some(Err(e)))
+    }
+}
+
+impl<I: DoubleEndedIterator<Item = Raw>> DoubleEndedIterator for Guarded<I> {
+    fn next_back(&mut self) -> Option<Self::Item> {
+        let inner = &mut self.0;
+        guard(|| Ok(owned(inner.next_back()))).unwrap_or_else(|e| Some(Err(e)))
+    }
+}
+
+fn entries<'a>(iter: impl DoubleEndedIterator<Item = Raw> + 'a) -> Entries<'a> {
+    Box::new(Guarded(iter))
 }
 
 impl Engine for SledEngine {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
-        Ok(self.db.get(key).map_err(storage)?.map(|v| v.to_vec()))
+        guard(|| Ok(self.db.get(key).map_err(storage)?.map(|v| v.to_vec())))
     }
 
     fn range(&self, lo: &[u8], hi: &[u8]) -> Entries<'_> {
@@ -122,14 +193,14 @@ impl Engine for SledEngine {
                 None => b.remove(k),
             }
         }
-        self.db.apply_batch(b).map_err(storage)
+        guard(|| self.db.apply_batch(b).map_err(storage))
     }
 
     /// Flushes sled and fsyncs its files, so that a reported success survives
     /// a power loss. Only `db` changes after creation, so `conf` and the
     /// directory are synced once, by the first sync of a new ledger.
     fn sync(&self) -> Result<(), StorageError> {
-        self.db.flush().map_err(storage)?;
+        guard(|| self.db.flush().map_err(storage).map(drop))?;
         let meta = self.meta_unsynced.load(Ordering::Acquire);
         let names: &[&str] = if meta { &["db", "conf"] } else { &["db"] };
         for name in names {
@@ -160,7 +231,7 @@ impl Engine for SledEngine {
     }
 
     fn is_empty(&self) -> Result<bool, StorageError> {
-        Ok(self.db.is_empty())
+        guard(|| Ok(self.db.is_empty()))
     }
 }
 
@@ -310,11 +381,13 @@ fn open_sled(path: &Path, cache_bytes: u64, wait: &mut Wait<'_>) -> Result<sled:
 /// then `None` while another process's sled still holds its lock on `db`.
 fn try_open_sled(path: &Path, cache_bytes: u64) -> Result<Option<sled::Db>> {
     remove_torn_snapshots(path)?;
-    match sled::Config::new()
-        .path(path)
-        .cache_capacity(cache_bytes)
-        .open()
-    {
+    let opened = guard(|| {
+        Ok(sled::Config::new()
+            .path(path)
+            .cache_capacity(cache_bytes)
+            .open())
+    })?;
+    match opened {
         Err(sled::Error::Io(e)) if e.to_string().starts_with("could not acquire lock") => Ok(None),
         Err(e) => Err(Error::Storage(storage(e))),
         Ok(db) => Ok(Some(db)),

@@ -67,3 +67,26 @@ fn a_ledger_of_the_previous_release_answers_the_same_on_both_time_axes() {
     }
     assert_eq!(checked, 14, "every recorded answer was compared");
 }
+
+#[test]
+fn a_ledger_of_the_previous_release_upgrades_itself_on_first_open_with_notices() {
+    let l = old_ledger();
+    let out = l.cmd().arg("head").output().unwrap();
+    assert!(out.status.success());
+    let path = l.path();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        format!(
+            "notice: removed the derived indexes of layout 1 from the log of {p} (the read model holds them now)\n\
+             notice: built the read model of {p} from 27 events\n",
+            p = path.display()
+        )
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout), golden("head"));
+    // Once upgraded, nothing more is said, and sled holds only the log.
+    let again = l.cmd().arg("head").output().unwrap();
+    assert!(again.stderr.is_empty());
+    assert!(path.join(stancelog::READ_MODEL_FILE).is_file());
+    let db = sled::Config::new().path(&path).open().unwrap();
+    assert!(db.iter().all(|kv| matches!(kv.unwrap().0[0], b'L' | b'M')));
+}

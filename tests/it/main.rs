@@ -10,6 +10,7 @@ mod golden_ledger;
 mod hostile;
 mod props;
 mod readme;
+mod readmodel;
 mod restore;
 mod roundtrip;
 mod snapshots;

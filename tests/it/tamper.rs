@@ -239,10 +239,18 @@ fn a_truncated_tail_with_a_rewritten_head_is_caught_by_the_indexes_or_the_digest
         err.contains("lost acknowledged events after seq 25 (the read model witnessed seq 27)"),
         "{err}"
     );
-    // A careful attacker also rebuilds the read model from the cut log.
-    // The log is then consistent on its own: only a published digest can
-    // tell that it was cut.
-    l.ok(&["rebuild"]);
+    // `rebuild` refuses too: it would erase the witness.
+    let err = l.fails(&["rebuild"]);
+    assert!(
+        err.contains("lost acknowledged events after seq 25"),
+        "{err}"
+    );
+    // A careful attacker also deletes the read model, which the next
+    // command rebuilds from the cut log. The log is then consistent on its
+    // own: only a published digest can tell that it was cut.
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(l.path().join(format!("read-model.sqlite3{suffix}")));
+    }
     l.ok(&["verify"]);
     assert_ne!(answers(&l), answers_before);
     let err = l.fails(&["verify", "--digest", &published]);

@@ -1,0 +1,432 @@
+//! The read model beside the log, through the real binary: readers that
+//! never wait and never write (while an import holds the ledger, on a
+//! read-only mount, on a full disk), a read model deleted and rebuilt, and
+//! the watermark as a witness: each kind of damage to the log stops every
+//! command that opens it with one line, and `repair` heals it to the head
+//! it had before.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::support::{process, statement_line, TestLedger};
+
+/// A ledger with the article imported and two later writes.
+fn ledger() -> TestLedger {
+    let l = TestLedger::new();
+    l.import_article();
+    l.ok(&[
+        "record",
+        "--actor",
+        "USA",
+        "--issue",
+        "hong-kong-protests",
+        "--position",
+        "support",
+        "--stated-on",
+        "2019-11-27",
+        "--summary",
+        "Signed the act into law.",
+    ]);
+    l.ok(&[
+        "record",
+        "--actor",
+        "KOR",
+        "--issue",
+        "hong-kong-protests",
+        "--position",
+        "neutral",
+        "--stated-on",
+        "2019-12-20",
+        "--summary",
+        "No comment.",
+    ]);
+    l
+}
+
+/// Everything the ledger answers, for comparing before and after.
+fn answers(l: &TestLedger) -> (String, String, String) {
+    (
+        l.head(),
+        l.ok(&["export"]),
+        l.ok(&["--json", "stances", "--as-of", "2019-12-31"]),
+    )
+}
+
+/// Runs `args`, which must fail with exit 1 and a one-line message containing `needle`.
+fn stops_with(l: &TestLedger, args: &[&str], needle: &str) {
+    let err = l.fails(args);
+    assert!(err.contains(needle), "{args:?}: {err}");
+}
+
+const DAMAGED: &str = "run `stancelog repair` to rebuild the log from it";
+const BEHIND: &str = "run `stancelog repair` to re-append them from the read model";
+
+/// After `damage`, every command that opens the log stops with `message`;
+/// `repair` then brings back the very same ledger.
+fn witness_case(damage: impl FnOnce(&Path), message: &str) {
+    let l = ledger();
+    let before = answers(&l);
+    damage(&l.path());
+    for args in [
+        &["verify"][..],
+        &["rebuild"],
+        &[
+            "record",
+            "--actor",
+            "FRA",
+            "--issue",
+            "x",
+            "--position",
+            "support",
+            "--stated-on",
+            "2019-12-01",
+            "--summary",
+            "s",
+        ],
+    ] {
+        stops_with(&l, args, message);
+    }
+    let out = l.ok(&["repair"]);
+    assert!(out.starts_with("repaired: re-appended "), "{out}");
+    assert!(
+        out.contains(&format!("verified, head {}", before.0)),
+        "{out}"
+    );
+    assert_eq!(answers(&l), before);
+    assert!(l.ok(&["verify"]).starts_with("ok: 27 events"));
+}
+
+#[test]
+fn an_emptied_log_is_witnessed_and_repaired() {
+    witness_case(|p| std::fs::write(p.join("db"), b"").unwrap(), DAMAGED);
+}
+
+#[test]
+fn a_deleted_log_is_witnessed_and_repaired() {
+    witness_case(|p| std::fs::remove_file(p.join("db")).unwrap(), DAMAGED);
+}
+
+#[test]
+fn readers_refuse_a_log_whose_files_are_gone() {
+    let l = ledger();
+    std::fs::write(l.path().join("db"), b"").unwrap();
+    for args in [&["head"][..], &["stances"], &["export"]] {
+        stops_with(&l, args, DAMAGED);
+    }
+}
+
+#[test]
+fn a_newest_write_dropped_by_a_flipped_byte_is_witnessed_and_repaired() {
+    // One flipped byte near the end of what sled wrote: its recovery drops
+    // that write (and anything after it) and opens a shorter log.
+    witness_case(
+        |p| {
+            let path = p.join("db");
+            let mut bytes = std::fs::read(&path).unwrap();
+            let last = bytes.iter().rposition(|&b| b != 0).expect("data");
+            bytes[last - 20] ^= 0xff;
+            std::fs::write(&path, bytes).unwrap();
+        },
+        BEHIND,
+    );
+}
+
+#[test]
+fn a_log_truncated_to_half_answers_the_same_or_is_witnessed_and_repaired() {
+    // Whether half of `db` still holds every write depends on how sled laid
+    // it out; either way nothing acknowledged may be lost.
+    let l = TestLedger::new();
+    let lines: String = (0..3000)
+        .map(|i| {
+            statement_line(
+                "USA",
+                &format!("issue-{}", i % 50),
+                "support",
+                "2019-12-01",
+                &format!("s{i}"),
+            ) + "\n"
+        })
+        .collect();
+    let file = l.scratch("many.jsonl");
+    std::fs::write(&file, lines).unwrap();
+    l.ok(&["import", file.to_str().unwrap()]);
+    let before = answers(&l);
+    let db = l.path().join("db");
+    let len = std::fs::metadata(&db).unwrap().len();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&db)
+        .unwrap()
+        .set_len(len / 2)
+        .unwrap();
+    let out = l.cmd().arg("verify").output().unwrap();
+    if !out.status.success() {
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(DAMAGED) || err.contains(BEHIND), "{err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+        l.ok(&["repair"]);
+    }
+    assert_eq!(answers(&l), before);
+    l.ok(&["verify"]);
+}
+
+#[test]
+fn a_deleted_read_model_is_rebuilt_from_the_log_with_a_notice() {
+    let l = ledger();
+    let before = answers(&l);
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(l.path().join(format!("read-model.sqlite3{suffix}")));
+    }
+    let out = l.cmd().arg("head").output().unwrap();
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        stderr.trim_end(),
+        format!(
+            "notice: built the read model of {} from 27 events",
+            l.path().display()
+        )
+    );
+    assert_eq!(answers(&l), before);
+    l.ok(&["verify"]);
+}
+
+/// A writer that holds the ledger: an `import -` whose input stays open.
+fn hold(ledger: &Path) -> std::process::Child {
+    let mut child = process(ledger, "holder")
+        .args(["import", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn holder");
+    let stdin = child.stdin.as_mut().unwrap();
+    writeln!(
+        stdin,
+        "{}",
+        statement_line("KOR", "held", "support", "2019-12-01", "held")
+    )
+    .unwrap();
+    stdin.flush().unwrap();
+    let lock = std::fs::File::open(ledger.join("stancelog.lock")).expect("lock file");
+    let t = Instant::now();
+    loop {
+        match lock.try_lock() {
+            Err(std::fs::TryLockError::WouldBlock) => break,
+            Ok(()) => lock.unlock().unwrap(),
+            Err(std::fs::TryLockError::Error(e)) => panic!("probing the lock: {e}"),
+        }
+        assert!(
+            t.elapsed() < Duration::from_secs(30),
+            "the holder never took the ledger"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    child
+}
+
+#[test]
+fn a_reader_answers_while_an_import_holds_the_ledger_and_then_sees_it() {
+    let l = ledger();
+    let old = l.head();
+    let mut holder = hold(&l.path());
+    let t = Instant::now();
+    assert_eq!(l.head(), old, "the reader sees the last committed head");
+    assert!(l.ok(&["stances"]).contains("hong-kong-protests"));
+    assert!(
+        t.elapsed() < Duration::from_secs(5),
+        "the reader waited: {:?}",
+        t.elapsed()
+    );
+    drop(holder.stdin.take());
+    assert!(holder.wait().unwrap().success());
+    let new = l.head();
+    assert!(new.starts_with("28:"), "{new}");
+}
+
+/// Runs `f` with a read-only bind mount of `dir`, if this process may
+/// mount (root); otherwise prints one skip line and returns.
+fn with_read_only_mount(dir: &Path, f: impl FnOnce(&Path)) {
+    let target = dir.with_extension("ro");
+    std::fs::create_dir_all(&target).unwrap();
+    let mount = |args: &[&str]| {
+        Command::new("mount")
+            .args(args)
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    let (d, t) = (dir.to_str().unwrap(), target.to_str().unwrap());
+    if !mount(&["--bind", d, t]) {
+        eprintln!("skipped: cannot bind-mount here (needs root and mount)");
+        return;
+    }
+    struct Unmount(PathBuf);
+    impl Drop for Unmount {
+        fn drop(&mut self) {
+            let _ = Command::new("umount").arg(&self.0).status();
+        }
+    }
+    let _guard = Unmount(target.clone());
+    assert!(mount(&["-o", "remount,bind,ro", t]), "remount read-only");
+    f(&target);
+}
+
+#[test]
+fn readers_answer_on_a_read_only_mount() {
+    let l = ledger();
+    let before = answers(&l);
+    with_read_only_mount(&l.path(), |ro| {
+        let read = |args: &[&str]| ok(process(ro, "auditor").args(args));
+        assert_eq!(read(&["head"]).trim(), before.0);
+        assert_eq!(read(&["export"]), before.1);
+        assert_eq!(
+            read(&["--json", "stances", "--as-of", "2019-12-31"]),
+            before.2
+        );
+        // A write says it cannot, in one line, and changes nothing.
+        let out = process(ro, "auditor")
+            .args([
+                "record",
+                "--actor",
+                "FRA",
+                "--issue",
+                "x",
+                "--position",
+                "support",
+                "--stated-on",
+                "2019-12-01",
+                "--summary",
+                "s",
+            ])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1));
+    });
+    assert_eq!(answers(&l), before);
+}
+
+#[test]
+fn readers_answer_on_a_full_disk() {
+    let dir = tempfile::tempdir().unwrap();
+    let mnt = dir.path().join("small");
+    std::fs::create_dir(&mnt).unwrap();
+    let mounted = Command::new("mount")
+        .args([
+            "-t",
+            "tmpfs",
+            "-o",
+            "size=24m",
+            "tmpfs",
+            mnt.to_str().unwrap(),
+        ])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !mounted {
+        eprintln!("skipped: cannot mount a tmpfs here (needs root and mount)");
+        return;
+    }
+    struct Unmount(PathBuf);
+    impl Drop for Unmount {
+        fn drop(&mut self) {
+            let _ = Command::new("umount").arg(&self.0).status();
+        }
+    }
+    let _guard = Unmount(mnt.clone());
+    let ledger = mnt.join("ledger");
+    ok(process(&ledger, "a").args(["import", crate::support::article().to_str().unwrap()]));
+    let head = ok(process(&ledger, "a").arg("head"));
+    // Fill the disk to the last byte.
+    let mut filler = std::fs::File::create(mnt.join("filler")).unwrap();
+    let block = vec![0u8; 1 << 16];
+    while filler.write_all(&block).is_ok() {}
+    let _ = filler.write_all(&[0]);
+    drop(filler);
+    assert_eq!(ok(process(&ledger, "a").arg("head")), head);
+    let stances = ok(process(&ledger, "a").args(["--json", "stances", "--as-of", "2019-12-23"]));
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&stances)
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .len(),
+        25
+    );
+    ok(process(&ledger, "a").arg("export"));
+}
+
+#[test]
+fn a_third_party_reader_queries_the_views_while_an_import_runs() {
+    if Command::new("python3")
+        .arg("-c")
+        .arg("import sqlite3")
+        .status()
+        .map_or(true, |s| !s.success())
+    {
+        eprintln!("skipped: python3 with sqlite3 is not available");
+        return;
+    }
+    let l = ledger();
+    let lines: String = (0..20_000)
+        .map(|i| {
+            statement_line(
+                "USA",
+                &format!("issue-{}", i % 300),
+                "support",
+                "2019-12-01",
+                &format!("s{i}"),
+            ) + "\n"
+        })
+        .collect();
+    let file = l.scratch("big.jsonl");
+    std::fs::write(&file, lines).unwrap();
+    let mut import = process(&l.path(), "importer")
+        .args(["import", file.to_str().unwrap()])
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let script = r#"
+import sqlite3, sys
+db = sqlite3.connect("file:" + sys.argv[1] + "?mode=ro", uri=True)
+seen = []
+for _ in range(50):
+    n = db.execute("select count(*) from statements_current").fetchone()[0]
+    s = db.execute("select count(*) from stances_now").fetchone()[0]
+    assert n in (27, 20027), n
+    assert s > 0
+    seen.append(n)
+print(min(seen), max(seen))
+"#;
+    let out = Command::new("python3")
+        .args([
+            "-c",
+            script,
+            l.path().join("read-model.sqlite3").to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(import.wait().unwrap().success());
+    let after = Command::new("python3")
+        .args(["-c", "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('select count(*) from statements_current').fetchone()[0])", l.path().join("read-model.sqlite3").to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&after.stdout).trim(), "20027");
+}
+
+/// Runs a prepared process that must succeed; returns stdout.
+fn ok(c: &mut Command) -> String {
+    let out = c.output().expect("run");
+    assert!(
+        out.status.success(),
+        "{:?}: {}",
+        c,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("utf-8")
+}
