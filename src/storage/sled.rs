@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use super::{Batch, Engine, Entries, StorageError};
+use super::{Batch, Engine, Entries, Entry, StorageError};
 use crate::error::{Error, Result};
 
 /// What the sled engine needs to know to open a ledger directory.
@@ -142,12 +142,12 @@ type Raw = sled::Result<(sled::IVec, sled::IVec)>;
 /// An iterator whose every step is [`guard`]ed.
 struct Guarded<I>(I);
 
-fn owned(kv: Option<Raw>) -> Option<Result<(Vec<u8>, Vec<u8>), StorageError>> {
+fn owned(kv: Option<Raw>) -> Option<Result<Entry, StorageError>> {
     kv.map(|kv| kv.map(|(k, v)| (k.to_vec(), v.to_vec())).map_err(storage))
 }
 
 impl<I: Iterator<Item = Raw>> Iterator for Guarded<I> {
-    type Item = Result<(Vec<u8>, Vec<u8>), StorageError>;
+    type Item = Result<Entry, StorageError>;
     fn next(&mut self) -> Option<Self::Item> {
         let inner = &mut self.0;
         guard(|| Ok(owned(inner.next()))).unwrap_or_else(|e| Some(Err(e)))
