@@ -8,12 +8,13 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::chain::event_hash;
-use crate::decide::{decide, Decision, Request, View};
+use crate::decide::{check_command_id, decide, Decision, Request, View};
 use crate::derive::{derive, TargetState};
-use crate::error::Result;
+use crate::error::{Result, RuleViolation};
 use crate::event::Event;
 use crate::ledger::Ledger;
-use crate::model::{to_micros, validate_author, Fact};
+use crate::model::{format_timestamp, to_micros, validate_author, Amendment, Fact};
+use crate::projection::StatementView;
 use crate::writer::Writer;
 
 /// Events per atomic batch of the log on large writes. sled holds one epoch
@@ -43,6 +44,10 @@ pub struct Outcome {
     pub seq: u64,
     /// False when the same event was already present.
     pub added: bool,
+    /// When not added: the later event that undid the one present (its
+    /// retraction, or a later amendment), so that the request is a new one
+    /// history superseded rather than a repeat.
+    pub superseded_by: Option<u64>,
 }
 
 /// What a write did.
@@ -50,8 +55,14 @@ pub struct Outcome {
 pub struct Summary {
     /// Events appended.
     pub added: u64,
-    /// Requests skipped because the same event was already present.
+    /// Requests skipped because the same event was already present (both
+    /// exact repeats and those in [`Summary::superseded`]).
     pub skipped: u64,
+    /// Of the skipped requests, those whose event a later one undid.
+    pub superseded: u64,
+    /// Input lines that carried an export's envelope (authors, times,
+    /// hashes), checked, and recorded anew by this write's author and time.
+    pub envelopes: u64,
     /// The outcome of the last request, if any.
     pub last: Option<Outcome>,
     /// The committed head after the write.
@@ -70,6 +81,10 @@ impl View for WriteView<'_, '_> {
     fn target_state(&self, seq: u64) -> Result<TargetState> {
         self.0.query().target_state(seq)
     }
+
+    fn latest_edit(&self, seq: u64) -> Result<Option<u64>> {
+        self.0.query().latest_edit(seq)
+    }
 }
 
 /// Decides one request and, if it adds an event, stamps it (at `now`, by
@@ -80,16 +95,27 @@ fn push(
     now: DateTime<Utc>,
     author: &str,
 ) -> Result<Outcome> {
+    check_command_id(&req)?;
     let (id, fact, target) = match decide(req, &WriteView(writer), now.date_naive())? {
-        Decision::AlreadyRecorded { id, seq } => {
+        Decision::AlreadyRecorded {
+            id,
+            seq,
+            superseded_by,
+        } => {
             return Ok(Outcome {
                 id,
                 seq,
                 added: false,
+                superseded_by,
             })
         }
         Decision::Append { id, fact, target } => (id, fact, target),
     };
+    if let (Fact::StatementAmended(a), Some(t)) = (&fact, &target) {
+        if amends_nothing(writer, t.seq, a)? {
+            return Err(RuleViolation::AmendsNothing { target: a.target }.into());
+        }
+    }
     let prev = *writer.head();
     let seq = prev.seq + 1;
     let hash = event_hash(&prev.hash, seq, &id, &now, author, &fact);
@@ -114,7 +140,29 @@ fn push(
         id,
         seq,
         added: true,
+        superseded_by: None,
     })
+}
+
+/// Whether every field `a` gives already has that value in the statement at
+/// `seq` as it stands: a command rule (old no-op amendments stay valid).
+fn amends_nothing(writer: &Writer<'_>, seq: u64, a: &Amendment) -> Result<bool> {
+    let q = writer.query();
+    let Some(mut view) = StatementView::from_event(&q.event_indexed(seq)?) else {
+        return Ok(false);
+    };
+    for e in q.edits(seq, u64::MAX)? {
+        view.apply(&e);
+    }
+    let s = &view.statement;
+    let same = |given: &Option<String>, have: &Option<String>| given.is_none() || given == have;
+    Ok(a.position.is_none_or(|p| p == s.position)
+        && a.stated_on.is_none_or(|d| d == s.stated_on)
+        && a.summary.as_ref().is_none_or(|v| v == &s.summary)
+        && same(&a.quote, &s.quote)
+        && same(&a.speaker, &s.speaker)
+        && same(&a.source_url, &s.source_url)
+        && same(&a.source_title, &s.source_title))
 }
 
 /// Appends every request, all or nothing. The requests may come from a
@@ -129,7 +177,15 @@ pub(crate) fn append(
 ) -> Result<Summary> {
     validate_author(&ctx.author)?;
     let mut writer = ledger.writer()?;
-    let now = to_micros((ctx.clock)()).max(writer.committed().recorded_at);
+    let clock = to_micros((ctx.clock)());
+    let last = writer.committed().recorded_at;
+    if writer.committed().seq > 0 && clock + chrono::Duration::days(1) < last {
+        return Err(crate::Error::ClockBehind {
+            clock: format_timestamp(&clock),
+            head: format_timestamp(&last),
+        });
+    }
+    let now = clock.max(last);
     let mut summary = Summary::default();
     let mut handled = 0u64;
     for req in requests {
@@ -138,6 +194,7 @@ pub(crate) fn append(
             summary.added += 1;
         } else {
             summary.skipped += 1;
+            summary.superseded += u64::from(outcome.superseded_by.is_some());
         }
         summary.last = Some(outcome);
         handled += 1;

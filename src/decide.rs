@@ -36,6 +36,9 @@ pub(crate) trait View {
     fn find(&self, id: &Uuid) -> Result<Option<(u64, Fact)>>;
     /// The current state of the statement at `seq`.
     fn target_state(&self, seq: u64) -> Result<TargetState>;
+    /// The seq of the latest edit of the statement at `seq`, if any (for
+    /// telling a repeated request from one that history has superseded).
+    fn latest_edit(&self, seq: u64) -> Result<Option<u64>>;
 }
 
 /// The outcome of applying the rules to a request. Built once per request
@@ -59,6 +62,11 @@ pub(crate) enum Decision {
         id: Uuid,
         /// Where it is.
         seq: u64,
+        /// The later event that undid it, if one did: the retraction of a
+        /// statement, or a later amendment of the statement an amendment
+        /// corrected. Appending it again would then not be a repeat but a
+        /// new request, and is not skipped in silence.
+        superseded_by: Option<u64>,
     },
 }
 
@@ -66,8 +74,10 @@ pub(crate) enum Decision {
 /// future. Lets a command fail before it creates anything.
 pub(crate) fn precheck(command: &Command, recorded_on: NaiveDate) -> Result<()> {
     command.validate()?;
+    // Today is up to UTC+14 somewhere: a statement made today in its
+    // speaker's time zone may be dated one day past the UTC date.
     match command.stated_on() {
-        Some(d) if d > recorded_on => Err(RuleViolation::FromTheFuture {
+        Some(d) if d > recorded_on + chrono::Days::new(1) => Err(RuleViolation::FromTheFuture {
             stated_on: d,
             recorded_on,
         }
@@ -76,17 +86,46 @@ pub(crate) fn precheck(command: &Command, recorded_on: NaiveDate) -> Result<()> 
     }
 }
 
+/// The rules of a new command that do not bind the facts already in the
+/// log (a replay never runs them): an id that claims to be a content id
+/// (a UUID v5) must be the content id of what it arrives with, so that an
+/// altered export line cannot pass off new content under a genuine id.
+pub(crate) fn check_command_id(req: &Request) -> Result<()> {
+    if let Some(id) = req.id {
+        if id.get_version_num() == 5 {
+            let expected = content_id(&req.command.clone().into_fact());
+            if expected != id {
+                return Err(RuleViolation::ContentIdMismatch { id, expected }.into());
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Applies every rule to `req`, as it would be recorded on `recorded_on`.
 pub(crate) fn decide(req: Request, view: &impl View, recorded_on: NaiveDate) -> Result<Decision> {
     precheck(&req.command, recorded_on)?;
     let fact = req.command.into_fact();
     let id = req.id.unwrap_or_else(|| content_id(&fact));
     if let Some((seq, existing)) = view.find(&id)? {
-        return if existing == fact {
-            Ok(Decision::AlreadyRecorded { id, seq })
-        } else {
-            Err(RuleViolation::IdInUse { id, seq }.into())
+        if existing != fact {
+            return Err(RuleViolation::IdInUse { id, seq }.into());
+        }
+        let superseded_by = match &fact {
+            Fact::StatementRecorded(_) => view
+                .latest_edit(seq)?
+                .filter(|_| view.target_state(seq).is_ok_and(|t| t.retracted)),
+            Fact::StatementAmended(a) => match view.find(&a.target)? {
+                Some((t, _)) => view.latest_edit(t)?.filter(|&e| e > seq),
+                None => None,
+            },
+            Fact::StatementRetracted(_) => None,
         };
+        return Ok(Decision::AlreadyRecorded {
+            id,
+            seq,
+            superseded_by,
+        });
     }
     let target = match &fact {
         Fact::StatementRecorded(_) => None,
@@ -136,6 +175,7 @@ mod tests {
     struct Given {
         events: HashMap<Uuid, (u64, Fact)>,
         states: HashMap<u64, TargetState>,
+        edits: HashMap<u64, u64>,
     }
 
     impl View for Given {
@@ -144,6 +184,9 @@ mod tests {
         }
         fn target_state(&self, seq: u64) -> Result<TargetState> {
             Ok(self.states[&seq].clone())
+        }
+        fn latest_edit(&self, seq: u64) -> Result<Option<u64>> {
+            Ok(self.edits.get(&seq).copied())
         }
     }
 
@@ -232,7 +275,72 @@ mod tests {
     fn the_same_statement_again_is_already_recorded() {
         let (g, id) = given_a_statement(false);
         let d = decide(request(Command::Record(statement())), &g, day("2019-12-24")).unwrap();
-        assert_eq!(d, Decision::AlreadyRecorded { id, seq: 1 });
+        assert_eq!(
+            d,
+            Decision::AlreadyRecorded {
+                id,
+                seq: 1,
+                superseded_by: None
+            }
+        );
+    }
+
+    #[test]
+    fn the_same_statement_after_its_retraction_is_superseded_not_a_repeat() {
+        let (mut g, id) = given_a_statement(true);
+        g.edits.insert(1, 7);
+        let d = decide(request(Command::Record(statement())), &g, day("2019-12-24")).unwrap();
+        assert_eq!(
+            d,
+            Decision::AlreadyRecorded {
+                id,
+                seq: 1,
+                superseded_by: Some(7)
+            }
+        );
+    }
+
+    #[test]
+    fn a_correction_reverted_by_a_later_amendment_is_superseded() {
+        let (mut g, id) = given_a_statement(false);
+        let edit = Fact::StatementAmended(amendment(id));
+        let edit_id = content_id(&edit);
+        g.events.insert(edit_id, (2, edit));
+        g.edits.insert(1, 3);
+        let d = decide(
+            request(Command::Amend(amendment(id))),
+            &g,
+            day("2020-01-01"),
+        )
+        .unwrap();
+        assert_eq!(
+            d,
+            Decision::AlreadyRecorded {
+                id: edit_id,
+                seq: 2,
+                superseded_by: Some(3)
+            }
+        );
+    }
+
+    #[test]
+    fn an_id_that_claims_to_be_a_content_id_must_match_its_content() {
+        let mut other = statement();
+        other.position = Position::Support;
+        let genuine = content_id(&Fact::StatementRecorded(statement()));
+        let req = Request {
+            id: Some(genuine),
+            command: Command::Record(other.clone()),
+        };
+        assert!(matches!(
+            check_command_id(&req),
+            Err(Error::Rule(RuleViolation::ContentIdMismatch { .. }))
+        ));
+        let own = Request {
+            id: Some(Uuid::from_u128(0x1234_5678_9abc_4def_8123_4567_89ab_cdef)),
+            command: Command::Record(other),
+        };
+        assert!(check_command_id(&own).is_ok());
     }
 
     #[test]
@@ -336,20 +444,23 @@ mod tests {
             violation(decide(
                 request(Command::Record(statement())),
                 &Given::default(),
-                day("2019-12-22")
+                day("2019-12-21")
             )),
             RuleViolation::FromTheFuture {
                 stated_on: day("2019-12-23"),
-                recorded_on: day("2019-12-22")
+                recorded_on: day("2019-12-21")
             }
         );
-        // The same day is not the future.
-        assert!(decide(
-            request(Command::Record(statement())),
-            &Given::default(),
-            day("2019-12-23")
-        )
-        .is_ok());
+        // The same day is not the future, nor is the next (UTC+14 is a day
+        // ahead of UTC for part of every day).
+        for recorded in ["2019-12-23", "2019-12-22"] {
+            assert!(decide(
+                request(Command::Record(statement())),
+                &Given::default(),
+                day(recorded)
+            )
+            .is_ok());
+        }
     }
 
     #[test]

@@ -73,6 +73,16 @@ pub enum Error {
         cause: String,
     },
 
+    /// The machine's clock is far behind the ledger's last write: stamping
+    /// new writes with the head's time would hide how wrong it is.
+    #[error("this machine's clock says {clock}, more than a day before the ledger's last write at {head}; set the clock right and try again (nothing was written)")]
+    ClockBehind {
+        /// The clock's time.
+        clock: String,
+        /// The head's recorded_at.
+        head: String,
+    },
+
     /// A write was asked of a ledger opened only for reading.
     #[error("the ledger at {} was opened for reading only", .0.display())]
     ReadOnly(PathBuf),
@@ -167,13 +177,46 @@ pub enum RuleViolation {
         /// Where the other event is.
         seq: u64,
     },
-    /// A statement dated after the day it is recorded (422).
-    #[error("stated_on {stated_on} is after the recording date {recorded_on} (statements cannot come from the future)")]
+    /// A statement dated more than a day after the day it is recorded (422).
+    #[error("stated_on {stated_on} is after the recording date {recorded_on} (statements cannot come from the future; up to one day past the UTC date is accepted, for time zones up to UTC+14)")]
     FromTheFuture {
         /// The date given.
         stated_on: NaiveDate,
         /// The day of recording.
         recorded_on: NaiveDate,
+    },
+    /// A UUID v5 id (a content id) that is not the content id of the
+    /// event it arrives with: altered content under a genuine id (422).
+    #[error("id {id} is a content id (UUID v5) but not of this content (which would be {expected}): the line was altered, or the id comes from elsewhere (give your own ids as UUID v4 or v7)")]
+    ContentIdMismatch {
+        /// The id given.
+        id: Uuid,
+        /// The content id of the content given.
+        expected: Uuid,
+    },
+    /// A repeat of a request that a later event undid (409): recording a
+    /// statement again after its retraction, or re-applying a correction
+    /// that a later amendment replaced.
+    #[error("{kind} {id} is already at seq {seq}, but seq {superseded_by} has since {undone}; nothing was added ({hint})")]
+    Superseded {
+        /// `statement` or `amendment`.
+        kind: &'static str,
+        /// Its id.
+        id: Uuid,
+        /// Where it is.
+        seq: u64,
+        /// The event that undid it.
+        superseded_by: u64,
+        /// What that event did.
+        undone: &'static str,
+        /// How to apply it again.
+        hint: &'static str,
+    },
+    /// An amendment whose every field already has the value it gives (422).
+    #[error("the amendment changes nothing: every field it gives already has that value in statement {target}")]
+    AmendsNothing {
+        /// The statement.
+        target: Uuid,
     },
     /// A restore into a ledger that already holds events (409).
     #[error("the ledger at {} is not empty (head at seq {head_seq}); restore only into a new or empty ledger", path.display())]

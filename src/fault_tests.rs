@@ -441,7 +441,7 @@ fn a_consistently_hashed_record_that_breaks_a_rule_is_refused_by_all_five_paths(
         let fresh_dir = tempfile::tempdir().unwrap();
         let fresh = Ledger::in_memory(&MemoryHandle::default(), fresh_dir.path()).unwrap();
         let err = fresh
-            .restore(std::io::Cursor::new(export), "export", &mut |_| {})
+            .restore(std::io::Cursor::new(export), "export", at(5), &mut |_| {})
             .expect_err(f.name);
         assert!(
             err.to_string().contains("seq 28"),

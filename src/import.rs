@@ -4,6 +4,7 @@
 
 use std::io::{BufRead, Read, Seek, SeekFrom};
 
+use crate::chain::{event_hash, parse_hash};
 use crate::decide::precheck;
 use crate::model::to_micros;
 
@@ -165,9 +166,25 @@ pub(crate) fn import<R: BufRead + Seek>(
     let recorded_on = to_micros((ctx.clock)())
         .max(ledger.head()?.recorded_at)
         .date_naive();
-    for item in requests(&mut reader, source_name) {
-        let (line, req) = item?;
+    let mut envelopes = 0u64;
+    let mut previous: Option<(u64, crate::event::Hash)> = None;
+    for item in Lines::new(&mut reader, source_name) {
+        let (line, wire) = item?;
+        let req = wire
+            .to_request()
+            .map_err(|e| tag_line(e, source_name, line))?;
         precheck(&req.command, recorded_on).map_err(|e| tag_line(e, source_name, line))?;
+        if has_envelope(&wire) {
+            let hash = check_envelope(&wire, &req, previous).map_err(|message| Error::Input {
+                source_name: source_name.to_owned(),
+                line,
+                message,
+            })?;
+            previous = Some((wire.seq.unwrap_or(0), hash));
+            envelopes += 1;
+        } else {
+            previous = None;
+        }
     }
     reader
         .seek(SeekFrom::Start(0))
@@ -179,5 +196,57 @@ pub(crate) fn import<R: BufRead + Seek>(
             req
         })
     });
-    crate::append::append(ledger, reqs, ctx).map_err(|e| tag_line(e, source_name, line.get()))
+    let mut summary = crate::append::append(ledger, reqs, ctx)
+        .map_err(|e| tag_line(e, source_name, line.get()))?;
+    summary.envelopes = envelopes;
+    Ok(summary)
+}
+
+/// Whether a line carries any field of an export's envelope (beyond `id`).
+fn has_envelope(w: &Wire) -> bool {
+    w.seq.is_some()
+        || w.recorded_at.is_some()
+        || w.recorded_by.is_some()
+        || w.prev_hash.is_some()
+        || w.hash.is_some()
+}
+
+/// Checks a line that carries an export's envelope the way `restore` would:
+/// complete, its hash recomputed from its content and its `prev_hash`, and
+/// linked to the line before when that one is its predecessor. An altered
+/// export line fails here instead of passing its new content off under the
+/// genuine statement's id. Returns the line's hash.
+fn check_envelope(
+    w: &Wire,
+    req: &crate::decide::Request,
+    previous: Option<(u64, crate::event::Hash)>,
+) -> std::result::Result<crate::event::Hash, String> {
+    let refuse = |what: &str| {
+        format!("the line carries an export's envelope but {what}; restore the original export with `stancelog restore`, or remove the envelope fields (seq, recorded_at, recorded_by, prev_hash, hash) to import its content as new")
+    };
+    let (Some(seq), Some(id), Some(at), Some(by), Some(prev), Some(hash)) = (
+        w.seq,
+        req.id,
+        w.recorded_at.as_deref(),
+        w.recorded_by.as_deref(),
+        w.prev_hash.as_deref().and_then(parse_hash),
+        w.hash.as_deref().and_then(parse_hash),
+    ) else {
+        return Err(refuse("it is incomplete or malformed"));
+    };
+    let at = chrono::DateTime::parse_from_rfc3339(at)
+        .map_err(|_| refuse("its recorded_at is not a time"))?
+        .with_timezone(&chrono::Utc);
+    let fact = req.command.clone().into_fact();
+    if event_hash(&prev, seq, &id, &at, by, &fact) != hash {
+        return Err(refuse(
+            "its hash does not match its content (the line was altered)",
+        ));
+    }
+    if let Some((p_seq, p_hash)) = previous {
+        if p_seq + 1 == seq && p_hash != prev {
+            return Err(refuse("its prev_hash does not link to the line before"));
+        }
+    }
+    Ok(hash)
 }

@@ -298,14 +298,16 @@ impl Ledger {
     }
 
     /// Rebuilds this (empty) ledger from `stancelog export` output, checking
-    /// the hash chain line by line; all or nothing.
+    /// the hash chain line by line and that no event was recorded after
+    /// `now` (plus [`crate::RESTORE_SKEW`]); all or nothing.
     pub fn restore(
         &self,
         reader: impl BufRead,
         source_name: &str,
+        now: DateTime<Utc>,
         progress: &mut dyn FnMut(u64),
     ) -> Result<crate::restore::Restored> {
-        crate::restore::restore(self, reader, source_name, progress)
+        crate::restore::restore(self, reader, source_name, now, progress)
     }
 
     /// The committed head, as the read model witnessed it.

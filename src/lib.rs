@@ -89,7 +89,7 @@ pub use model::{
 pub use projection::{Edit, Stance, StatementView};
 pub use query::{Change, Filter};
 pub use readmodel::FILE_NAME as READ_MODEL_FILE;
-pub use restore::Restored;
+pub use restore::{Restored, RESTORE_SKEW};
 pub use store::{Head, OpenOptions, BULK_CACHE_BYTES};
 pub use wire::Wire;
 

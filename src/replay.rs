@@ -39,6 +39,12 @@ struct ReplayView<'a, L> {
 }
 
 impl<L: Fn(u64) -> Result<Event>> View for ReplayView<'_, L> {
+    /// A replay refuses any repeated id, so which edit came last does not
+    /// matter to it.
+    fn latest_edit(&self, _seq: u64) -> Result<Option<u64>> {
+        Ok(None)
+    }
+
     fn find(&self, id: &Uuid) -> Result<Option<(u64, Fact)>> {
         let seq = match self.seen.get(id) {
             None => return Ok(None),

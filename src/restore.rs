@@ -30,6 +30,10 @@ use crate::store::Head;
 use crate::wire::Wire;
 use crate::writer::Writer;
 
+/// How far past the restoring machine's clock an exported `recorded_at` may
+/// be: clocks of two machines differ by some seconds, rarely by minutes.
+pub const RESTORE_SKEW: chrono::Duration = chrono::Duration::minutes(5);
+
 /// What a successful restore did.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Restored {
@@ -168,8 +172,10 @@ pub(crate) fn restore<R: BufRead>(
     ledger: &Ledger,
     reader: R,
     source_name: &str,
+    now: DateTime<Utc>,
     progress: &mut dyn FnMut(u64),
 ) -> Result<Restored> {
+    let latest = now + RESTORE_SKEW;
     let mut writer = ledger.writer()?;
     ensure_empty(&writer, ledger.path())?;
     let mut replay = Replay::default();
@@ -184,6 +190,14 @@ pub(crate) fn restore<R: BufRead>(
         let head = *writer.head();
         let want = head.seq + 1;
         let event = check_line(&wire, want, &head.hash, prev_time).map_err(tag)?;
+        if event.recorded_at > latest {
+            return Err(tag(format!(
+                "seq {want}: recorded_at {} is after this machine's clock ({}, with {} minutes of skew allowed): an export cannot come from the future",
+                format_timestamp(&event.recorded_at),
+                format_timestamp(&now),
+                RESTORE_SKEW.num_minutes()
+            )));
+        }
         let derived = {
             let q = writer.query();
             replay

@@ -700,6 +700,29 @@ fn write_one(g: &Global, out: &mut impl Write, req: Request) -> Result<()> {
     };
     let summary = ledger.append([Ok(req)], &mut ctx)?;
     let o = summary.last.expect("one request gives one outcome");
+    if let Some(by) = o.superseded_by {
+        // Not a repeat: history undid the event since, and re-sending it
+        // must not be mistaken for having applied it.
+        let (undone, hint) = match kind {
+            "statement" => (
+                "retracted it",
+                "to record it again, give it a new id with --id",
+            ),
+            _ => (
+                "amended the statement again",
+                "to apply this correction again, amend with a different --reason",
+            ),
+        };
+        return Err(stancelog::RuleViolation::Superseded {
+            kind,
+            id: o.id,
+            seq: o.seq,
+            superseded_by: by,
+            undone,
+            hint,
+        }
+        .into());
+    }
     if g.json {
         let v = serde_json::json!({ "id": o.id, "seq": o.seq, "type": kind, "added": o.added });
         render::json_line(out, &v)
@@ -755,7 +778,7 @@ fn restore(g: &Global, out: &mut impl Write, file: &Path) -> Result<()> {
     let bar = progress_bar("restoring", None);
     let restored = bulk_write(g, |ledger| {
         let reader = input.reader()?;
-        Ok(ledger.restore(reader, &name, &mut |n| bar.set_position(n))?)
+        Ok(ledger.restore(reader, &name, clock(), &mut |n| bar.set_position(n))?)
     })?;
     bar.finish_and_clear();
     let head = &restored.head;
@@ -784,6 +807,7 @@ fn import(g: &Global, out: &mut impl Write, file: &Path) -> Result<()> {
     validate_author(&author)?;
     let bar = progress_bar("importing", None);
     let mut tick = |n: u64| bar.set_position(n);
+    let ctx_author = author.clone();
     let mut ctx = Context {
         author,
         clock: &clock,
@@ -794,20 +818,36 @@ fn import(g: &Global, out: &mut impl Write, file: &Path) -> Result<()> {
         Ok(ledger.import(reader, &name, &mut ctx)?)
     })?;
     bar.finish_and_clear();
+    if summary.envelopes > 0 {
+        let _ = writeln!(
+            io::stderr(),
+            "warning: {} lines of {} carry an export's envelope (authors, times, hashes): they check out, and were recorded anew as by {} now; `stancelog restore` into a new ledger keeps them",
+            summary.envelopes,
+            render::clean(&name),
+            render::clean(&ctx_author)
+        );
+    }
+    let repeats = summary.skipped - summary.superseded;
     if g.json {
         let v = serde_json::json!({
             "file": name,
             "added": summary.added,
-            "skipped": summary.skipped,
+            "skipped": repeats,
+            "superseded": summary.superseded,
             "head_seq": summary.head_seq,
         });
         render::json_line(out, &v)
     } else {
+        let superseded = match summary.superseded {
+            0 => String::new(),
+            n => format!(", {n} not re-applied (already present but retracted or amended since; record them with new ids to apply them again)"),
+        };
         let _ = writeln!(
             io::stderr(),
-            "imported {name}: {} added, {} skipped (already present); head at seq {}",
+            "imported {}: {} added, {} skipped (already present){superseded}; head at seq {}",
+            render::clean(&name),
             summary.added,
-            summary.skipped,
+            repeats,
             summary.head_seq
         );
         Ok(())

@@ -440,6 +440,17 @@ impl<'c> Query<'c> {
         Ok(out)
     }
 
+    /// The seq of the latest edit of the statement at `stmt_seq`.
+    pub(crate) fn latest_edit(&self, stmt_seq: u64) -> Result<Option<u64>> {
+        let seq: Option<i64> = self
+            .conn
+            .prepare_cached("SELECT max(seq) FROM events WHERE target_seq = ?1")
+            .sql()?
+            .query_row([stmt_seq as i64], |r| r.get(0))
+            .sql()?;
+        Ok(seq.map(|s| s as u64))
+    }
+
     /// The current state of the statement at `seq` (all its edits applied).
     pub(crate) fn target_state(&self, seq: u64) -> Result<TargetState> {
         let event = self.event_indexed(seq)?;

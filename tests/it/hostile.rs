@@ -255,8 +255,8 @@ fn ansi_escapes_are_stored_as_given_but_never_printed_raw() {
         &id,
         "--reason",
         &format!("reason {NASTY}"),
-        "--quote",
-        NASTY,
+        "--source-title",
+        &format!("title {NASTY}"),
     ]);
 
     // Stored exactly: JSON output gives the very string back.

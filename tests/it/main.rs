@@ -16,3 +16,4 @@ mod roundtrip;
 mod snapshots;
 mod tamper;
 mod tidy;
+mod trust;

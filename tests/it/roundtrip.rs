@@ -46,7 +46,7 @@ fn export_then_import_gives_identical_stances_and_history() {
         "--reason",
         "added the quote",
         "--quote",
-        "deeply alarming",
+        "deeply alarming, he said",
     ]);
     let chn = a.json(&["stance", "CHN", "senkaku-islands"])["statement_id"]
         .as_str()
