@@ -54,6 +54,7 @@ impl Ledger {
         }
         let store = match Store::open(path, opts) {
             Ok(store) => store,
+            Err(Error::Storage(s)) if s.is_disk_full() => return Err(Error::Storage(s)),
             Err(
                 e @ (Error::Storage(_)
                 | Error::Corrupt { .. }
@@ -252,6 +253,14 @@ impl Ledger {
     /// ledger whose read model is not at the log's head.
     pub(crate) fn writer(&self) -> Result<Writer<'_>> {
         let w = self.writer_unchecked()?;
+        if let Some((seq, message)) = w.query().fault()? {
+            return Err(Error::Corrupt {
+                seq,
+                message: format!(
+                    "verify found damage here ({message}); writes are refused until it is repaired (run `stancelog rebuild` or `stancelog repair` as the message says, or restore from an export, then `stancelog verify`)"
+                ),
+            });
+        }
         let wm = w.query().watermark()?;
         if wm.seq != w.committed().seq || wm.hash != w.committed().hash {
             return Err(if wm.seq > w.committed().seq {
@@ -386,7 +395,17 @@ impl Ledger {
         // Hold the writers' turn: nothing changes under the audit.
         let _turn = log.writer_turn();
         let conn = conn.lock().unwrap_or_else(|p| p.into_inner());
-        audit::verify(log, &conn, &self.path, digest, progress)
+        let report = audit::verify(log, &conn, &self.path, digest, progress);
+        // Damage found stops writes until a verify passes again; a digest
+        // the log does not extend is not damage of this ledger.
+        match &report {
+            Ok(_) => readmodel::clear_fault(&conn)?,
+            Err(Error::Corrupt { seq, message }) if !message.contains("digest") => {
+                let _ = readmodel::set_fault(&conn, *seq, message);
+            }
+            Err(_) => {}
+        }
+        report
     }
 
     /// Regenerates the read model from the log; returns the events replayed.

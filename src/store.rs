@@ -145,6 +145,7 @@ impl Store {
             on_wait: opts.on_wait,
             notice_after: opts.notice_after,
             cache_bytes: opts.cache_bytes,
+            on_notice: opts.on_notice,
             path,
         })?;
         Store::with_engine(Box::new(engine), path, opts.on_notice)

@@ -290,6 +290,7 @@ pub fn main() -> ExitCode {
         *PANIC.lock().unwrap_or_else(|p| p.into_inner()) = Some(msg);
     }));
     let cli = Cli::parse();
+    let ledger = ledger_path(&cli.global).ok();
     let outcome = std::panic::catch_unwind(|| run(cli));
     let Ok(result) = outcome else {
         let msg = PANIC.lock().unwrap_or_else(|p| p.into_inner()).take();
@@ -303,6 +304,15 @@ pub fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
+        Err(e) if is_disk_full(&e) => {
+            let place = ledger.map_or_else(|| "the ledger".to_owned(), |p| p.display().to_string());
+            let _ = writeln!(
+                io::stderr(),
+                "error: the disk holding {} is full; nothing was written",
+                render::clean(&place)
+            );
+            ExitCode::FAILURE
+        }
         Err(e) => {
             let msg = one_line(&e);
             let _ = writeln!(io::stderr(), "error: {}", render::clean(&msg));
@@ -328,6 +338,14 @@ fn one_line(e: &anyhow::Error) -> String {
         }
     }
     msg.replace('\n', " ")
+}
+
+fn is_disk_full(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        matches!(c.downcast_ref::<stancelog::Error>(), Some(stancelog::Error::Storage(s)) if s.is_disk_full())
+            || c.downcast_ref::<io::Error>()
+                .is_some_and(|io| io.kind() == io::ErrorKind::StorageFull)
+    })
 }
 
 fn is_broken_pipe(e: &anyhow::Error) -> bool {

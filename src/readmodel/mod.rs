@@ -46,6 +46,9 @@ const EVENT_COLUMNS: &str = "seq, id, recorded_at, recorded_by, type, prev_hash,
 
 /// A failure of SQLite, as a storage error naming the read model.
 pub(crate) fn sql_error(e: rusqlite::Error) -> Error {
+    if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull) {
+        return Error::Storage(crate::storage::StorageError::disk_full());
+    }
     Error::Storage(crate::storage::StorageError::with_source("read model", e))
 }
 
@@ -201,6 +204,24 @@ pub(crate) fn set_watermark(conn: &Connection, head: &Head) -> Result<()> {
     Ok(())
 }
 
+/// Records that `verify` found damage at `seq`, so that writes are refused
+/// until a verify passes again (autocommit: outside any write).
+pub(crate) fn set_fault(conn: &Connection, seq: u64, message: &str) -> Result<()> {
+    let mut st = conn
+        .prepare_cached("INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)")
+        .sql()?;
+    st.execute(params!["fault_seq", seq.to_string()]).sql()?;
+    st.execute(params!["fault", message]).sql()?;
+    Ok(())
+}
+
+/// Forgets a recorded fault (a verify passed).
+pub(crate) fn clear_fault(conn: &Connection) -> Result<()> {
+    conn.execute("DELETE FROM meta WHERE key IN ('fault_seq', 'fault')", [])
+        .sql()?;
+    Ok(())
+}
+
 /// Adds an event's rows (inside the caller's transaction).
 pub(crate) fn insert(conn: &Connection, event: &Event, derived: &Derived) -> Result<()> {
     let w = Wire::from_event(event);
@@ -351,6 +372,22 @@ impl<'c> Query<'c> {
             seq,
             hash,
             recorded_at,
+        })
+    }
+
+    /// The damage the last `verify` found, if it found any: seq and message.
+    pub(crate) fn fault(&self) -> Result<Option<(u64, String)>> {
+        let get = |key: &str| -> Result<Option<String>> {
+            self.conn
+                .prepare_cached("SELECT value FROM meta WHERE key = ?1")
+                .sql()?
+                .query_row([key], |r| r.get(0))
+                .optional()
+                .sql()
+        };
+        Ok(match (get("fault_seq")?, get("fault")?) {
+            (Some(seq), Some(m)) => Some((seq.parse().unwrap_or(0), m)),
+            _ => None,
         })
     }
 

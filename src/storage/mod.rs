@@ -68,6 +68,7 @@ impl Batch {
 pub struct StorageError {
     message: String,
     source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
+    disk_full: bool,
 }
 
 impl StorageError {
@@ -76,7 +77,23 @@ impl StorageError {
         StorageError {
             message: message.into(),
             source: None,
+            disk_full: false,
         }
+    }
+
+    /// The disk holding the ledger has no room left.
+    pub(crate) fn disk_full() -> StorageError {
+        StorageError {
+            message: "the disk is full".into(),
+            source: None,
+            disk_full: true,
+        }
+    }
+
+    /// Whether the failure was a full disk (nothing was written: the
+    /// write it interrupted is undone).
+    pub fn is_disk_full(&self) -> bool {
+        self.disk_full
     }
 
     /// An error caused by `source`.
@@ -87,6 +104,7 @@ impl StorageError {
         StorageError {
             message: message.into(),
             source: Some(Box::new(source)),
+            disk_full: false,
         }
     }
 }

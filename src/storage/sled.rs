@@ -28,6 +28,8 @@ pub(crate) struct SledOptions<'a> {
     pub(crate) notice_after: Duration,
     /// sled's page cache, in bytes.
     pub(crate) cache_bytes: u64,
+    /// Called with a one-line notice when opening repairs something.
+    pub(crate) on_notice: Option<fn(&str)>,
     /// The directory.
     pub(crate) path: &'a Path,
 }
@@ -90,7 +92,26 @@ impl SledEngine {
             .map_err(|e| Error::io(format!("cannot create {}", path.display()), e))?;
         let mut wait = Wait::new(path, opts);
         let lock = acquire_lock(path, &mut wait)?;
-        let db = open_sled(path, opts.cache_bytes, &mut wait)?;
+        let db = match open_sled(path, opts.cache_bytes, &mut wait) {
+            Err(e @ Error::Storage(_)) => {
+                // A damaged snapshot only speeds opening up (the data is in
+                // `db`): move the snapshots aside and try once more.
+                let moved = move_snapshots_aside(path)?;
+                if moved.is_empty() {
+                    return Err(e);
+                }
+                let db = open_sled(path, opts.cache_bytes, &mut wait)?;
+                if let Some(f) = opts.on_notice {
+                    f(&format!(
+                        "moved aside a snapshot of {} that sled could not read ({}); opened from its log",
+                        path.display(),
+                        moved.join(", ")
+                    ));
+                }
+                db
+            }
+            other => other?,
+        };
         Ok(SledEngine {
             db,
             path: path.to_owned(),
@@ -109,6 +130,9 @@ impl SledEngine {
 /// of a disk pointer and an empty backtrace).
 fn storage(e: sled::Error) -> StorageError {
     match e {
+        sled::Error::Io(io) if io.kind() == std::io::ErrorKind::StorageFull => {
+            StorageError::disk_full()
+        }
         sled::Error::Io(io) => StorageError::with_source("", io),
         sled::Error::Corruption { .. } => {
             StorageError::msg("sled read corrupted data in the ledger's files")
@@ -211,6 +235,22 @@ impl Engine for SledEngine {
             f.sync_all().map_err(|e| {
                 StorageError::with_source(format!("cannot sync {}", p.display()), e)
             })?;
+        }
+        // sled keeps nodes larger than a quarter of a segment in blobs/N
+        // and syncs neither those files nor their directory.
+        let blobs = self.path.join("blobs");
+        if let Ok(entries) = std::fs::read_dir(&blobs) {
+            for e in entries.flatten() {
+                let f = File::open(e.path()).map_err(|err| {
+                    StorageError::with_source(format!("cannot open {}", e.path().display()), err)
+                })?;
+                f.sync_all().map_err(|err| {
+                    StorageError::with_source(format!("cannot sync {}", e.path().display()), err)
+                })?;
+            }
+            if let Ok(dir) = File::open(&blobs) {
+                let _ = dir.sync_all();
+            }
         }
         if meta {
             if let Ok(dir) = File::open(&self.path) {
@@ -356,6 +396,25 @@ fn remove_torn_snapshots(path: &Path) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Renames every `snap.*` file of `path` to `unreadable-snap.*` (sled
+/// reads any file whose name starts with `snap.`); returns their names.
+fn move_snapshots_aside(path: &Path) -> Result<Vec<String>> {
+    let mut moved = Vec::new();
+    for f in files(path) {
+        let name = f
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if name.starts_with("snap.") {
+            let to = f.with_file_name(format!("unreadable-{name}"));
+            std::fs::rename(&f, &to)
+                .map_err(|e| Error::io(format!("cannot move {} aside", f.display()), e))?;
+            moved.push(name);
+        }
+    }
+    Ok(moved)
 }
 
 /// Opens sled, waiting while a process that has just released the ledger's

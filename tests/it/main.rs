@@ -6,6 +6,7 @@ mod chain_vector;
 mod cli;
 mod concurrency;
 mod crash;
+mod damage;
 mod golden_ledger;
 mod hostile;
 mod props;
