@@ -53,7 +53,8 @@ fn truncate(p: &Path, percent: u64) {
 #[test]
 fn damaged_files_never_make_a_command_panic() {
     let l = big();
-    let cases: Vec<(&str, Box<dyn Fn(&Path)>)> = vec![
+    type Damage = Box<dyn Fn(&Path)>;
+    let cases: Vec<(&str, Damage)> = vec![
         ("db truncated to 0%", Box::new(|p| truncate(p, 0))),
         ("db truncated to 6%", Box::new(|p| truncate(p, 6))),
         ("db truncated to 25%", Box::new(|p| truncate(p, 25))),
