@@ -7,6 +7,7 @@ mod cli;
 mod concurrency;
 mod crash;
 mod damage;
+mod durability;
 mod golden_ledger;
 mod hostile;
 mod props;
