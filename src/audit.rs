@@ -14,7 +14,6 @@ use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender};
 
-use rusqlite::Connection;
 use xxhash_rust::xxh3::xxh3_128;
 
 use crate::chain::{event_hash, hex_hash};
@@ -23,7 +22,7 @@ use crate::derive::Version;
 use crate::error::{Error, Result};
 use crate::event::{Event, Hash, GENESIS};
 use crate::index;
-use crate::readmodel::Query;
+use crate::readmodel::{Conn, Query};
 use crate::replay::Replay;
 use crate::store::{Head, Store};
 use crate::wire::Wire;
@@ -89,7 +88,7 @@ fn fault(seq: u64, message: impl Into<String>) -> Error {
 /// The caller holds the writers' turn, so nothing changes meanwhile.
 pub(crate) fn verify(
     store: &Store,
-    model: &Connection,
+    model: &Conn,
     path: &Path,
     digest: Option<Digest>,
     progress: &mut dyn FnMut(u64),

@@ -11,7 +11,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use rusqlite::Connection;
 
 use crate::append::{self, Context, Summary, WriteView};
 use crate::audit::{self, Digest, Report};
@@ -23,7 +22,7 @@ use crate::event::Event;
 use crate::model::{Actor, Issue};
 use crate::projection::{Stance, StatementView};
 use crate::query::{self, Change, Filter};
-use crate::readmodel::{self, Query, Schema};
+use crate::readmodel::{self, Conn, Query, Schema};
 use crate::store::{Head, OpenOptions, Store};
 use crate::writer::Writer;
 
@@ -35,9 +34,9 @@ pub struct Ledger {
     /// The log; `None` for a reader.
     log: Option<Store>,
     /// The read model's write connection; `None` for a reader.
-    model_writer: Option<Mutex<Connection>>,
+    model_writer: Option<Mutex<Conn>>,
     /// A read-only connection: every query's snapshot.
-    model_reader: Mutex<Connection>,
+    model_reader: Mutex<Conn>,
 }
 
 /// Events read per query when streaming the log out of the read model.
@@ -159,7 +158,7 @@ impl Ledger {
             path: path.to_owned(),
             log: Some(store),
             // Replaced below, once the schema exists.
-            model_reader: Mutex::new(Connection::open_in_memory().map_err(readmodel::sql_error)?),
+            model_reader: Mutex::new(readmodel::placeholder()?),
             model_writer: Some(Mutex::new(writer)),
         };
         ledger.reconcile(existed, schema, opts)?;

@@ -17,21 +17,19 @@
 
 use std::sync::{Mutex, MutexGuard};
 
-use rusqlite::Connection;
-
 use crate::codec;
 use crate::derive::Derived;
 use crate::error::Result;
 use crate::event::Event;
 use crate::index;
-use crate::readmodel::{self, sql_error, Query};
+use crate::readmodel::{self, Conn, Query};
 use crate::store::{Head, Store, WriteBatch};
 
 /// A write in progress; see the module docs.
 pub(crate) struct Writer<'s> {
     store: &'s Store,
     _turn: MutexGuard<'s, ()>,
-    model: MutexGuard<'s, Connection>,
+    model: MutexGuard<'s, Conn>,
     /// The head when the write began: what an undo returns to.
     committed: Head,
     /// The head including this write's events so far.
@@ -47,18 +45,14 @@ pub(crate) struct Writer<'s> {
 impl<'s> Writer<'s> {
     /// Waits for this process's other writers, then starts a write at the
     /// committed head of the log, with a read model transaction open.
-    pub(crate) fn begin(store: &'s Store, model: &'s Mutex<Connection>) -> Result<Writer<'s>> {
+    pub(crate) fn begin(store: &'s Store, model: &'s Mutex<Conn>) -> Result<Writer<'s>> {
         let turn = store.writer_turn();
         let model = model.lock().unwrap_or_else(|p| p.into_inner());
-        if !model.is_autocommit() {
-            // A transaction left open by a writer that panicked.
-            model.execute_batch("ROLLBACK").map_err(sql_error)?;
-        }
-        model.execute_batch("BEGIN IMMEDIATE").map_err(sql_error)?;
+        readmodel::begin_write(&model)?;
         let head = match store.head() {
             Ok(h) => h,
             Err(e) => {
-                let _ = model.execute_batch("ROLLBACK");
+                let _ = readmodel::rollback(&model);
                 return Err(e);
             }
         };
@@ -86,7 +80,7 @@ impl<'s> Writer<'s> {
     }
 
     /// The read model's connection, inside this write's transaction.
-    pub(crate) fn model(&self) -> &Connection {
+    pub(crate) fn model(&self) -> &Conn {
         &self.model
     }
 
@@ -154,7 +148,7 @@ impl<'s> Writer<'s> {
                 "injected fault: the read model's commit failed",
             )));
         }
-        self.model.execute_batch("COMMIT").map_err(sql_error)?;
+        readmodel::commit(&self.model)?;
         self.finished = true;
         Ok(self.head)
     }
@@ -163,7 +157,7 @@ impl<'s> Writer<'s> {
     /// without touching the log (a rebuild or catch-up of the read model).
     pub(crate) fn commit_model(mut self, head: &Head) -> Result<Head> {
         readmodel::set_watermark(&self.model, head)?;
-        self.model.execute_batch("COMMIT").map_err(sql_error)?;
+        readmodel::commit(&self.model)?;
         self.finished = true;
         Ok(*head)
     }
@@ -178,9 +172,7 @@ impl Drop for Writer<'_> {
         if self.finished {
             return;
         }
-        if !self.model.is_autocommit() {
-            let _ = self.model.execute_batch("ROLLBACK");
-        }
+        let _ = readmodel::rollback(&self.model);
         if self.applied_any {
             let committed = self.committed;
             let head_back = || match self.head_written {

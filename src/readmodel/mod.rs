@@ -17,6 +17,8 @@
 //! a writer (WAL readers see the last committed state). On read-only media a
 //! reader falls back to SQLite's `immutable` mode.
 
+mod dialect;
+
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
@@ -30,6 +32,14 @@ use crate::event::{Event, GENESIS};
 use crate::model::{format_timestamp, parse_date, Actor, Issue};
 use crate::store::Head;
 use crate::wire::Wire;
+
+/// A connection to the read model. Only this module names the SQLite crate.
+pub(crate) type Conn = Connection;
+
+/// A connection to nothing, held until the real one is opened.
+pub(crate) fn placeholder() -> Result<Conn> {
+    Connection::open_in_memory().sql()
+}
 
 /// The file name of the read model in a ledger directory.
 pub const FILE_NAME: &str = "read-model.sqlite3";
@@ -70,10 +80,7 @@ pub(crate) fn path_in(dir: &Path) -> PathBuf {
 /// Opens (creating if missing) the read model for writing.
 pub(crate) fn open_writer(path: &Path) -> Result<Connection> {
     let conn = Connection::open(path).sql()?;
-    conn.execute_batch(
-        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 30000;",
-    )
-    .sql()?;
+    conn.execute_batch(dialect::WRITER_PRAGMAS).sql()?;
     Ok(conn)
 }
 
@@ -96,25 +103,10 @@ pub(crate) fn open_reader(path: &Path) -> Result<Option<Connection>> {
     }) {
         Ok(_) => Ok(Some(conn)),
         Err(_) => {
-            let uri = format!("file:{}?immutable=1", uri_path(path));
-            let conn = Connection::open_with_flags(uri, flags).sql()?;
+            let conn = Connection::open_with_flags(dialect::immutable_uri(path), flags).sql()?;
             Ok(Some(conn))
         }
     }
-}
-
-/// `path` as the path part of a `file:` URI.
-fn uri_path(path: &Path) -> String {
-    let mut out = String::new();
-    for c in path.to_string_lossy().chars() {
-        match c {
-            '?' => out.push_str("%3f"),
-            '#' => out.push_str("%23"),
-            '%' => out.push_str("%25"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// What the file holds.
@@ -189,9 +181,7 @@ pub(crate) fn reset(conn: &Connection) -> Result<()> {
 
 /// Moves the watermark (inside the caller's transaction).
 pub(crate) fn set_watermark(conn: &Connection, head: &Head) -> Result<()> {
-    let mut st = conn
-        .prepare_cached("INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)")
-        .sql()?;
+    let mut st = conn.prepare_cached(dialect::UPSERT_META).sql()?;
     st.execute(params!["watermark_seq", head.seq.to_string()])
         .sql()?;
     st.execute(params!["watermark_hash", hex_hash(&head.hash)])
@@ -207,9 +197,7 @@ pub(crate) fn set_watermark(conn: &Connection, head: &Head) -> Result<()> {
 /// Records that `verify` found damage at `seq`, so that writes are refused
 /// until a verify passes again (autocommit: outside any write).
 pub(crate) fn set_fault(conn: &Connection, seq: u64, message: &str) -> Result<()> {
-    let mut st = conn
-        .prepare_cached("INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)")
-        .sql()?;
+    let mut st = conn.prepare_cached(dialect::UPSERT_META).sql()?;
     st.execute(params!["fault_seq", seq.to_string()]).sql()?;
     st.execute(params!["fault", message]).sql()?;
     Ok(())
@@ -659,10 +647,32 @@ pub(crate) fn snapshot<T>(conn: &Connection, f: impl FnOnce(&Query<'_>) -> Resul
     if !conn.is_autocommit() {
         return f(&Query::new(conn));
     }
-    conn.execute_batch("BEGIN DEFERRED").sql()?;
+    conn.execute_batch(dialect::BEGIN_READ).sql()?;
     let out = f(&Query::new(conn));
-    let end = conn.execute_batch("COMMIT").sql();
+    let end = conn.execute_batch(dialect::COMMIT).sql();
     let out = out?;
     end?;
     Ok(out)
+}
+
+/// Starts the one writer's transaction on `conn`, rolling back first one
+/// that a writer which panicked left open.
+pub(crate) fn begin_write(conn: &Connection) -> Result<()> {
+    if !conn.is_autocommit() {
+        conn.execute_batch(dialect::ROLLBACK).sql()?;
+    }
+    conn.execute_batch(dialect::BEGIN_WRITE).sql()
+}
+
+/// Commits the writer's transaction.
+pub(crate) fn commit(conn: &Connection) -> Result<()> {
+    conn.execute_batch(dialect::COMMIT).sql()
+}
+
+/// Rolls back the writer's transaction, if one is open.
+pub(crate) fn rollback(conn: &Connection) -> Result<()> {
+    if conn.is_autocommit() {
+        return Ok(());
+    }
+    conn.execute_batch(dialect::ROLLBACK).sql()
 }

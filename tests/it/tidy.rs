@@ -76,6 +76,16 @@ fn only_the_sled_engine_names_sled() {
 }
 
 #[test]
+fn only_the_read_model_names_sqlite() {
+    let found = offenders(&["rusqlite::", "use rusqlite"], &["src/readmodel/"]);
+    assert!(
+        found.is_empty(),
+        "rusqlite named outside src/readmodel/:\n{}",
+        found.join("\n")
+    );
+}
+
+#[test]
 fn only_the_codec_names_bincode() {
     let found = offenders(&["bincode::", "use bincode"], &["src/codec/"]);
     assert!(
