@@ -93,9 +93,10 @@ impl SledEngine {
         let mut wait = Wait::new(path, opts);
         let lock = acquire_lock(path, &mut wait)?;
         let db = match open_sled(path, opts.cache_bytes, &mut wait) {
-            Err(e @ Error::Storage(_)) => {
+            Err(e @ Error::Storage(_)) if looks_intact(path) => {
                 // A damaged snapshot only speeds opening up (the data is in
-                // `db`): move the snapshots aside and try once more.
+                // `db`): move the snapshots aside and try once more. (An
+                // empty `db` is the damage itself; its snapshot is kept.)
                 let moved = move_snapshots_aside(path)?;
                 if moved.is_empty() {
                     return Err(e);
