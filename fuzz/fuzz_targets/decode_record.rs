@@ -6,8 +6,8 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    if let Ok(event) = stancelog::codec::decode(data) {
-        let again = stancelog::codec::decode(&stancelog::codec::encode(&event));
+    if let Ok(event) = stancelog::internals::codec::decode(data) {
+        let again = stancelog::internals::codec::decode(&stancelog::internals::codec::encode(&event));
         assert_eq!(again.ok().as_ref(), Some(&event));
     }
 });

@@ -6,9 +6,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use stancelog::import::Lines;
-use stancelog::wire::Wire;
-use stancelog::Error;
+use stancelog::internals::Lines;
+use stancelog::{Error, Wire};
 
 fuzz_target!(|data: &[u8]| {
     let mut last_line = 0;
@@ -23,8 +22,8 @@ fuzz_target!(|data: &[u8]| {
                 if let Ok(req) = wire.to_request() {
                     // A valid request has a payload that validates or is
                     // rejected cleanly; content ids are total.
-                    let _ = req.payload.validate();
-                    let _ = stancelog::chain::content_id(&req.payload);
+                    let _ = req.command.validate();
+                    let _ = stancelog::content_id(&req.command.clone().into_fact());
                 }
             }
             Err(Error::Input {
