@@ -337,10 +337,10 @@ struct ModelRows<'q, 'c> {
 impl ModelRows<'_, '_> {
     fn next_row(&mut self) -> Result<Option<(Wire, Option<u64>)>> {
         if self.page.is_empty() {
-            for r in self.model.events_range(self.next, u64::MAX, 2048)? {
-                self.next = r.event.seq + 1;
-                self.page
-                    .push_back((Wire::from_event(&r.event), r.target_seq));
+            // Rows compare in their JSON form, read straight into it.
+            for (w, t) in self.model.wires_from(self.next, 2048)? {
+                self.next = w.seq.unwrap_or(self.next) + 1;
+                self.page.push_back((w, t));
             }
         }
         Ok(self.page.pop_front())

@@ -31,12 +31,18 @@ use crate::writer::Writer;
 /// reads the read model only, takes no lock and never waits for a writer.
 pub struct Ledger {
     path: PathBuf,
-    /// The log; `None` for a reader.
-    log: Option<Store>,
-    /// The read model's write connection; `None` for a reader.
-    model_writer: Option<Mutex<Conn>>,
+    // Fields drop in declaration order, and the order matters: the reader
+    // closes before the writer, so that the writer is the read model's last
+    // connection in this process and SQLite checkpoints the WAL into the
+    // database and removes it. (A read-only connection closing last leaves
+    // the WAL behind, and every later reader then rebuilds its index: a CLI
+    // `stance` at a million events took 325 ms instead of 5 ms.)
     /// A read-only connection: every query's snapshot.
     model_reader: Mutex<Conn>,
+    /// The read model's write connection; `None` for a reader.
+    model_writer: Option<Mutex<Conn>>,
+    /// The log; `None` for a reader.
+    log: Option<Store>,
 }
 
 /// Events read per query when streaming the log out of the read model.

@@ -33,21 +33,31 @@ fn fold(event: &Event, edits: &[Event]) -> Result<StatementView> {
 /// The statements at `seqs` with their edits up to `known` applied, in the
 /// order of `seqs`; a few queries for all of them.
 fn statement_views(q: &Query<'_>, seqs: &[u64], known: u64) -> Result<Vec<StatementView>> {
-    let mut sorted = seqs.to_vec();
-    sorted.sort_unstable();
-    sorted.dedup();
-    let events = q.events_at(&sorted)?;
-    let edits = q.edits_of(&sorted, known)?;
-    seqs.iter()
-        .map(|s| {
-            let event = events.get(s).ok_or_else(|| Error::Corrupt {
-                seq: *s,
+    let mut out = Vec::with_capacity(seqs.len());
+    // A chunk at a time, in log order (neighbouring rows share pages), so
+    // that memory holds one chunk's events, not every winner's.
+    let mut order: Vec<(usize, u64)> = seqs.iter().copied().enumerate().collect();
+    order.sort_unstable_by_key(|&(_, s)| s);
+    let mut views: Vec<Option<StatementView>> = vec![None; seqs.len()];
+    for chunk in order.chunks(CHUNK) {
+        let mut wanted: Vec<u64> = chunk.iter().map(|&(_, s)| s).collect();
+        wanted.dedup();
+        let events = q.events_at(&wanted)?;
+        let edits = q.edits_of(&wanted, known)?;
+        for &(i, s) in chunk {
+            let event = events.get(&s).ok_or_else(|| Error::Corrupt {
+                seq: s,
                 message: "read model: a version points at a missing event".into(),
             })?;
-            fold(event, edits.get(s).map_or(&[], Vec::as_slice))
-        })
-        .collect()
+            views[i] = Some(fold(event, edits.get(&s).map_or(&[], Vec::as_slice))?);
+        }
+    }
+    out.extend(views.into_iter().flatten());
+    Ok(out)
 }
+
+/// Statements read per round trip by [`statement_views`].
+const CHUNK: usize = 500;
 
 /// The stance in force for `actor` on `issue` as of `as_of`, as known at `known`.
 pub(crate) fn stance(

@@ -410,6 +410,28 @@ impl<'c> Query<'c> {
             .map(|r| r.event))
     }
 
+    /// The rows of the events from `from` on, at most `limit`, in order, in
+    /// their JSON form with their `target_seq` (for comparing with the log).
+    pub(crate) fn wires_from(&self, from: u64, limit: usize) -> Result<Vec<(Wire, Option<u64>)>> {
+        let mut st = self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT {EVENT_COLUMNS} FROM events WHERE seq >= ?1 ORDER BY seq LIMIT ?2"
+            ))
+            .sql()?;
+        let rows = st
+            .query_map(
+                params![from.min(i64::MAX as u64) as i64, limit as i64],
+                event_row,
+            )
+            .sql()?;
+        rows.map(|r| {
+            let (_, w, t) = r.sql()?;
+            Ok((w, t.map(|t| t as u64)))
+        })
+        .collect()
+    }
+
     /// The events from `from` to `to` (inclusive), at most `limit`, in order.
     pub(crate) fn events_range(&self, from: u64, to: u64, limit: usize) -> Result<Vec<EventRow>> {
         self.events_where(
