@@ -395,9 +395,9 @@ fn generate(size: u64, seed: u64, work: &Path, small_sizes: &[u64]) -> Result<Ge
                 ..Wire::default()
             };
             w.position = Some(rng.pick(&POSITIONS).to_owned());
-            if rng.chance(0.3) {
-                w.summary = Some(sentence(&mut rng, 14));
-            }
+            // Every amendment changes something (the ledger refuses one that
+            // changes nothing): its summary names the correction.
+            w.summary = Some(format!("{} (as corrected {n})", sentence(&mut rng, 14)));
             if rng.chance(0.2) {
                 let d = rng.below(SPAN_DAYS) as u32;
                 w.stated_on = Some(day(d).to_string());
