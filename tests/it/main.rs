@@ -15,3 +15,4 @@ mod roundtrip;
 mod snapshots;
 mod tamper;
 mod tidy;
+mod trust_cli;
