@@ -585,3 +585,36 @@ fn no_author_is_refused_rather_than_made_up() {
     );
     assert!(!l.path().exists());
 }
+
+#[test]
+fn import_reads_a_process_substitution() {
+    let l = TestLedger::new();
+    if std::process::Command::new("bash")
+        .args(["-c", "true"])
+        .status()
+        .is_err()
+    {
+        eprintln!("skipped: no bash here");
+        return;
+    }
+    let exe = env!("CARGO_BIN_EXE_stancelog");
+    let mut c = std::process::Command::new("bash");
+    let base = bare(&l.path(), "tester");
+    c.env_clear()
+        .envs(
+            base.get_envs()
+                .filter_map(|(k, v)| Some((k.to_owned(), v?.to_owned()))),
+        )
+        .env("EXE", exe)
+        .env("LEDGER", l.path())
+        .env("ARTICLE", article())
+        .args([
+            "-c",
+            r#""$EXE" --ledger "$LEDGER" import <(cat "$ARTICLE")"#,
+        ]);
+    let out = c.output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains(": 25 added"), "{stderr}");
+    assert!(l.head().starts_with("25:"));
+}
