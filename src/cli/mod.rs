@@ -515,7 +515,9 @@ fn open_read(global: &Global) -> Result<Ledger> {
 fn open(global: &Global, create: bool) -> Result<Ledger> {
     let (path, found) = ledger_at(global)?;
     let ledger = Ledger::open(&path, &open_options(global, create, false))?;
-    if create && found != Found::Ledger {
+    // Another writer racing to create it may have got there first: then it
+    // holds events by the time this one holds the lock.
+    if create && found != Found::Ledger && ledger.head()?.seq == 0 {
         announce_created(&path);
     }
     Ok(ledger)
@@ -558,6 +560,11 @@ fn open_options(global: &Global, create: bool, bulk: bool) -> OpenOptions {
 /// success, so a failed first import leaves nothing behind.
 fn bulk_write<T>(global: &Global, f: impl FnOnce(&Ledger) -> Result<T>) -> Result<T> {
     let (path, found) = ledger_at(global)?;
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    remove_stale_staging(parent);
     match found {
         Found::Ledger => return f(&open_bulk(global, &path, true)?),
         Found::Empty => {
@@ -567,13 +574,8 @@ fn bulk_write<T>(global: &Global, f: impl FnOnce(&Ledger) -> Result<T>) -> Resul
         }
         Found::Nothing => {}
     }
-    let parent = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
     std::fs::create_dir_all(parent)
         .with_context(|| format!("cannot create {}", render::path(parent)))?;
-    remove_stale_staging(parent);
     let staging = tempfile::Builder::new()
         .prefix(STAGING_PREFIX)
         .tempdir_in(parent)

@@ -216,6 +216,13 @@ fn stale_staging_directories_are_removed_by_the_next_first_write() {
     assert!(live.join("stancelog.lock").exists());
     assert!(other.exists());
     drop(held);
+
+    // Any bulk write into the parent cleans up, into an existing ledger too.
+    std::fs::create_dir(&stale).unwrap();
+    std::fs::write(stale.join("stancelog.lock"), "").unwrap();
+    run_ok(l.cmd().args(["import", "-"]).write_stdin(""));
+    assert!(!stale.exists(), "left by an import into an existing ledger");
+    assert!(!live.exists(), "its lock is free now");
 }
 
 /// A summary with a right-to-left override, and a quote, speaker and title
