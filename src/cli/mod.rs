@@ -401,10 +401,9 @@ fn expand_home(p: &Path) -> Result<PathBuf> {
 enum Found {
     /// Nothing: a ledger would be created there.
     Nothing,
-    /// An empty directory (or one holding only a lock file): a ledger
-    /// would be created in it.
+    /// An empty directory: a ledger would be created in it.
     Empty,
-    /// A ledger (its log, its read model or both).
+    /// A ledger (its log, its read model or both), or one being created.
     Ledger,
 }
 
@@ -443,18 +442,17 @@ fn probe(path: &Path) -> Result<Found> {
             describe(&meta.file_type())
         ));
     }
+    // The lock file is the first thing a ledger being created gets: a
+    // writer that is creating it right now has not written the rest yet.
     let log = path.join("conf").is_file() && path.join("db").is_file();
-    if log || path.join(stancelog::READ_MODEL_FILE).is_file() {
+    if log || path.join(stancelog::READ_MODEL_FILE).is_file() || path.join(LOCK_FILE).is_file() {
         return Ok(Found::Ledger);
     }
-    let entries = std::fs::read_dir(path).with_context(|| format!("cannot list {shown}"))?;
-    for entry in entries {
-        let entry = entry.with_context(|| format!("cannot list {shown}"))?;
-        if entry.file_name() != LOCK_FILE {
-            return Err(anyhow!(
-                "{shown} is not a stancelog ledger (it holds other files); pass an empty or new directory"
-            ));
-        }
+    let mut entries = std::fs::read_dir(path).with_context(|| format!("cannot list {shown}"))?;
+    if entries.next().is_some() {
+        return Err(anyhow!(
+            "{shown} is not a stancelog ledger (it holds other files); pass an empty or new directory"
+        ));
     }
     Ok(Found::Empty)
 }
