@@ -403,8 +403,10 @@ enum Found {
     Nothing,
     /// An empty directory: a ledger would be created in it.
     Empty,
-    /// A ledger (its log, its read model or both), or one being created.
+    /// A ledger (its log, its read model or both).
     Ledger,
+    /// A ledger another writer is creating right now (only its lock file).
+    Creating,
 }
 
 /// The ledger path and what it holds, refusing, before any work, a path
@@ -445,8 +447,11 @@ fn probe(path: &Path) -> Result<Found> {
     // The lock file is the first thing a ledger being created gets: a
     // writer that is creating it right now has not written the rest yet.
     let log = path.join("conf").is_file() && path.join("db").is_file();
-    if log || path.join(stancelog::READ_MODEL_FILE).is_file() || path.join(LOCK_FILE).is_file() {
+    if log || path.join(stancelog::READ_MODEL_FILE).is_file() {
         return Ok(Found::Ledger);
+    }
+    if path.join(LOCK_FILE).is_file() {
+        return Ok(Found::Creating);
     }
     let mut entries = std::fs::read_dir(path).with_context(|| format!("cannot list {shown}"))?;
     if entries.next().is_some() {
@@ -564,7 +569,7 @@ fn bulk_write<T>(global: &Global, f: impl FnOnce(&Ledger) -> Result<T>) -> Resul
     };
     remove_stale_staging(parent);
     match found {
-        Found::Ledger => return f(&open_bulk(global, &path, true)?),
+        Found::Ledger | Found::Creating => return f(&open_bulk(global, &path, true)?),
         Found::Empty => {
             let ledger = open_bulk(global, &path, true)?;
             announce_created(&path);
