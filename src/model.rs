@@ -419,10 +419,33 @@ impl Retraction {
     }
 }
 
+/// Whether `c` is a bidirectional control or an invisible character
+/// (zero-width spaces and joiners, directional marks, embeddings, overrides
+/// and isolates, word joiners, invisible operators, the byte-order mark, the
+/// line and paragraph separators): text made of them displays other than it
+/// reads.
+pub(crate) fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{2069}'
+            | '\u{FEFF}'
+            | '\u{2028}'
+            | '\u{2029}'
+    )
+}
+
+/// Whether `value` shows nothing: only whitespace and invisible characters.
+pub(crate) fn is_blank(value: &str) -> bool {
+    value.chars().all(|c| c.is_whitespace() || is_invisible(c))
+}
+
 /// Checks a free-text field: no NUL (it breaks downstream tools), within its
-/// length, and not blank where it is required.
+/// length, and not blank (nothing but whitespace and invisible characters)
+/// where it is required.
 fn text(field: &str, value: &str, max_chars: usize, required: bool) -> Result<()> {
-    if required && value.trim().is_empty() {
+    if required && is_blank(value) {
         return Err(Error::invalid(format!("{field} must not be empty")));
     }
     if value.contains('\0') {
@@ -453,10 +476,12 @@ fn opt_url(value: &Option<String>) -> Result<()> {
         let host = r.split(['/', '?', '#']).next().unwrap_or("");
         !host.is_empty()
     });
-    let clean = !url.chars().any(|c| c.is_whitespace() || c.is_control());
+    let clean = !url
+        .chars()
+        .any(|c| c.is_whitespace() || c.is_control() || is_invisible(c));
     if !host_ok || !clean || url.len() > MAX_URL {
         return Err(Error::invalid(format!(
-            "invalid source_url {} (expected an http:// or https:// URL without spaces or control characters, at most {MAX_URL} bytes)",
+            "invalid source_url {} (expected an http:// or https:// URL without spaces, control or invisible characters, at most {MAX_URL} bytes)",
             excerpt(url)
         )));
     }
@@ -469,6 +494,11 @@ pub fn validate_author(name: &str) -> Result<()> {
     if name.chars().any(char::is_control) {
         return Err(Error::invalid(
             "recorded_by must not contain control characters",
+        ));
+    }
+    if name.chars().any(is_invisible) {
+        return Err(Error::invalid(
+            "recorded_by must not contain bidirectional controls or invisible characters",
         ));
     }
     Ok(())

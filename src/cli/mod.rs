@@ -40,7 +40,13 @@ struct Global {
     #[arg(long, global = true)]
     json: bool,
     /// Who records the events written by this command [default: $STANCELOG_AUTHOR, else the OS user]
-    #[arg(long, global = true, env = "STANCELOG_AUTHOR", value_name = "NAME")]
+    #[arg(
+        long,
+        global = true,
+        env = "STANCELOG_AUTHOR",
+        value_name = "NAME",
+        value_parser = visible_text
+    )]
     by: Option<String>,
     /// Seconds to wait for a ledger another process is using
     #[arg(
@@ -187,7 +193,7 @@ struct RecordArgs {
     #[arg(long, value_parser = date, value_name = "DATE")]
     stated_on: NaiveDate,
     /// One-sentence account of the statement
-    #[arg(long)]
+    #[arg(long, value_parser = visible_text)]
     summary: String,
     /// The words as quoted
     #[arg(long)]
@@ -212,7 +218,7 @@ struct AmendArgs {
     #[arg(value_parser = uuid, value_name = "ID")]
     target: Uuid,
     /// Why the amendment is made
-    #[arg(long)]
+    #[arg(long, value_parser = visible_text)]
     reason: String,
     /// New position
     #[arg(long, value_parser = position)]
@@ -221,7 +227,7 @@ struct AmendArgs {
     #[arg(long, value_parser = date, value_name = "DATE")]
     stated_on: Option<NaiveDate>,
     /// New summary
-    #[arg(long)]
+    #[arg(long, value_parser = visible_text)]
     summary: Option<String>,
     /// New quote
     #[arg(long)]
@@ -246,7 +252,7 @@ struct RetractArgs {
     #[arg(value_parser = uuid, value_name = "ID")]
     target: Uuid,
     /// Why it is retracted
-    #[arg(long)]
+    #[arg(long, value_parser = visible_text)]
     reason: String,
     /// Use this id for the retraction instead of one derived from the content
     #[arg(long, value_parser = uuid, value_name = "UUID")]
@@ -271,7 +277,19 @@ fn moment(s: &str) -> Result<DateTime<Utc>, String> {
 fn uuid(s: &str) -> Result<Uuid, String> {
     Uuid::parse_str(s).map_err(|_| format!("invalid id {s:?} (expected a UUID)"))
 }
+/// A required text flag: refused (a usage error) when it shows nothing,
+/// being empty or only whitespace and invisible characters.
+fn visible_text(s: &str) -> Result<String, String> {
+    if s.chars()
+        .all(|c| c.is_whitespace() || render::is_invisible(c))
+    {
+        Err("must not be empty or blank; give some text".to_owned())
+    } else {
+        Ok(s.to_owned())
+    }
+}
 fn digest(s: &str) -> Result<Digest, String> {
+    let s = s.trim();
     let bad = || format!("invalid digest {s:?} (expected SEQ:HASH as printed by `stancelog head`)");
     let (seq, hash) = s.split_once(':').ok_or_else(bad)?;
     Ok(Digest {
@@ -282,6 +300,22 @@ fn digest(s: &str) -> Result<Digest, String> {
 
 /// Runs the CLI and turns the outcome into an exit code.
 pub fn main() -> ExitCode {
+    // An environment variable set to nothing means "not set", as for most
+    // tools; clap would take it for a flag given without its value.
+    for var in [
+        "STANCELOG_LEDGER",
+        "STANCELOG_AUTHOR",
+        "STANCELOG_WAIT",
+        "STANCELOG_CACHE_MIB",
+    ] {
+        if std::env::var_os(var).is_some_and(|v| v.is_empty()) {
+            std::env::remove_var(var);
+        }
+    }
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return usage_error(e),
+    };
     // A panic that the library catches (sled failing on damaged files) is
     // reported as an error line by the command; one that escapes is an
     // internal error, printed once below.
@@ -289,7 +323,6 @@ pub fn main() -> ExitCode {
         let msg = info.to_string().replace('\n', " ");
         *PANIC.lock().unwrap_or_else(|p| p.into_inner()) = Some(msg);
     }));
-    let cli = Cli::parse();
     let ledger = ledger_path(&cli.global).ok();
     let outcome = std::panic::catch_unwind(|| run(cli));
     let Ok(result) = outcome else {
@@ -324,6 +357,23 @@ pub fn main() -> ExitCode {
 /// The message of the last panic, kept by the panic hook.
 static PANIC: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
 
+/// Prints a clap error (or help) and exits with its code. A usage error
+/// quotes the values given, so it is escaped like every other message when
+/// they hold control or invisible characters.
+fn usage_error(e: clap::Error) -> ExitCode {
+    let text = e.render().to_string();
+    if !e.use_stderr()
+        || text
+            .split('\n')
+            .all(|l| matches!(render::clean(l), std::borrow::Cow::Borrowed(_)))
+    {
+        e.exit()
+    }
+    let cleaned: Vec<_> = text.split('\n').map(render::clean).collect();
+    let _ = write!(io::stderr(), "{}", cleaned.join("\n"));
+    ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2))
+}
+
 /// The error and its causes on one line, skipping a cause whose text the
 /// message already carries (library errors include their source's text).
 fn one_line(e: &anyhow::Error) -> String {
@@ -357,7 +407,7 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
 
 fn ledger_path(global: &Global) -> Result<PathBuf> {
     match &global.ledger {
-        Some(p) => Ok(p.clone()),
+        Some(p) => expand_home(p),
         None => dirs::data_dir()
             .map(|d| d.join("stancelog").join("ledger"))
             .ok_or_else(|| {
@@ -366,11 +416,125 @@ fn ledger_path(global: &Global) -> Result<PathBuf> {
     }
 }
 
+/// A leading `~` (alone or before `/`) is the home directory, as a shell
+/// would have it; a shell does not expand it in `STANCELOG_LEDGER="~/x"`.
+fn expand_home(p: &Path) -> Result<PathBuf> {
+    let rest = match p.to_str() {
+        Some("~") => "",
+        Some(s) if s.starts_with("~/") => s[2..].trim_start_matches('/'),
+        _ => return Ok(p.to_owned()),
+    };
+    match std::env::var_os("HOME").filter(|h| !h.is_empty()) {
+        Some(home) if rest.is_empty() => Ok(PathBuf::from(home)),
+        Some(home) => Ok(PathBuf::from(home).join(rest)),
+        None => Err(anyhow!(
+            "cannot expand ~ in the ledger path {}: HOME is not set; set HOME or give the full path",
+            render::path(p)
+        )),
+    }
+}
+
+/// What the ledger path holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Found {
+    /// Nothing: a ledger would be created there.
+    Nothing,
+    /// An empty directory: a ledger would be created in it.
+    Empty,
+    /// A ledger (its log, its read model or both).
+    Ledger,
+    /// A ledger another writer is creating right now (only its lock file).
+    Creating,
+}
+
+/// The ledger path and what it holds, refusing, before any work, a path
+/// that is not a directory and a directory that holds something other than
+/// a ledger (never turning it into one).
+fn ledger_at(global: &Global) -> Result<(PathBuf, Found)> {
+    let path = ledger_path(global)?;
+    let found = probe(&path)?;
+    Ok((path, found))
+}
+
+fn probe(path: &Path) -> Result<Found> {
+    let shown = render::path(path);
+    let meta = match std::fs::symlink_metadata(path) {
+        Ok(m) => m,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Found::Nothing),
+        Err(e) => return Err(anyhow::Error::new(e).context(format!("cannot use {shown}"))),
+    };
+    let meta = if meta.file_type().is_symlink() {
+        match std::fs::metadata(path) {
+            Ok(m) => m,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                return Err(anyhow!(
+                    "{shown} is a dangling symbolic link (its target does not exist), not a ledger directory; pass a directory, or a path where none exists yet"
+                ))
+            }
+            Err(e) => return Err(anyhow::Error::new(e).context(format!("cannot use {shown}"))),
+        }
+    } else {
+        meta
+    };
+    if !meta.is_dir() {
+        return Err(anyhow!(
+            "{shown} is {}, not a ledger directory; pass a directory, or a path where none exists yet",
+            describe(&meta.file_type())
+        ));
+    }
+    // The lock file is the first thing a ledger being created gets: a
+    // writer that is creating it right now has not written the rest yet.
+    let log = path.join("conf").is_file() && path.join("db").is_file();
+    if log || path.join(stancelog::READ_MODEL_FILE).is_file() {
+        return Ok(Found::Ledger);
+    }
+    if path.join(LOCK_FILE).is_file() {
+        return Ok(Found::Creating);
+    }
+    let mut entries = std::fs::read_dir(path).with_context(|| format!("cannot list {shown}"))?;
+    if entries.next().is_some() {
+        return Err(anyhow!(
+            "{shown} is not a stancelog ledger (it holds other files); pass an empty or new directory"
+        ));
+    }
+    Ok(Found::Empty)
+}
+
+/// What a path that is not a directory is, for a message.
+fn describe(t: &std::fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt as _;
+    if t.is_file() {
+        "a file"
+    } else if t.is_char_device() || t.is_block_device() {
+        "a device"
+    } else if t.is_fifo() {
+        "a named pipe"
+    } else if t.is_socket() {
+        "a socket"
+    } else {
+        "not a directory"
+    }
+}
+
+/// The ledger's inter-process lock file, inside its directory.
+const LOCK_FILE: &str = "stancelog.lock";
+
+/// Prefix of the staging directories of first bulk writes.
+const STAGING_PREFIX: &str = ".stancelog-new-";
+
+fn announce_created(path: &Path) {
+    let _ = writeln!(
+        io::stderr(),
+        "created a new ledger at {}",
+        render::path(path)
+    );
+}
+
 fn announce_wait(path: &Path) {
     let _ = writeln!(
         io::stderr(),
         "waiting for the ledger at {} (another stancelog process is using it)...",
-        path.display()
+        render::path(path)
     );
 }
 
@@ -382,17 +546,31 @@ fn announce_notice(message: &str) {
 /// Opens the ledger for a command that only reads: the read model alone,
 /// with no lock, so it never waits for a writer.
 fn open_read(global: &Global) -> Result<Ledger> {
+    let (path, _) = ledger_at(global)?;
     Ok(Ledger::open_reader(
-        &ledger_path(global)?,
+        &path,
         &open_options(global, false, false),
     )?)
 }
 
 fn open(global: &Global, create: bool) -> Result<Ledger> {
-    Ok(Ledger::open(
-        &ledger_path(global)?,
-        &open_options(global, create, false),
-    )?)
+    let (path, found) = ledger_at(global)?;
+    let ledger = Ledger::open(&path, &open_options(global, create, false))?;
+    // Another writer racing to create it may have got there first: then it
+    // holds events by the time this one holds the lock.
+    if create && found != Found::Ledger && ledger.head()?.seq == 0 {
+        announce_created(&path);
+    }
+    Ok(ledger)
+}
+
+/// Opens the ledger for `repair`, which alone may open a log that lost
+/// events the read model witnessed.
+fn open_for_repair(global: &Global) -> Result<Ledger> {
+    let (path, _) = ledger_at(global)?;
+    let mut opts = open_options(global, false, true);
+    opts.for_repair = true;
+    Ok(Ledger::open(&path, &opts)?)
 }
 
 /// Opens the ledger for a command that writes or rewrites all of it.
@@ -423,20 +601,43 @@ fn open_options(global: &Global, create: bool, bulk: bool) -> OpenOptions {
 /// built in a staging directory beside it and moved into place only on
 /// success, so a failed first import leaves nothing behind.
 fn bulk_write<T>(global: &Global, f: impl FnOnce(&Ledger) -> Result<T>) -> Result<T> {
-    let path = ledger_path(global)?;
-    if path.exists() {
-        return f(&open_bulk(global, &path, true)?);
-    }
+    let (path, found) = ledger_at(global)?;
     let parent = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
+    remove_stale_staging(parent);
+    match found {
+        Found::Ledger | Found::Creating => return f(&open_bulk(global, &path, true)?),
+        Found::Empty => {
+            let ledger = open_bulk(global, &path, true)?;
+            announce_created(&path);
+            return f(&ledger);
+        }
+        Found::Nothing => {}
+    }
     std::fs::create_dir_all(parent)
-        .with_context(|| format!("cannot create {}", parent.display()))?;
+        .with_context(|| format!("cannot create {}", render::path(parent)))?;
     let staging = tempfile::Builder::new()
-        .prefix(".stancelog-new-")
+        .prefix(STAGING_PREFIX)
         .tempdir_in(parent)
-        .with_context(|| format!("cannot create a staging directory in {}", parent.display()))?;
+        .with_context(|| {
+            format!(
+                "cannot create a staging directory in {}",
+                render::path(parent)
+            )
+        })?;
+    // Held until the directory is moved into place, so that another
+    // process's clean-up (below) never takes it for a stale one, even in the
+    // moment between the ledger's release of its own lock and the move.
+    let held = std::fs::File::open(staging.path())
+        .and_then(|d| d.try_lock().map(|()| d).map_err(io::Error::other))
+        .with_context(|| {
+            format!(
+                "cannot lock the staging directory {}",
+                render::path(staging.path())
+            )
+        })?;
     let value = f(&open_bulk(global, staging.path(), true)?)?;
     std::fs::rename(staging.path(), &path).with_context(|| {
         format!(
@@ -445,18 +646,76 @@ fn bulk_write<T>(global: &Global, f: impl FnOnce(&Ledger) -> Result<T>) -> Resul
         )
     })?;
     let _ = staging.keep();
+    drop(held);
     if let Ok(dir) = std::fs::File::open(parent) {
         let _ = dir.sync_all();
     }
+    announce_created(&path);
     Ok(value)
 }
 
-fn author(global: &Global) -> String {
-    global
-        .by
-        .clone()
-        .filter(|b| !b.is_empty())
-        .unwrap_or_else(whoami::username)
+/// Removes the staging directories that interrupted first bulk writes left
+/// in `parent`: those that neither the process building them (which locks
+/// the directory) nor a ledger open in them (`stancelog.lock`) holds. One
+/// without a lock file is left alone for a minute, as its process may be
+/// about to take the lock. Best effort: a directory that cannot be removed
+/// stays.
+fn remove_stale_staging(parent: &Path) {
+    let Ok(entries) = std::fs::read_dir(parent) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let is_staging = entry
+            .file_name()
+            .to_str()
+            .is_some_and(|n| n.starts_with(STAGING_PREFIX));
+        if !is_staging || !entry.file_type().is_ok_and(|t| t.is_dir()) {
+            continue;
+        }
+        let dir = entry.path();
+        let Ok(handle) = std::fs::File::open(&dir) else {
+            continue;
+        };
+        if handle.try_lock().is_err() {
+            continue;
+        }
+        let lock = match std::fs::OpenOptions::new()
+            .write(true)
+            .open(dir.join(LOCK_FILE))
+        {
+            Ok(lock) if lock.try_lock().is_ok() => Some(lock),
+            Ok(_) => continue,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                let old = entry
+                    .metadata()
+                    .and_then(|m| m.modified())
+                    .ok()
+                    .and_then(|t| t.elapsed().ok())
+                    .is_some_and(|age| age > Duration::from_secs(60));
+                if !old {
+                    continue;
+                }
+                None
+            }
+            Err(_) => continue,
+        };
+        let _ = std::fs::remove_dir_all(&dir);
+        drop(lock);
+    }
+}
+
+/// Who records: `--by` (or `STANCELOG_AUTHOR`), else the OS user; refused
+/// when neither names anyone, rather than recording a made-up name.
+fn author(global: &Global) -> Result<String> {
+    if let Some(by) = &global.by {
+        return Ok(by.clone());
+    }
+    match whoami::fallible::username() {
+        Ok(name) if !name.trim().is_empty() => Ok(name),
+        _ => Err(anyhow!(
+            "cannot tell who records this: the OS user is unknown; pass --by NAME or set STANCELOG_AUTHOR"
+        )),
+    }
 }
 
 /// The ledger's clock: the system's; the ledger still never lets time go
@@ -626,7 +885,7 @@ fn run(cli: Cli) -> Result<()> {
             let bar = progress_bar("verifying", Some(ledger.head()?.seq));
             let report = ledger
                 .verify(digest, &mut |n| bar.set_position(n))
-                .map_err(|e| anyhow!("verify failed: {e}"))?;
+                .map_err(|e| verify_failed(e, digest))?;
             bar.finish_and_clear();
             let head = format!("{}:{}", report.head.seq, hex_hash(&report.head.hash));
             if g.json {
@@ -669,9 +928,7 @@ fn run(cli: Cli) -> Result<()> {
             }
         }
         Command::Repair => {
-            let mut opts = open_options(g, false, true);
-            opts.for_repair = true;
-            let ledger = Ledger::open(&ledger_path(g)?, &opts)?;
+            let ledger = open_for_repair(g)?;
             let n = ledger.repair(&mut |_| {})?;
             let report = ledger
                 .verify(None, &mut |_| {})
@@ -687,7 +944,7 @@ fn run(cli: Cli) -> Result<()> {
             }
         }
         Command::Rebuild => {
-            let ledger = open_bulk(g, &ledger_path(g)?, false)?;
+            let ledger = open_bulk(g, &ledger_at(g)?.0, false)?;
             let bar = progress_bar("rebuilding", Some(ledger.head()?.seq));
             let n = ledger.rebuild(&mut |n| bar.set_position(n))?;
             bar.finish_and_clear();
@@ -703,9 +960,44 @@ fn run(cli: Cli) -> Result<()> {
     }
 }
 
+/// A failed verify. A digest the log does not extend is not corruption the
+/// log shows by itself: say that either the digest or the history is wrong.
+fn verify_failed(e: stancelog::Error, digest: Option<Digest>) -> anyhow::Error {
+    if let (stancelog::Error::Corrupt { seq, message }, Some(d)) = (&e, digest) {
+        let shown = format!("{}:{}", d.seq, hex_hash(&d.hash));
+        let check = "check it against the digest as published";
+        if message.starts_with("the log no longer extends the digest") {
+            // "...: hash at seq N is HASH, the digest says ..."
+            let logged = message
+                .split_once(" is ")
+                .and_then(|(_, rest)| rest.split_once(','))
+                .map_or(String::new(), |(hash, _)| {
+                    format!(" (the log has {}:{hash})", d.seq)
+                });
+            return anyhow!(
+                "verify failed: the log does not extend digest {shown}{logged}: either the digest is wrong ({check}) or history was rewritten at or before seq {}",
+                d.seq
+            );
+        }
+        if message.starts_with("the digest names seq") {
+            if d.seq == 0 {
+                return anyhow!(
+                    "verify failed: the log does not extend digest {shown}: seq 0 only ever has the all-zero hash, so the digest is wrong ({check})"
+                );
+            }
+            return anyhow!(
+                "verify failed: the log does not extend digest {shown}: the log ends at seq {}; either the digest is wrong ({check}) or history was rewritten at or before seq {}",
+                seq.saturating_sub(1),
+                d.seq
+            );
+        }
+    }
+    anyhow!("verify failed: {e}")
+}
+
 fn write_one(g: &Global, out: &mut impl Write, req: Request) -> Result<()> {
     let kind = req.command.kind();
-    let author = author(g);
+    let author = author(g)?;
     // Fail before touching the ledger when no ledger is needed to tell, and
     // never create a ledger for an edit, whose target cannot exist in it.
     validate_author(&author)?;
@@ -755,11 +1047,14 @@ fn write_one(g: &Global, out: &mut impl Write, req: Request) -> Result<()> {
     }
 }
 
-/// The input named on the command line (`-` = stdin) and how errors name it.
 /// The input named on the command line: a file, opened at once so that a
 /// missing file fails before any ledger is touched, or `-` for stdin.
 enum Input {
+    /// A regular file, read in place.
     File(std::fs::File),
+    /// Something that cannot be reread (a pipe, `<(cmd)`, a FIFO, a
+    /// device): spooled like stdin.
+    Stream(std::fs::File, String),
     Stdin,
 }
 
@@ -770,25 +1065,34 @@ impl Input {
         }
         let name = file.display().to_string();
         let f = std::fs::File::open(file).with_context(|| format!("cannot open {name}"))?;
-        Ok((Input::File(f), name))
+        if f.metadata().is_ok_and(|m| m.is_file()) {
+            Ok((Input::File(f), name))
+        } else {
+            Ok((Input::Stream(f, name.clone()), name))
+        }
     }
 
-    /// A rewindable reader. Stdin is spooled to an unnamed temporary file
-    /// (an import reads its input twice); call this once the ledger is held,
-    /// so a producer piping into `import -` keeps the ledger for the duration.
+    /// A rewindable reader. Stdin and other streams are spooled to an
+    /// unnamed temporary file (an import reads its input twice); call this
+    /// once the ledger is held, so a producer piping into `import -` keeps
+    /// the ledger for the duration.
     fn reader(self) -> Result<BufReader<std::fs::File>> {
         let f = match self {
             Input::File(f) => f,
-            Input::Stdin => {
-                let mut spool =
-                    tempfile::tempfile().context("cannot create a temporary file for stdin")?;
-                io::copy(&mut io::stdin().lock(), &mut spool).context("cannot read stdin")?;
-                spool.seek(io::SeekFrom::Start(0))?;
-                spool
-            }
+            Input::Stream(mut f, name) => spool(&mut f, &name)?,
+            Input::Stdin => spool(&mut io::stdin().lock(), "stdin")?,
         };
         Ok(BufReader::with_capacity(1 << 16, f))
     }
+}
+
+/// Copies a stream to an unnamed temporary file, rewound.
+fn spool(input: &mut impl io::Read, name: &str) -> Result<std::fs::File> {
+    let mut spool = tempfile::tempfile()
+        .with_context(|| format!("cannot create a temporary file for {name}"))?;
+    io::copy(input, &mut spool).with_context(|| format!("cannot read {name}"))?;
+    spool.seek(io::SeekFrom::Start(0))?;
+    Ok(spool)
 }
 
 fn restore(g: &Global, out: &mut impl Write, file: &Path) -> Result<()> {
@@ -821,7 +1125,7 @@ fn restore(g: &Global, out: &mut impl Write, file: &Path) -> Result<()> {
 
 fn import(g: &Global, out: &mut impl Write, file: &Path) -> Result<()> {
     let (input, name) = Input::open(file)?;
-    let author = author(g);
+    let author = author(g)?;
     validate_author(&author)?;
     let bar = progress_bar("importing", None);
     let mut tick = |n: u64| bar.set_position(n);

@@ -13,9 +13,32 @@ use serde::Serialize;
 
 use stancelog::{format_timestamp, Actor, Change, Edit, Event, Fact, Issue, Stance, StatementView};
 
-/// Escapes control characters (ESC included) so text cannot drive the terminal.
+/// Whether `c` is a bidirectional control or an invisible character that
+/// can make text display other than it reads: zero-width spaces and joiners,
+/// directional marks, embeddings, overrides and isolates, word joiners,
+/// invisible operators, the byte-order mark and the line and paragraph
+/// separators.
+pub fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{2069}'
+            | '\u{FEFF}'
+            | '\u{2028}'
+            | '\u{2029}'
+    )
+}
+
+fn needs_escape(c: char) -> bool {
+    c.is_control() || is_invisible(c)
+}
+
+/// Escapes control characters (ESC included), bidirectional controls and
+/// invisible characters, so text cannot drive the terminal or display other
+/// than it reads.
 pub fn clean(s: &str) -> Cow<'_, str> {
-    if !s.chars().any(char::is_control) {
+    if !s.chars().any(needs_escape) {
         return Cow::Borrowed(s);
     }
     Cow::Owned(
@@ -23,6 +46,8 @@ pub fn clean(s: &str) -> Cow<'_, str> {
             .map(|c| {
                 if c.is_control() {
                     c.escape_default().to_string()
+                } else if is_invisible(c) {
+                    c.escape_unicode().to_string()
                 } else {
                     c.to_string()
                 }
@@ -31,9 +56,22 @@ pub fn clean(s: &str) -> Cow<'_, str> {
     )
 }
 
+/// A path as shown to a human: its lossy text, escaped like [`clean`].
+pub fn path(p: &std::path::Path) -> String {
+    clean(&p.display().to_string()).into_owned()
+}
+
 /// Writes one value as a line of JSON.
 pub fn json_line(out: &mut impl Write, value: &impl Serialize) -> Result<()> {
-    serde_json::to_writer(&mut *out, value)?;
+    // serde_json wraps a failed write in its own error, whose chain does not
+    // hold the io::Error: unwrap it, so a closed pipe is seen as one.
+    serde_json::to_writer(&mut *out, value).map_err(|e| {
+        if e.is_io() {
+            anyhow::Error::from(std::io::Error::from(e))
+        } else {
+            anyhow::Error::from(e)
+        }
+    })?;
     writeln!(out)?;
     Ok(())
 }

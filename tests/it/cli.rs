@@ -357,14 +357,18 @@ fn record_rejects_bad_values() {
         "x",
     ));
     assert!(future.contains("after the recording date"), "{future}");
-    let empty = l.fails(&record_args(
-        "JPN",
-        "senkaku-islands",
-        "support",
-        "2019-12-23",
-        "  ",
-    ));
-    assert!(empty.contains("summary must not be empty"), "{empty}");
+    // A blank summary is a usage error, as every other bad flag value.
+    l.cmd()
+        .args(record_args(
+            "JPN",
+            "senkaku-islands",
+            "support",
+            "2019-12-23",
+            "  ",
+        ))
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("must not be empty or blank"));
     let mut url = record_args("JPN", "senkaku-islands", "support", "2019-12-23", "x");
     url.extend(["--source-url", "ftp://example.org/a"]);
     assert!(l.fails(&url).contains("invalid source_url"));
@@ -498,9 +502,11 @@ fn amend_and_retract_errors() {
     assert!(l
         .fails(&["amend", &id, "--reason", "r"])
         .contains("changes nothing"));
-    assert!(l
-        .fails(&["amend", &id, "--reason", " ", "--position", "oppose"])
-        .contains("reason must not be empty"));
+    l.cmd()
+        .args(["amend", &id, "--reason", " ", "--position", "oppose"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("must not be empty or blank"));
     let amendment = l.json(&["amend", &id, "--reason", "r", "--position", "oppose"])["id"]
         .as_str()
         .unwrap()

@@ -19,3 +19,4 @@ mod snapshots;
 mod tamper;
 mod tidy;
 mod trust;
+mod trust_cli;

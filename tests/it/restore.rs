@@ -429,7 +429,7 @@ fn restore_of_a_truncated_export_is_caught_by_a_published_digest() {
     dst.ok(&["verify"]);
     let err = dst.fails(&["verify", "--digest", &published]);
     assert!(
-        err.contains("names seq 28 but the log ends at seq 20"),
+        err.contains("does not extend digest 28:") && err.contains("the log ends at seq 20"),
         "{err}"
     );
 }

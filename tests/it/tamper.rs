@@ -255,7 +255,8 @@ fn a_truncated_tail_with_a_rewritten_head_is_caught_by_the_indexes_or_the_digest
     assert_ne!(answers(&l), answers_before);
     let err = l.fails(&["verify", "--digest", &published]);
     assert!(
-        err.contains("at seq 26:") && err.contains("the digest names seq 27"),
+        err.contains("the log does not extend digest 27:")
+            && err.contains("the log ends at seq 25"),
         "{err}"
     );
 }
@@ -419,12 +420,13 @@ fn a_consistently_rewritten_history_fails_the_published_digest() {
     victim.ok(&["verify", "--digest", &d9]);
     let err = victim.fails(&["verify", "--digest", &d10]);
     assert!(
-        err.contains("at seq 10:") && err.contains("no longer extends"),
+        err.contains("the log does not extend digest 10:")
+            && err.contains("history was rewritten at or before seq 10"),
         "{err}"
     );
     let err = victim.fails(&["verify", "--digest", &published]);
-    assert!(err.contains(&format!("at seq {EVENTS}:")), "{err}");
-    assert!(err.contains("no longer extends the digest"), "{err}");
+    assert!(err.contains(&format!("at or before seq {EVENTS}")), "{err}");
+    assert!(err.contains("the log does not extend digest"), "{err}");
 }
 
 #[test]
@@ -457,7 +459,8 @@ fn head_prints_a_publishable_digest_and_verify_checks_it() {
     // A digest past the end: the log was cut, or it is another ledger's.
     let err = l.fails(&["verify", "--digest", &format!("30:{hash}")]);
     assert!(
-        err.contains("at seq 26:") && err.contains("names seq 30"),
+        err.contains("the log does not extend digest 30:")
+            && err.contains("the log ends at seq 25"),
         "{err}"
     );
 }
