@@ -146,7 +146,14 @@ pub fn stances(out: &mut impl Write, as_of: NaiveDate, stances: &[Stance]) -> Re
         table.add_row(row);
     }
     writeln!(out, "{table}")?;
-    writeln!(out, "{} stances, {} actors", stances.len(), actors.len())?;
+    let plural =
+        |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    writeln!(
+        out,
+        "{}, {}",
+        plural(stances.len(), "stance", "stances"),
+        plural(actors.len(), "actor", "actors")
+    )?;
     Ok(())
 }
 
