@@ -83,8 +83,9 @@ pub use event::{Event, Hash, GENESIS};
 pub use import::MAX_LINE;
 pub use ledger::Ledger;
 pub use model::{
-    format_timestamp, parse_date, parse_moment, validate_author, Actor, Amendment, Command, Fact,
-    Issue, Position, Retraction, Statement, MAX_NAME, MAX_QUOTE, MAX_REASON, MAX_SUMMARY, MAX_URL,
+    format_timestamp, is_invisible, parse_date, parse_moment, validate_author, Actor, Amendment,
+    Command, Fact, Issue, Position, Retraction, Statement, MAX_NAME, MAX_QUOTE, MAX_REASON,
+    MAX_SUMMARY, MAX_URL,
 };
 pub use projection::{Edit, Stance, StatementView};
 pub use query::{Change, Filter};

@@ -424,7 +424,7 @@ impl Retraction {
 /// and isolates, word joiners, invisible operators, the byte-order mark, the
 /// line and paragraph separators): text made of them displays other than it
 /// reads.
-pub(crate) fn is_invisible(c: char) -> bool {
+pub fn is_invisible(c: char) -> bool {
     matches!(
         c,
         '\u{200B}'..='\u{200F}'

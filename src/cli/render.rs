@@ -13,22 +13,7 @@ use serde::Serialize;
 
 use stancelog::{format_timestamp, Actor, Change, Edit, Event, Fact, Issue, Stance, StatementView};
 
-/// Whether `c` is a bidirectional control or an invisible character that
-/// can make text display other than it reads: zero-width spaces and joiners,
-/// directional marks, embeddings, overrides and isolates, word joiners,
-/// invisible operators, the byte-order mark and the line and paragraph
-/// separators.
-pub fn is_invisible(c: char) -> bool {
-    matches!(
-        c,
-        '\u{200B}'..='\u{200F}'
-            | '\u{202A}'..='\u{202E}'
-            | '\u{2060}'..='\u{2069}'
-            | '\u{FEFF}'
-            | '\u{2028}'
-            | '\u{2029}'
-    )
-}
+pub use stancelog::is_invisible;
 
 fn needs_escape(c: char) -> bool {
     c.is_control() || is_invisible(c)

@@ -3,7 +3,6 @@
 //! verify, and a full disk, through the real binary.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use crate::support::{statement_line, TestLedger};
 
@@ -211,30 +210,10 @@ fn writes_are_refused_once_verify_found_damage_until_it_is_repaired() {
 #[test]
 fn a_write_on_a_full_disk_says_so_in_one_sentence_and_writes_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let mnt = dir.path().join("small");
-    std::fs::create_dir(&mnt).unwrap();
-    let mounted = Command::new("mount")
-        .args([
-            "-t",
-            "tmpfs",
-            "-o",
-            "size=24m",
-            "tmpfs",
-            mnt.to_str().unwrap(),
-        ])
-        .status()
-        .is_ok_and(|s| s.success());
-    if !mounted {
-        eprintln!("skipped: cannot mount a tmpfs here (needs root and mount)");
+    let Some(small) = crate::support::SmallDisk::mount(dir.path()) else {
         return;
-    }
-    struct Unmount(PathBuf);
-    impl Drop for Unmount {
-        fn drop(&mut self) {
-            let _ = Command::new("umount").arg(&self.0).status();
-        }
-    }
-    let _guard = Unmount(mnt.clone());
+    };
+    let mnt = small.path().to_owned();
     let ledger = mnt.join("ledger");
     let run = |args: &[&str]| {
         crate::support::process(&ledger, "a")

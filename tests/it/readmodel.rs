@@ -310,30 +310,10 @@ fn readers_answer_on_a_read_only_mount() {
 #[test]
 fn readers_answer_on_a_full_disk() {
     let dir = tempfile::tempdir().unwrap();
-    let mnt = dir.path().join("small");
-    std::fs::create_dir(&mnt).unwrap();
-    let mounted = Command::new("mount")
-        .args([
-            "-t",
-            "tmpfs",
-            "-o",
-            "size=24m",
-            "tmpfs",
-            mnt.to_str().unwrap(),
-        ])
-        .status()
-        .is_ok_and(|s| s.success());
-    if !mounted {
-        eprintln!("skipped: cannot mount a tmpfs here (needs root and mount)");
+    let Some(small) = crate::support::SmallDisk::mount(dir.path()) else {
         return;
-    }
-    struct Unmount(PathBuf);
-    impl Drop for Unmount {
-        fn drop(&mut self) {
-            let _ = Command::new("umount").arg(&self.0).status();
-        }
-    }
-    let _guard = Unmount(mnt.clone());
+    };
+    let mnt = small.path().to_owned();
     let ledger = mnt.join("ledger");
     ok(process(&ledger, "a").args(["import", crate::support::article().to_str().unwrap()]));
     let head = ok(process(&ledger, "a").arg("head"));

@@ -205,3 +205,35 @@ pub fn statement_line(
     })
     .to_string()
 }
+
+/// A 24 MiB tmpfs mounted under a directory, unmounted on drop: a disk
+/// that fills up. `None`, with one skip line, where this process may not
+/// mount (it needs root).
+pub struct SmallDisk(PathBuf);
+
+impl SmallDisk {
+    pub fn mount(under: &Path) -> Option<SmallDisk> {
+        let mnt = under.join("small");
+        std::fs::create_dir_all(&mnt).expect("mount point");
+        let mounted = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", "size=24m", "tmpfs"])
+            .arg(&mnt)
+            .status()
+            .is_ok_and(|s| s.success());
+        if !mounted {
+            eprintln!("skipped: cannot mount a tmpfs here (needs root and mount)");
+            return None;
+        }
+        Some(SmallDisk(mnt))
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg(&self.0).status();
+    }
+}
