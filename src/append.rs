@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::chain::event_hash;
-use crate::decide::{check_command_id, decide, Decision, Request, View};
+use crate::decide::{check_content_id, decide, Decision, Request, View};
 use crate::derive::{derive, TargetState};
 use crate::error::{Result, RuleViolation};
 use crate::event::Event;
@@ -95,7 +95,6 @@ fn push(
     now: DateTime<Utc>,
     author: &str,
 ) -> Result<Outcome> {
-    check_command_id(&req)?;
     let (id, fact, target) = match decide(req, &WriteView(writer), now.date_naive())? {
         Decision::AlreadyRecorded {
             id,
@@ -111,6 +110,9 @@ fn push(
         }
         Decision::Append { id, fact, target } => (id, fact, target),
     };
+    // A repeat was checked when it was first appended; a new event's id
+    // must be the content id of what it says, if it claims to be one.
+    check_content_id(id, &fact)?;
     if let (Fact::StatementAmended(a), Some(t)) = (&fact, &target) {
         if amends_nothing(writer, t.seq, a)? {
             return Err(RuleViolation::AmendsNothing { target: a.target }.into());

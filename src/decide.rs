@@ -86,17 +86,15 @@ pub(crate) fn precheck(command: &Command, recorded_on: NaiveDate) -> Result<()> 
     }
 }
 
-/// The rules of a new command that do not bind the facts already in the
-/// log (a replay never runs them): an id that claims to be a content id
-/// (a UUID v5) must be the content id of what it arrives with, so that an
+/// A rule of new commands that does not bind the facts already in the log
+/// (a replay never runs it): an id that claims to be a content id (a UUID
+/// v5) must be the content id of the fact it arrives with, so that an
 /// altered export line cannot pass off new content under a genuine id.
-pub(crate) fn check_command_id(req: &Request) -> Result<()> {
-    if let Some(id) = req.id {
-        if id.get_version_num() == 5 {
-            let expected = content_id(&req.command.clone().into_fact());
-            if expected != id {
-                return Err(RuleViolation::ContentIdMismatch { id, expected }.into());
-            }
+pub(crate) fn check_content_id(id: Uuid, fact: &Fact) -> Result<()> {
+    if id.get_version_num() == 5 {
+        let expected = content_id(fact);
+        if expected != id {
+            return Err(RuleViolation::ContentIdMismatch { id, expected }.into());
         }
     }
     Ok(())
@@ -328,19 +326,14 @@ mod tests {
         let mut other = statement();
         other.position = Position::Support;
         let genuine = content_id(&Fact::StatementRecorded(statement()));
-        let req = Request {
-            id: Some(genuine),
-            command: Command::Record(other.clone()),
-        };
+        let altered = Fact::StatementRecorded(other);
         assert!(matches!(
-            check_command_id(&req),
+            check_content_id(genuine, &altered),
             Err(Error::Rule(RuleViolation::ContentIdMismatch { .. }))
         ));
-        let own = Request {
-            id: Some(Uuid::from_u128(0x1234_5678_9abc_4def_8123_4567_89ab_cdef)),
-            command: Command::Record(other),
-        };
-        assert!(check_command_id(&own).is_ok());
+        let own = Uuid::from_u128(0x1234_5678_9abc_4def_8123_4567_89ab_cdef);
+        assert!(check_content_id(own, &altered).is_ok());
+        assert!(check_content_id(content_id(&altered), &altered).is_ok());
     }
 
     #[test]

@@ -33,7 +33,6 @@ fn fold(event: &Event, edits: &[Event]) -> Result<StatementView> {
 /// The statements at `seqs` with their edits up to `known` applied, in the
 /// order of `seqs`; a few queries for all of them.
 fn statement_views(q: &Query<'_>, seqs: &[u64], known: u64) -> Result<Vec<StatementView>> {
-    let mut out = Vec::with_capacity(seqs.len());
     // A chunk at a time, in log order (neighbouring rows share pages), so
     // that memory holds one chunk's events, not every winner's.
     let mut order: Vec<(usize, u64)> = seqs.iter().copied().enumerate().collect();
@@ -52,8 +51,7 @@ fn statement_views(q: &Query<'_>, seqs: &[u64], known: u64) -> Result<Vec<Statem
             views[i] = Some(fold(event, edits.get(&s).map_or(&[], Vec::as_slice))?);
         }
     }
-    out.extend(views.into_iter().flatten());
-    Ok(out)
+    Ok(views.into_iter().flatten().collect())
 }
 
 /// Statements read per round trip by [`statement_views`].

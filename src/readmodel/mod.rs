@@ -335,14 +335,7 @@ impl<'c> Query<'c> {
 
     /// The watermark: the last event applied.
     pub(crate) fn watermark(&self) -> Result<Head> {
-        let get = |key: &str| -> Result<Option<String>> {
-            self.conn
-                .prepare_cached("SELECT value FROM meta WHERE key = ?1")
-                .sql()?
-                .query_row([key], |r| r.get(0))
-                .optional()
-                .sql()
-        };
+        let get = |key: &str| self.meta(key);
         let bad = || corrupt(0, "unreadable watermark");
         let seq = match get("watermark_seq")? {
             None => return Ok(Head::empty()),
@@ -363,17 +356,19 @@ impl<'c> Query<'c> {
         })
     }
 
+    /// The value of a `meta` key.
+    fn meta(&self, key: &str) -> Result<Option<String>> {
+        self.conn
+            .prepare_cached("SELECT value FROM meta WHERE key = ?1")
+            .sql()?
+            .query_row([key], |r| r.get(0))
+            .optional()
+            .sql()
+    }
+
     /// The damage the last `verify` found, if it found any: seq and message.
     pub(crate) fn fault(&self) -> Result<Option<(u64, String)>> {
-        let get = |key: &str| -> Result<Option<String>> {
-            self.conn
-                .prepare_cached("SELECT value FROM meta WHERE key = ?1")
-                .sql()?
-                .query_row([key], |r| r.get(0))
-                .optional()
-                .sql()
-        };
-        Ok(match (get("fault_seq")?, get("fault")?) {
+        Ok(match (self.meta("fault_seq")?, self.meta("fault")?) {
             (Some(seq), Some(m)) => Some((seq.parse().unwrap_or(0), m)),
             _ => None,
         })
