@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
@@ -382,37 +382,6 @@ fn writers_creating_a_ledger_at_once_all_succeed() {
     assert_eq!(v["seq"], 4);
 }
 
-/// Starts `import -` and keeps its stdin open: the importer holds the
-/// ledger (it opens it before reading) until stdin is closed.
-fn hold(ledger: &Path) -> Child {
-    let mut child = cmd(ledger, "holder")
-        .args(["--json", "import", "-"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn holder");
-    let stdin = child.stdin.as_mut().unwrap();
-    writeln!(stdin, "{}", statement_line("held import line 1", 1)).unwrap();
-    stdin.flush().unwrap();
-    // Wait until the holder has the lock (probing it without keeping it).
-    let lock = File::open(ledger.join("stancelog.lock")).expect("lock file");
-    let t = Instant::now();
-    loop {
-        match lock.try_lock() {
-            Err(std::fs::TryLockError::WouldBlock) => break,
-            Ok(()) => lock.unlock().unwrap(),
-            Err(std::fs::TryLockError::Error(e)) => panic!("probing the lock: {e}"),
-        }
-        assert!(
-            t.elapsed() < Duration::from_secs(30),
-            "holder never took the ledger"
-        );
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    child
-}
-
 #[test]
 fn a_busy_ledger_fails_clearly_after_wait() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -440,7 +409,7 @@ fn a_busy_ledger_fails_clearly_after_wait() {
         .unwrap();
     assert!(out.status.success());
 
-    let mut holder = hold(&ledger);
+    let mut holder = crate::support::hold(&ledger, &statement_line("held import line 1", 1));
 
     // Readers never wait: they answer from the read model while the ledger
     // is held, at once, with no notice.

@@ -4,24 +4,13 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::support::{statement_line, TestLedger};
+use crate::support::TestLedger;
 
 /// A ledger big enough that truncating `db` cuts into its data.
 fn big() -> TestLedger {
     let l = TestLedger::new();
-    let lines: String = (0..3000)
-        .map(|i| {
-            statement_line(
-                "USA",
-                &format!("issue-{}", i % 50),
-                "support",
-                "2019-12-01",
-                &format!("s{i}"),
-            ) + "\n"
-        })
-        .collect();
     let file = l.scratch("many.jsonl");
-    std::fs::write(&file, lines).unwrap();
+    crate::support::write_usa_statements(&file, 3000, 50, |i| format!("s{i}"));
     l.ok(&["import", file.to_str().unwrap()]);
     l
 }
@@ -235,19 +224,8 @@ fn a_write_on_a_full_disk_says_so_in_one_sentence_and_writes_nothing() {
         while f.write_all(&block).is_ok() {}
         while f.write_all(&[0]).is_ok() {}
     }
-    let lines: String = (0..2000)
-        .map(|i| {
-            statement_line(
-                "USA",
-                &format!("issue-{i}"),
-                "support",
-                "2019-12-01",
-                &"long summary ".repeat(50),
-            ) + "\n"
-        })
-        .collect();
     let file = dir.path().join("many.jsonl");
-    std::fs::write(&file, lines).unwrap();
+    crate::support::write_usa_statements(&file, 2000, 2000, |_| "long summary ".repeat(50));
     let out = run(&["import", file.to_str().unwrap()]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");

@@ -4,7 +4,7 @@
 
 use std::process::Command;
 
-use crate::support::{statement_line, TestLedger};
+use crate::support::TestLedger;
 
 /// The system calls of `args` against `l`, as strace prints them with file
 /// names (`-y`), or `None` where strace is missing.
@@ -87,10 +87,7 @@ fn an_import_syncs_the_log_and_the_read_model_before_it_reports() {
     let l = TestLedger::new();
     l.import_article();
     let file = l.scratch("more.jsonl");
-    let lines: String = (0..300)
-        .map(|i| statement_line("USA", &format!("issue-{i}"), "support", "2019-12-01", "s") + "\n")
-        .collect();
-    std::fs::write(&file, lines).unwrap();
+    crate::support::write_usa_statements(&file, 300, 300, |_| "s".to_owned());
     let Some(trace) = traced(&l, &["import", file.to_str().unwrap()]) else {
         return;
     };

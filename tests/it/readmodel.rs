@@ -121,16 +121,7 @@ fn readers_refuse_a_log_whose_files_are_gone() {
 fn a_newest_write_dropped_by_a_flipped_byte_is_witnessed_and_repaired() {
     // One flipped byte near the end of what sled wrote: its recovery drops
     // that write (and anything after it) and opens a shorter log.
-    witness_case(
-        |p| {
-            let path = p.join("db");
-            let mut bytes = std::fs::read(&path).unwrap();
-            let last = bytes.iter().rposition(|&b| b != 0).expect("data");
-            bytes[last - 20] ^= 0xff;
-            std::fs::write(&path, bytes).unwrap();
-        },
-        BEHIND,
-    );
+    witness_case(drop_newest_write, BEHIND);
 }
 
 #[test]
@@ -138,19 +129,8 @@ fn a_log_truncated_to_half_answers_the_same_or_is_witnessed_and_repaired() {
     // Whether half of `db` still holds every write depends on how sled laid
     // it out; either way nothing acknowledged may be lost.
     let l = TestLedger::new();
-    let lines: String = (0..3000)
-        .map(|i| {
-            statement_line(
-                "USA",
-                &format!("issue-{}", i % 50),
-                "support",
-                "2019-12-01",
-                &format!("s{i}"),
-            ) + "\n"
-        })
-        .collect();
     let file = l.scratch("many.jsonl");
-    std::fs::write(&file, lines).unwrap();
+    crate::support::write_usa_statements(&file, 3000, 50, |i| format!("s{i}"));
     l.ok(&["import", file.to_str().unwrap()]);
     let before = answers(&l);
     let db = l.path().join("db");
@@ -193,45 +173,14 @@ fn a_deleted_read_model_is_rebuilt_from_the_log_with_a_notice() {
     l.ok(&["verify"]);
 }
 
-/// A writer that holds the ledger: an `import -` whose input stays open.
-fn hold(ledger: &Path) -> std::process::Child {
-    let mut child = process(ledger, "holder")
-        .args(["import", "-"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn holder");
-    let stdin = child.stdin.as_mut().unwrap();
-    writeln!(
-        stdin,
-        "{}",
-        statement_line("KOR", "held", "support", "2019-12-01", "held")
-    )
-    .unwrap();
-    stdin.flush().unwrap();
-    let lock = std::fs::File::open(ledger.join("stancelog.lock")).expect("lock file");
-    let t = Instant::now();
-    loop {
-        match lock.try_lock() {
-            Err(std::fs::TryLockError::WouldBlock) => break,
-            Ok(()) => lock.unlock().unwrap(),
-            Err(std::fs::TryLockError::Error(e)) => panic!("probing the lock: {e}"),
-        }
-        assert!(
-            t.elapsed() < Duration::from_secs(30),
-            "the holder never took the ledger"
-        );
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    child
-}
-
 #[test]
 fn a_reader_answers_while_an_import_holds_the_ledger_and_then_sees_it() {
     let l = ledger();
     let old = l.head();
-    let mut holder = hold(&l.path());
+    let mut holder = crate::support::hold(
+        &l.path(),
+        &statement_line("KOR", "held", "support", "2019-12-01", "held"),
+    );
     let t = Instant::now();
     assert_eq!(l.head(), old, "the reader sees the last committed head");
     assert!(l.ok(&["stances"]).contains("hong-kong-protests"));
@@ -348,19 +297,8 @@ fn a_third_party_reader_queries_the_views_while_an_import_runs() {
         return;
     }
     let l = ledger();
-    let lines: String = (0..20_000)
-        .map(|i| {
-            statement_line(
-                "USA",
-                &format!("issue-{}", i % 300),
-                "support",
-                "2019-12-01",
-                &format!("s{i}"),
-            ) + "\n"
-        })
-        .collect();
     let file = l.scratch("big.jsonl");
-    std::fs::write(&file, lines).unwrap();
+    crate::support::write_usa_statements(&file, 20_000, 300, |i| format!("s{i}"));
     let mut import = process(&l.path(), "importer")
         .args(["import", file.to_str().unwrap()])
         .stderr(Stdio::null())
@@ -409,4 +347,77 @@ fn ok(c: &mut Command) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8(out.stdout).expect("utf-8")
+}
+
+/// Flips a byte near the end of what sled wrote, so that its recovery
+/// drops the newest write.
+fn drop_newest_write(p: &Path) {
+    let path = p.join("db");
+    let mut bytes = std::fs::read(&path).unwrap();
+    let last = bytes.iter().rposition(|&b| b != 0).expect("data");
+    bytes[last - 20] ^= 0xff;
+    std::fs::write(&path, bytes).unwrap();
+}
+
+fn model_sql(l: &TestLedger, sql: &str) {
+    let conn = rusqlite::Connection::open(l.path().join(stancelog::READ_MODEL_FILE)).unwrap();
+    conn.execute(sql, []).unwrap();
+}
+
+#[test]
+fn a_read_model_that_disagrees_with_the_log_at_its_head_stops_writes_until_rebuilt() {
+    let l = ledger();
+    let record = [
+        "record",
+        "--actor",
+        "FRA",
+        "--issue",
+        "x",
+        "--position",
+        "support",
+        "--stated-on",
+        "2019-12-01",
+        "--summary",
+        "s",
+    ];
+    model_sql(
+        &l,
+        &format!(
+            "UPDATE meta SET value = '{}' WHERE key = 'watermark_hash'",
+            "0".repeat(64)
+        ),
+    );
+    stops_with(
+        &l,
+        &record,
+        "the log and the read model hold different events here; neither is trusted",
+    );
+    stops_with(
+        &l,
+        &["verify"],
+        "the read model's watermark (seq 27) is not the log's head (seq 27)",
+    );
+    l.ok(&["rebuild"]);
+    l.ok(&["verify"]);
+    l.ok(&record);
+}
+
+#[test]
+fn repair_refuses_a_copy_that_does_not_chain_onto_the_log() {
+    let l = ledger();
+    drop_newest_write(&l.path());
+    model_sql(
+        &l,
+        &format!(
+            "UPDATE events SET hash = '{}' WHERE seq = 27",
+            "1".repeat(64)
+        ),
+    );
+    stops_with(
+        &l,
+        &["repair"],
+        "corrupt ledger at seq 27: the read model's copy does not chain onto the log",
+    );
+    // Nothing was re-appended: the log still stops at seq 26.
+    stops_with(&l, &["verify"], "lost acknowledged events after seq 26");
 }

@@ -237,3 +237,59 @@ impl Drop for SmallDisk {
         let _ = std::process::Command::new("umount").arg(&self.0).status();
     }
 }
+
+/// Writes `n` JSONL statements by USA, all `support` on 2019-12-01, to
+/// `file`: statement `i` on issue `issue-{i % issues}` with `summary(i)`.
+pub fn write_usa_statements(
+    file: &Path,
+    n: usize,
+    issues: usize,
+    summary: impl Fn(usize) -> String,
+) {
+    let lines: String = (0..n)
+        .map(|i| {
+            statement_line(
+                "USA",
+                &format!("issue-{}", i % issues),
+                "support",
+                "2019-12-01",
+                &summary(i),
+            ) + "\n"
+        })
+        .collect();
+    std::fs::write(file, lines).expect("write the statements");
+}
+
+/// Starts `import -` with `first_line` on its stdin and keeps stdin open:
+/// the importer holds the ledger (it opens it before reading) until stdin
+/// is closed. Returns once the ledger's lock is taken.
+pub fn hold(ledger: &Path, first_line: &str) -> std::process::Child {
+    use std::io::Write;
+    use std::time::{Duration, Instant};
+    let mut child = process(ledger, "holder")
+        .args(["--json", "import", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn holder");
+    let stdin = child.stdin.as_mut().unwrap();
+    writeln!(stdin, "{first_line}").unwrap();
+    stdin.flush().unwrap();
+    // Wait until the holder has the lock (probing it without keeping it).
+    let lock = std::fs::File::open(ledger.join("stancelog.lock")).expect("lock file");
+    let t = Instant::now();
+    loop {
+        match lock.try_lock() {
+            Err(std::fs::TryLockError::WouldBlock) => break,
+            Ok(()) => lock.unlock().unwrap(),
+            Err(std::fs::TryLockError::Error(e)) => panic!("probing the lock: {e}"),
+        }
+        assert!(
+            t.elapsed() < Duration::from_secs(30),
+            "holder never took the ledger"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    child
+}
