@@ -83,19 +83,7 @@ fn damaged_files_never_make_a_command_panic() {
                 &["stances", "--json"],
                 &["verify"],
                 &["export"],
-                &[
-                    "record",
-                    "--actor",
-                    "FRA",
-                    "--issue",
-                    "x",
-                    "--position",
-                    "support",
-                    "--stated-on",
-                    "2019-12-01",
-                    "--summary",
-                    "s",
-                ],
+                &crate::support::A_RECORD,
             ] {
                 let out = crate::support::process(&dir, "t")
                     .args(args)
@@ -170,19 +158,7 @@ fn writes_are_refused_once_verify_found_damage_until_it_is_repaired() {
     conn.execute("UPDATE events SET summary = 'rewritten' WHERE seq = 4", [])
         .unwrap();
     drop(conn);
-    let record = [
-        "record",
-        "--actor",
-        "FRA",
-        "--issue",
-        "x",
-        "--position",
-        "support",
-        "--stated-on",
-        "2019-12-01",
-        "--summary",
-        "s",
-    ];
+    let record = crate::support::A_RECORD;
     // Before anyone looked, a write goes through (nothing has been found yet).
     l.ok(&record);
     assert!(l.fails(&["verify"]).contains("at seq 4:"));

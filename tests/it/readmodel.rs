@@ -69,23 +69,7 @@ fn witness_case(damage: impl FnOnce(&Path), message: &str) {
     let l = ledger();
     let before = answers(&l);
     damage(&l.path());
-    for args in [
-        &["verify"][..],
-        &["rebuild"],
-        &[
-            "record",
-            "--actor",
-            "FRA",
-            "--issue",
-            "x",
-            "--position",
-            "support",
-            "--stated-on",
-            "2019-12-01",
-            "--summary",
-            "s",
-        ],
-    ] {
+    for args in [&["verify"][..], &["rebuild"], &crate::support::A_RECORD] {
         stops_with(&l, args, message);
     }
     let out = l.ok(&["repair"]);
@@ -236,19 +220,7 @@ fn readers_answer_on_a_read_only_mount() {
         );
         // A write says it cannot, in one line, and changes nothing.
         let out = process(ro, "auditor")
-            .args([
-                "record",
-                "--actor",
-                "FRA",
-                "--issue",
-                "x",
-                "--position",
-                "support",
-                "--stated-on",
-                "2019-12-01",
-                "--summary",
-                "s",
-            ])
+            .args(crate::support::A_RECORD)
             .output()
             .unwrap();
         assert_eq!(out.status.code(), Some(1));
@@ -367,19 +339,7 @@ fn model_sql(l: &TestLedger, sql: &str) {
 #[test]
 fn a_read_model_that_disagrees_with_the_log_at_its_head_stops_writes_until_rebuilt() {
     let l = ledger();
-    let record = [
-        "record",
-        "--actor",
-        "FRA",
-        "--issue",
-        "x",
-        "--position",
-        "support",
-        "--stated-on",
-        "2019-12-01",
-        "--summary",
-        "s",
-    ];
+    let record = crate::support::A_RECORD;
     model_sql(
         &l,
         &format!(

@@ -293,3 +293,19 @@ pub fn hold(ledger: &Path, first_line: &str) -> std::process::Child {
     }
     child
 }
+
+/// A valid `record` of a statement no fixture has: the write command the
+/// damage and witness tests try.
+pub const A_RECORD: [&str; 11] = [
+    "record",
+    "--actor",
+    "FRA",
+    "--issue",
+    "x",
+    "--position",
+    "support",
+    "--stated-on",
+    "2019-12-01",
+    "--summary",
+    "s",
+];
