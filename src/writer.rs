@@ -130,17 +130,21 @@ impl<'s> Writer<'s> {
     }
 
     /// Commits the log (synced), then the read model's rows and watermark.
-    /// A write that added no event to the log commits only the read model's
-    /// transaction (a catch-up or rebuild).
+    /// A write that added no event commits nothing.
     pub(crate) fn commit(mut self) -> Result<Head> {
-        if self.head.seq > self.committed.seq {
-            let batch = std::mem::take(&mut self.batch);
-            // The head may reach the engine without being synced: an undo
-            // puts the old one back.
-            self.applied_any = true;
-            self.head_written = true;
-            self.store.commit(batch, &self.head)?;
+        if self.head.seq == self.committed.seq {
+            // Nothing was added (every request was a repeat): there is
+            // nothing to make durable, and the watermark stays as it is.
+            readmodel::rollback(&self.model)?;
+            self.finished = true;
+            return Ok(self.head);
         }
+        let batch = std::mem::take(&mut self.batch);
+        // The head may reach the engine without being synced: an undo puts
+        // the old one back.
+        self.applied_any = true;
+        self.head_written = true;
+        self.store.commit(batch, &self.head)?;
         readmodel::set_watermark(&self.model, &self.head)?;
         #[cfg(test)]
         if FAIL_MODEL_COMMIT.with(|f| f.replace(false)) {
