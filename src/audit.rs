@@ -16,7 +16,7 @@ use std::sync::mpsc::{Receiver, SyncSender};
 
 use xxhash_rust::xxh3::xxh3_128;
 
-use crate::chain::{event_hash, hex_hash};
+use crate::chain::{hex_hash, recomputed_hash};
 use crate::codec;
 use crate::derive::Version;
 use crate::error::{Error, Result};
@@ -160,14 +160,7 @@ fn read_log(store: &Store, tx: SyncSender<Result<Vec<ReadRecord>>>, stop: &Atomi
             }
         };
         let decoded = codec::decode(&v).map_err(|e| e.to_string()).map(|event| {
-            let h = event_hash(
-                &event.prev_hash,
-                event.seq,
-                &event.id,
-                &event.recorded_at,
-                &event.recorded_by,
-                &event.payload,
-            );
+            let h = recomputed_hash(&event);
             (event, h)
         });
         chunk.push(ReadRecord {

@@ -135,6 +135,19 @@ pub fn content_id(p: &Fact) -> Uuid {
     Uuid::new_v5(&ID_NAMESPACE, &canonical_payload(p))
 }
 
+/// The chain hash an event's own fields give (over its own `prev_hash`):
+/// equal to its `hash` unless the record was altered.
+pub(crate) fn recomputed_hash(e: &crate::event::Event) -> Hash {
+    event_hash(
+        &e.prev_hash,
+        e.seq,
+        &e.id,
+        &e.recorded_at,
+        &e.recorded_by,
+        &e.payload,
+    )
+}
+
 /// The chain hash of an event: SHA-256 of the previous hash followed by the
 /// envelope fields (seq, id, recorded_at, recorded_by) and the canonical payload.
 pub fn event_hash(

@@ -10,7 +10,7 @@ use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use uuid::Uuid;
 
 use crate::append::{Context, BATCH_EVENTS};
-use crate::chain::event_hash;
+use crate::chain::recomputed_hash;
 use crate::codec;
 use crate::error::Error;
 use crate::event::Event;
@@ -389,14 +389,7 @@ fn forged_event(l: &Ledger, f: &Forgery) -> Event {
     e.id = Uuid::from_u128(0xF0F0 + e.seq as u128);
     e.recorded_at = at(4);
     e.prev_hash = last.hash;
-    e.hash = event_hash(
-        &e.prev_hash,
-        e.seq,
-        &e.id,
-        &e.recorded_at,
-        &e.recorded_by,
-        &e.payload,
-    );
+    e.hash = recomputed_hash(&e);
     e
 }
 

@@ -14,7 +14,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::append::{self, Context, Summary, WriteView};
 use crate::audit::{self, Digest, Report};
-use crate::chain::event_hash;
+use crate::chain::recomputed_hash;
 use crate::decide::{decide, Decision, Request};
 use crate::derive::derive;
 use crate::error::{Error, Result};
@@ -449,14 +449,7 @@ impl Ledger {
             }
             for row in rows {
                 let e = row.event;
-                let h = event_hash(
-                    &e.prev_hash,
-                    e.seq,
-                    &e.id,
-                    &e.recorded_at,
-                    &e.recorded_by,
-                    &e.payload,
-                );
+                let h = recomputed_hash(&e);
                 if e.seq != next || e.prev_hash != prev.hash || h != e.hash {
                     return Err(Error::Corrupt {
                         seq: e.seq,
@@ -542,15 +535,7 @@ fn apply_logged(writer: &Writer<'_>, from: u64, progress: &mut dyn FnMut(u64)) -
             seq: event.seq,
             message,
         };
-        let h = event_hash(
-            &prev_hash,
-            event.seq,
-            &event.id,
-            &event.recorded_at,
-            &event.recorded_by,
-            &event.payload,
-        );
-        if event.prev_hash != prev_hash || h != event.hash {
+        if event.prev_hash != prev_hash || recomputed_hash(&event) != event.hash {
             return Err(fault(
                 "the chain does not link here (run `stancelog verify`)".into(),
             ));
