@@ -64,6 +64,7 @@ pub mod index;
 mod index;
 mod ledger;
 mod model;
+mod palette;
 mod projection;
 mod query;
 mod readmodel;
@@ -87,6 +88,7 @@ pub use model::{
     Command, Fact, Issue, Position, Retraction, Statement, MAX_NAME, MAX_QUOTE, MAX_REASON,
     MAX_SUMMARY, MAX_URL,
 };
+pub use palette::{position_colour, Colour};
 pub use projection::{Edit, Stance, StatementView};
 pub use query::{Change, Filter};
 pub use readmodel::FILE_NAME as READ_MODEL_FILE;

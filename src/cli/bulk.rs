@@ -9,12 +9,15 @@ use clap::Args;
 
 use stancelog::{hex_hash, validate_author, Context};
 
-use super::{env, json, open, text, Global};
+use super::ui::Format;
+use super::{csvin, env, json, open, text, Global};
 
 #[derive(Args, Debug)]
 pub struct ImportArgs {
     /// File to read, or - for standard input
     pub file: PathBuf,
+    #[command(flatten)]
+    pub by: env::By,
 }
 
 #[derive(Args, Debug)]
@@ -99,10 +102,31 @@ pub fn restore(g: &Global, out: &mut impl Write, RestoreArgs { file }: RestoreAr
     }
 }
 
-pub fn import(g: &Global, out: &mut impl Write, ImportArgs { file }: ImportArgs) -> Result<()> {
+/// Counts the lines that hold something (the events of a JSON Lines
+/// file), for the progress bar's total, and rewinds.
+fn count_lines(reader: &mut BufReader<std::fs::File>) -> Result<u64> {
+    use std::io::BufRead as _;
+    let mut n = 0;
+    let mut buf = Vec::new();
+    while reader.read_until(b'\n', &mut buf)? > 0 {
+        if buf.iter().any(|b| !b.is_ascii_whitespace()) {
+            n += 1;
+        }
+        buf.clear();
+    }
+    reader.rewind()?;
+    Ok(n)
+}
+
+pub fn import(g: &Global, out: &mut impl Write, ImportArgs { file, by }: ImportArgs) -> Result<()> {
     let (input, name) = Input::open(&file)?;
-    let author = env::author(g)?;
+    let author = env::author(g, &by)?;
     validate_author(&author)?;
+    let sheet = match g.format {
+        Some(Format::Csv) => Some(b','),
+        Some(Format::Tsv) => Some(b'\t'),
+        _ => None,
+    };
     let bar = env::progress_bar("importing", None);
     let mut tick = |n: u64| bar.set_position(n);
     let ctx_author = author.clone();
@@ -112,8 +136,17 @@ pub fn import(g: &Global, out: &mut impl Write, ImportArgs { file }: ImportArgs)
         progress: Some(&mut tick),
     };
     let summary = open::bulk_write(g, |ledger| {
-        let reader = input.reader()?;
-        Ok(ledger.import(reader, &name, &mut ctx)?)
+        let mut reader = input.reader()?;
+        if let Some(delimiter) = sheet {
+            let lines = csvin::convert(reader, &name, delimiter)?;
+            reader = BufReader::with_capacity(1 << 16, lines);
+        }
+        env::set_total(&bar, count_lines(&mut reader)?);
+        let imported = ledger.import(reader, &name, &mut ctx);
+        match sheet {
+            Some(_) => imported.map_err(|e| csvin::on_sheet(e.into(), &name)),
+            None => Ok(imported?),
+        }
     })?;
     bar.finish_and_clear();
     if summary.envelopes > 0 {

@@ -46,6 +46,8 @@ pub struct RecordArgs {
     /// Use this id instead of one derived from the content
     #[arg(long, value_parser = parse::uuid, value_name = "UUID")]
     pub id: Option<Uuid>,
+    #[command(flatten)]
+    pub by: env::By,
 }
 
 #[derive(Args, Debug)]
@@ -80,6 +82,8 @@ pub struct AmendArgs {
     /// Use this id for the amendment instead of one derived from the content
     #[arg(long, value_parser = parse::uuid, value_name = "UUID")]
     pub id: Option<Uuid>,
+    #[command(flatten)]
+    pub by: env::By,
 }
 
 #[derive(Args, Debug)]
@@ -93,6 +97,8 @@ pub struct RetractArgs {
     /// Use this id for the retraction instead of one derived from the content
     #[arg(long, value_parser = parse::uuid, value_name = "UUID")]
     pub id: Option<Uuid>,
+    #[command(flatten)]
+    pub by: env::By,
 }
 
 pub fn record(g: &Global, out: &mut impl Write, a: RecordArgs) -> Result<()> {
@@ -107,7 +113,7 @@ pub fn record(g: &Global, out: &mut impl Write, a: RecordArgs) -> Result<()> {
         source_url: a.source_url,
         source_title: a.source_title,
     });
-    write_one(g, out, Request { id: a.id, command })
+    write_one(g, &a.by, out, Request { id: a.id, command })
 }
 
 pub fn amend(g: &Global, out: &mut impl Write, a: AmendArgs) -> Result<()> {
@@ -122,7 +128,7 @@ pub fn amend(g: &Global, out: &mut impl Write, a: AmendArgs) -> Result<()> {
         source_url: a.source_url,
         source_title: a.source_title,
     });
-    write_one(g, out, Request { id: a.id, command })
+    write_one(g, &a.by, out, Request { id: a.id, command })
 }
 
 pub fn retract(g: &Global, out: &mut impl Write, a: RetractArgs) -> Result<()> {
@@ -130,12 +136,12 @@ pub fn retract(g: &Global, out: &mut impl Write, a: RetractArgs) -> Result<()> {
         target: a.target,
         reason: a.reason,
     });
-    write_one(g, out, Request { id: a.id, command })
+    write_one(g, &a.by, out, Request { id: a.id, command })
 }
 
-fn write_one(g: &Global, out: &mut impl Write, req: Request) -> Result<()> {
+fn write_one(g: &Global, by: &env::By, out: &mut impl Write, req: Request) -> Result<()> {
     let kind = req.command.kind();
-    let author = env::author(g)?;
+    let author = env::author(g, by)?;
     // Fail before touching the ledger when no ledger is needed to tell, and
     // never create a ledger for an edit, whose target cannot exist in it.
     validate_author(&author)?;

@@ -1,0 +1,214 @@
+//! How output is shaped for where it goes: the format (`--format`, `--json`),
+//! colour (`--color`, `NO_COLOR`, `CLICOLOR_FORCE`), the width to fit
+//! (`COLUMNS`, else the terminal's) and whether stdout is a terminal at all.
+//! Decided once per run, from the arguments and the environment, so every
+//! command answers the same question the same way.
+
+use std::io::IsTerminal;
+
+use anstyle::{AnsiColor, Color, Style};
+use clap::ValueEnum;
+
+use stancelog::{position_colour, Position};
+
+/// What `--format` accepts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Tables with box drawing, for a terminal (the default there)
+    Table,
+    /// The same without box drawing (the default when stdout is not a terminal)
+    Plain,
+    /// Comma-separated values with one header row (RFC 4180)
+    Csv,
+    /// Tab-separated values with one header row
+    Tsv,
+    /// One JSON document (what --json gives)
+    Json,
+    /// JSON Lines: one record per line
+    Jsonl,
+}
+
+impl Format {
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Table => "table",
+            Format::Plain => "plain",
+            Format::Csv => "csv",
+            Format::Tsv => "tsv",
+            Format::Json => "json",
+            Format::Jsonl => "jsonl",
+        }
+    }
+
+    /// A form for people, not programs.
+    pub fn is_human(self) -> bool {
+        matches!(self, Format::Table | Format::Plain)
+    }
+}
+
+/// What `--color` accepts.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum ColorWhen {
+    /// Colour when the stream is a terminal, unless NO_COLOR is set (CLICOLOR_FORCE forces it)
+    #[default]
+    Auto,
+    /// Always colour
+    Always,
+    /// Never colour
+    Never,
+}
+
+/// The shape of this run's output.
+#[derive(Clone, Copy, Debug)]
+pub struct Ui {
+    /// The format asked for, or the default for where stdout goes.
+    pub format: Format,
+    /// Whether `--format` (or `--json`) was given.
+    pub explicit: bool,
+    /// Colour on stdout.
+    pub colour: bool,
+    /// Colour on stderr (decided for stderr's own terminal).
+    pub err_colour: bool,
+    /// Columns to fit: `COLUMNS`, else the terminal's; `None` when neither
+    /// says (a pipe), and then nothing is wrapped.
+    pub width: Option<usize>,
+    /// Whether stdout is a terminal.
+    pub terminal: bool,
+}
+
+impl Default for Ui {
+    fn default() -> Self {
+        Ui {
+            format: Format::Plain,
+            explicit: false,
+            colour: false,
+            err_colour: false,
+            width: None,
+            terminal: false,
+        }
+    }
+}
+
+impl Ui {
+    /// The shape for this process's stdout and stderr.
+    pub fn detect(format: Option<Format>, json: bool, color: ColorWhen) -> Result<Ui, String> {
+        let format = match (format, json) {
+            (Some(f), true) if f != Format::Json => {
+                return Err(format!(
+                    "--json means --format json; it cannot be given with --format {}",
+                    f.name()
+                ))
+            }
+            (_, true) => Some(Format::Json),
+            (f, false) => f,
+        };
+        let stdout = std::io::stdout();
+        let terminal = stdout.is_terminal();
+        let resolve = |auto: anstream::ColorChoice| match color {
+            ColorWhen::Always => true,
+            ColorWhen::Never => false,
+            ColorWhen::Auto => auto != anstream::ColorChoice::Never,
+        };
+        let colour = resolve(anstream::AutoStream::choice(&stdout));
+        let err_colour = resolve(anstream::AutoStream::choice(&std::io::stderr()));
+        let width = columns().or_else(|| {
+            terminal
+                .then(|| terminal_size::terminal_size_of(&stdout).map(|(w, _)| usize::from(w.0)))
+                .flatten()
+        });
+        Ok(Ui {
+            format: format.unwrap_or(if terminal {
+                Format::Table
+            } else {
+                Format::Plain
+            }),
+            explicit: format.is_some(),
+            colour,
+            err_colour,
+            width,
+            terminal,
+        })
+    }
+}
+
+/// `COLUMNS`, when it holds a usable width.
+pub fn columns() -> Option<usize> {
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.trim().parse::<usize>().ok())
+        .filter(|&w| w >= 20)
+}
+
+/// The terminal colour of a position, from the one palette.
+pub fn position_style(p: Position) -> Style {
+    let c = position_colour(p);
+    let base = match c.ansi & 7 {
+        0 => AnsiColor::Black,
+        1 => AnsiColor::Red,
+        2 => AnsiColor::Green,
+        3 => AnsiColor::Yellow,
+        4 => AnsiColor::Blue,
+        5 => AnsiColor::Magenta,
+        6 => AnsiColor::Cyan,
+        _ => AnsiColor::White,
+    };
+    let colour = if c.ansi >= 8 { base.bright(true) } else { base };
+    Style::new().fg_color(Some(Color::Ansi(colour)))
+}
+
+/// The comfy-table colour of a position, from the same palette.
+pub fn position_cell_colour(p: Position) -> comfy_table::Color {
+    use comfy_table::Color as C;
+    match position_colour(p).ansi {
+        1 => C::DarkRed,
+        2 => C::DarkGreen,
+        3 => C::DarkYellow,
+        8 => C::DarkGrey,
+        9 => C::Red,
+        10 => C::Green,
+        11 => C::Yellow,
+        _ => C::Grey,
+    }
+}
+
+/// `text` in `style` when colour is on.
+pub fn paint(on: bool, style: Style, text: &str) -> String {
+    if on {
+        format!("{}{text}{}", style.render(), style.render_reset())
+    } else {
+        text.to_owned()
+    }
+}
+
+/// A position's name, coloured when colour is on.
+pub fn position(on: bool, p: Position) -> String {
+    paint(on, position_style(p), p.as_str())
+}
+
+/// Dim text (dates, ids), when colour is on.
+pub fn dim(on: bool, text: &str) -> String {
+    paint(on, Style::new().dimmed(), text)
+}
+
+pub const ERROR: Style = Style::new()
+    .bold()
+    .fg_color(Some(Color::Ansi(AnsiColor::Red)));
+pub const HINT: Style = Style::new()
+    .bold()
+    .fg_color(Some(Color::Ansi(AnsiColor::Cyan)));
+pub const WARNING: Style = Style::new()
+    .bold()
+    .fg_color(Some(Color::Ansi(AnsiColor::Yellow)));
+
+/// Wraps `text` to `width` on word boundaries (and at the hyphens of
+/// slugs), the first line after `first` and the rest after `rest`: a
+/// hanging indent. With no width, one line.
+pub fn wrap(text: &str, width: Option<usize>, first: &str, rest: &str) -> String {
+    let Some(width) = width else {
+        return format!("{first}{text}");
+    };
+    let opts = textwrap::Options::new(width.max(20))
+        .initial_indent(first)
+        .subsequent_indent(rest);
+    textwrap::fill(text, opts)
+}
