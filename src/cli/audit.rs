@@ -6,9 +6,10 @@ use std::io::{self, Write};
 use anyhow::{anyhow, Result};
 use clap::Args;
 
-use stancelog::{format_timestamp, hex_hash, Digest, Event, Fact, Wire};
+use stancelog::{hex_hash, Digest, Event, Fact, Wire};
 
-use super::{env, json, open, parse, text, Global};
+use super::ui::{self, Format, Ui};
+use super::{env, json, open, parse, records, text, Failed, Global, EXIT_FAULT};
 
 #[derive(Args, Debug)]
 pub struct LogArgs {
@@ -33,12 +34,22 @@ pub fn log(g: &Global, out: &mut impl Write, a: LogArgs) -> Result<()> {
     let events = ledger
         .events(a.after_seq.saturating_add(1))?
         .take(usize::try_from(limit).unwrap_or(usize::MAX));
+    let ui = &g.ui;
+    if matches!(ui.format, Format::Csv | Format::Tsv) {
+        let header: Vec<String> = records::LOG_COLUMNS.iter().map(|c| (*c).to_owned()).collect();
+        let mut sheet = records::Sheet::new(ui, &mut *out, &header)?;
+        for event in events {
+            sheet.row(records::log_row(&Wire::from_event(&event?))?)?;
+        }
+        return sheet.finish();
+    }
+    // `log --json` has always been JSON Lines, as `--format jsonl` is.
     for event in events {
         let event = event?;
         if g.json {
             json::line(out, &Wire::from_event(&event))?;
         } else {
-            log_line(out, &event)?;
+            log_line(out, ui, &event)?;
         }
     }
     Ok(out.flush()?)
@@ -53,12 +64,49 @@ pub fn export(g: &Global, out: &mut impl Write) -> Result<()> {
     Ok(out.flush()?)
 }
 
+/// A fault `verify` found (exit 3): a corrupt store, lost or damaged log,
+/// or a log that does not extend the digest. Anything else (a busy or
+/// missing ledger) keeps its own exit code.
+fn fault(e: anyhow::Error) -> anyhow::Error {
+    let is_fault = e.chain().any(|c| {
+        matches!(
+            c.downcast_ref::<stancelog::Error>(),
+            Some(
+                stancelog::Error::Corrupt { .. }
+                    | stancelog::Error::LogBehind { .. }
+                    | stancelog::Error::LogDamaged { .. }
+                    | stancelog::Error::Decode(_)
+            )
+        ) || c.downcast_ref::<VerifyFailed>().is_some()
+    });
+    if !is_fault {
+        return e;
+    }
+    anyhow::Error::new(Failed {
+        code: EXIT_FAULT,
+        message: super::one_line(&e),
+        hint: None,
+    })
+}
+
+/// A verify that failed, as `verify_failed` words it.
+#[derive(Debug)]
+struct VerifyFailed(String);
+
+impl std::fmt::Display for VerifyFailed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for VerifyFailed {}
+
 pub fn verify(g: &Global, out: &mut impl Write, VerifyArgs { digest }: VerifyArgs) -> Result<()> {
-    let ledger = open::open(g, false)?;
+    let ledger = open::open(g, false).map_err(fault)?;
     let bar = env::progress_bar("verifying", Some(ledger.head()?.seq));
     let report = ledger
         .verify(digest, &mut |n| bar.set_position(n))
-        .map_err(|e| verify_failed(e, digest))?;
+        .map_err(|e| fault(verify_failed(e, digest)))?;
     bar.finish_and_clear();
     let head = format!("{}:{}", report.head.seq, hex_hash(&report.head.hash));
     if g.json {
@@ -142,6 +190,10 @@ pub fn rebuild(g: &Global, out: &mut impl Write) -> Result<()> {
 /// A failed verify. A digest the log does not extend is not corruption the
 /// log shows by itself: say that either the digest or the history is wrong.
 fn verify_failed(e: stancelog::Error, digest: Option<Digest>) -> anyhow::Error {
+    anyhow::Error::new(VerifyFailed(verify_message(e, digest).to_string()))
+}
+
+fn verify_message(e: stancelog::Error, digest: Option<Digest>) -> anyhow::Error {
     if let (stancelog::Error::Corrupt { seq, message }, Some(d)) = (&e, digest) {
         let shown = format!("{}:{}", d.seq, hex_hash(&d.hash));
         let check = "check it against the digest as published";
@@ -174,29 +226,34 @@ fn verify_failed(e: stancelog::Error, digest: Option<Digest>) -> anyhow::Error {
     anyhow!("verify failed: {e}")
 }
 
-/// One line of `log`.
-fn log_line(out: &mut impl Write, e: &Event) -> Result<()> {
+/// One entry of `log`: seq, time to the second, kind, short id, author
+/// and what happened, wrapped under itself.
+fn log_line(out: &mut impl Write, ui: &Ui, e: &Event) -> Result<()> {
+    let short = |id| ui::dim(ui.colour, &text::short_id(id));
     let what = match &e.payload {
         Fact::StatementRecorded(s) => format!(
             "{} {} {} {}: {}",
             s.actor,
             s.issue,
-            s.position,
+            ui::position(ui.colour, s.position),
             s.stated_on,
             text::clean(&s.summary)
         ),
-        Fact::StatementAmended(a) => format!("amends {}: {}", a.target, text::clean(&a.reason)),
-        Fact::StatementRetracted(r) => format!("retracts {}: {}", r.target, text::clean(&r.reason)),
+        Fact::StatementAmended(a) => {
+            format!("amends {}: {}", short(&a.target), text::clean(&a.reason))
+        }
+        Fact::StatementRetracted(r) => {
+            format!("retracts {}: {}", short(&r.target), text::clean(&r.reason))
+        }
     };
-    writeln!(
-        out,
-        "{:>6}  {}  {:<10} {}  by {}  {}",
-        e.seq,
-        format_timestamp(&e.recorded_at),
+    let line = format!(
+        "{}  {:<10} {}  by {}  {what}",
+        text::when(&e.recorded_at),
         e.kind(),
-        e.id,
+        short(&e.id),
         text::clean(&e.recorded_by),
-        what
-    )?;
+    );
+    let first = format!("{:>6}  ", e.seq);
+    writeln!(out, "{}", ui::wrap(&line, ui.width, &first, &" ".repeat(8)))?;
     Ok(())
 }

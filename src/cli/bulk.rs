@@ -9,7 +9,7 @@ use clap::Args;
 
 use stancelog::{hex_hash, validate_author, Context};
 
-use super::ui::Format;
+use super::ui::{self, Format};
 use super::{csvin, env, json, open, text, Global};
 
 #[derive(Args, Debug)]
@@ -152,7 +152,8 @@ pub fn import(g: &Global, out: &mut impl Write, ImportArgs { file, by }: ImportA
     if summary.envelopes > 0 {
         let _ = writeln!(
             io::stderr(),
-            "warning: {} lines of {} carry an export's envelope (authors, times, hashes): they check out, and were recorded anew as by {} now; `stancelog restore` into a new ledger keeps them",
+            "{} {} lines of {} carry an export's envelope (authors, times, hashes): they check out, and were recorded anew as by {} now; `stancelog restore` into a new ledger keeps them",
+            ui::paint(g.ui.err_colour, ui::WARNING, "warning:"),
             summary.envelopes,
             text::clean(&name),
             text::clean(&ctx_author)

@@ -472,7 +472,7 @@ fn usage_error(e: clap::Error) -> ExitCode {
 
 /// The error and its causes on one line, skipping a cause whose text the
 /// message already carries (library errors include their source's text).
-fn one_line(e: &anyhow::Error) -> String {
+pub(crate) fn one_line(e: &anyhow::Error) -> String {
     let mut msg = String::new();
     for cause in e.chain() {
         let text = cause.to_string();

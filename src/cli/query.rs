@@ -1,17 +1,18 @@
 //! `stance`, `stances`, `history` and `changes`: questions answered from the
 //! read model on both time axes, as text or JSON.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::io::Write;
 
 use anyhow::{anyhow, Result};
 use chrono::{DateTime, NaiveDate, Utc};
 use clap::Args;
-use comfy_table::{presets::UTF8_FULL_CONDENSED, ContentArrangement, Table};
+use comfy_table::Cell;
 
-use stancelog::{format_timestamp, Actor, Change, Edit, Filter, Issue, Stance, StatementView};
+use stancelog::{Actor, Change, Edit, Filter, Issue, Stance, StatementView};
 
-use super::{env, json, open, parse, text, Global};
+use super::ui::{self, Format, Ui};
+use super::{env, json, open, parse, records, table, text, Failed, Global};
 
 #[derive(Args, Debug)]
 pub struct TimeArgs {
@@ -61,6 +62,10 @@ pub struct StancesArgs {
     time: TimeArgs,
     #[command(flatten)]
     filter: FilterArgs,
+    /// With --format csv or tsv: the issues x actors grid (a row per issue,
+    /// a column per actor) instead of one row per stance
+    #[arg(long)]
+    matrix: bool,
 }
 
 #[derive(Args, Debug)]
@@ -95,32 +100,49 @@ pub fn stance(g: &Global, out: &mut impl Write, a: StanceArgs) -> Result<()> {
     let ledger = open::open_read(g)?;
     let as_of = a.time.as_of.unwrap_or_else(env::today);
     let stance = ledger.stance(&a.actor, &a.issue, as_of, a.time.known_at)?;
-    if g.json {
-        json::line(out, &stance)
-    } else {
-        print_stance(out, &a.actor, &a.issue, as_of, stance.as_ref())
+    let ui = &g.ui;
+    match ui.format {
+        Format::Csv | Format::Tsv => records::stances(ui, out, stance.as_slice()),
+        _ if g.json => json::line(out, &stance),
+        _ => print_stance(out, ui, &a.actor, &a.issue, as_of, stance.as_ref()),
     }
 }
 
 pub fn stances(g: &Global, out: &mut impl Write, a: StancesArgs) -> Result<()> {
+    let ui = &g.ui;
+    if a.matrix && !matches!(ui.format, Format::Csv | Format::Tsv) && ui.explicit {
+        return Err(Failed::usage(
+            format!("--matrix shapes CSV and TSV; --format {} has no matrix form", ui.format.name()),
+            Some("use --format csv --matrix, or the table (which is a matrix already)".into()),
+        )
+        .into());
+    }
     let ledger = open::open_read(g)?;
     let as_of = a.time.as_of.unwrap_or_else(env::today);
     let stances = ledger.stances(as_of, a.time.known_at, &a.filter.into())?;
-    if g.json {
-        json::line(out, &stances)
-    } else {
-        print_stances(out, as_of, &stances)
+    match ui.format {
+        Format::Jsonl => stances.iter().try_for_each(|s| json::line(out, s)),
+        Format::Csv | Format::Tsv if a.matrix => records::matrix(ui, out, &stances),
+        Format::Csv | Format::Tsv => records::stances(ui, out, &stances),
+        _ if g.json => json::line(out, &stances),
+        _ => print_stances(out, ui, as_of, &stances),
     }
 }
 
 pub fn history(g: &Global, out: &mut impl Write, a: HistoryArgs) -> Result<()> {
     let ledger = open::open_read(g)?;
     let views = ledger.history(&a.actor, &a.issue, a.known_at)?;
-    if g.json {
-        let items: Vec<_> = views.iter().map(json::HistoryItem::from).collect();
-        json::line(out, &items)
-    } else {
-        print_history(out, &a.actor, &a.issue, &views)
+    let ui = &g.ui;
+    match ui.format {
+        Format::Jsonl => views
+            .iter()
+            .try_for_each(|v| json::line(out, &json::HistoryItem::from(v))),
+        Format::Csv | Format::Tsv => records::history(ui, out, &views),
+        _ if g.json => {
+            let items: Vec<_> = views.iter().map(json::HistoryItem::from).collect();
+            json::line(out, &items)
+        }
+        _ => print_history(out, ui, &a.actor, &a.issue, &views),
     }
 }
 
@@ -131,16 +153,26 @@ pub fn changes(g: &Global, out: &mut impl Write, a: ChangesArgs) -> Result<()> {
     }
     let ledger = open::open_read(g)?;
     let changes = ledger.changes(from, to, a.known_at, &a.filter.into())?;
-    if g.json {
-        json::line(out, &changes)
-    } else {
-        print_changes(out, from, to, &changes)
+    let ui = &g.ui;
+    match ui.format {
+        Format::Jsonl => changes.iter().try_for_each(|c| json::line(out, c)),
+        Format::Csv | Format::Tsv => records::changes(ui, out, &changes),
+        _ if g.json => json::line(out, &changes),
+        _ => print_changes(out, ui, from, to, &changes),
     }
+}
+
+/// `  label: value`, wrapped with a hanging indent.
+fn field(out: &mut impl Write, ui: &Ui, label: &str, value: &str) -> Result<()> {
+    let first = format!("  {label}: ");
+    writeln!(out, "{}", ui::wrap(&text::clean(value), ui.width, &first, "      "))?;
+    Ok(())
 }
 
 /// The answer of `stance`, as a short block.
 fn print_stance(
     out: &mut impl Write,
+    ui: &Ui,
     actor: &Actor,
     issue: &Issue,
     as_of: NaiveDate,
@@ -150,57 +182,47 @@ fn print_stance(
         writeln!(out, "{actor} on {issue} as of {as_of}: no stance recorded")?;
         return Ok(());
     };
-    writeln!(out, "{actor} on {issue} as of {as_of}: {}", s.position)?;
-    writeln!(out, "  stated on: {}", s.stated_on)?;
-    writeln!(out, "  summary: {}", text::clean(&s.summary))?;
-    text::opt(out, "quote", &s.quote)?;
-    text::opt(out, "speaker", &s.speaker)?;
-    text::opt(out, "source", &s.source_title)?;
-    text::opt(out, "url", &s.source_url)?;
     writeln!(
         out,
-        "  statement {} (seq {}, recorded {} by {}{})",
-        s.statement_id,
+        "{actor} on {issue} as of {as_of}: {}",
+        ui::position(ui.colour, s.position)
+    )?;
+    writeln!(out, "  stated on: {}", s.stated_on)?;
+    field(out, ui, "summary", &s.summary)?;
+    for (label, v) in [
+        ("quote", &s.quote),
+        ("speaker", &s.speaker),
+        ("source", &s.source_title),
+        ("url", &s.source_url),
+    ] {
+        if let Some(v) = v {
+            field(out, ui, label, v)?;
+        }
+    }
+    let about = format!(
+        "statement {} (seq {}, recorded {} by {}{})",
+        ui::dim(ui.colour, &text::short_id(&s.statement_id)),
         s.seq,
-        format_timestamp(&s.recorded_at),
+        text::when(&s.recorded_at),
         text::clean(&s.recorded_by),
         match s.amendments {
             0 => String::new(),
             1 => ", 1 amendment".into(),
             n => format!(", {n} amendments"),
         }
-    )?;
+    );
+    writeln!(out, "{}", ui::wrap(&about, ui.width, "  ", "      "))?;
     Ok(())
 }
 
 /// The answer of `stances`: issues as rows, actors as columns.
-fn print_stances(out: &mut impl Write, as_of: NaiveDate, stances: &[Stance]) -> Result<()> {
+fn print_stances(out: &mut impl Write, ui: &Ui, as_of: NaiveDate, stances: &[Stance]) -> Result<()> {
     if stances.is_empty() {
         writeln!(out, "no stances in force as of {as_of}")?;
         return Ok(());
     }
     let actors: BTreeSet<&Actor> = stances.iter().map(|s| &s.actor).collect();
-    let mut rows: BTreeMap<&Issue, BTreeMap<&Actor, &Stance>> = BTreeMap::new();
-    for s in stances {
-        rows.entry(&s.issue).or_default().insert(&s.actor, s);
-    }
-    let mut table = Table::new();
-    table
-        .load_preset(UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Disabled);
-    let mut header = vec![format!("issue (as of {as_of})")];
-    header.extend(actors.iter().map(|a| a.to_string()));
-    table.set_header(header);
-    for (issue, by_actor) in rows {
-        let mut row = vec![issue.to_string()];
-        row.extend(actors.iter().map(|a| {
-            by_actor
-                .get(a)
-                .map_or(String::new(), |s| s.position.to_string())
-        }));
-        table.add_row(row);
-    }
-    writeln!(out, "{table}")?;
+    write!(out, "{}", table::matrix(ui, as_of, stances))?;
     writeln!(
         out,
         "{}, {}",
@@ -210,22 +232,21 @@ fn print_stances(out: &mut impl Write, as_of: NaiveDate, stances: &[Stance]) -> 
     Ok(())
 }
 
-fn edit_line(out: &mut impl Write, e: &Edit) -> Result<()> {
+fn edit_line(out: &mut impl Write, ui: &Ui, e: &Edit) -> Result<()> {
     let changes: Vec<String> = e
         .changes
         .iter()
         .map(|(k, v)| format!("{k}={}", text::clean(v)))
         .collect();
-    writeln!(
-        out,
-        "    {} at seq {} ({} by {}): {}{}",
+    let line = format!(
+        "{} at seq {} ({} by {}): {}{}",
         if e.kind == "retraction" {
             "RETRACTED"
         } else {
             "amended"
         },
         e.seq,
-        format_timestamp(&e.recorded_at),
+        text::when(&e.recorded_at),
         text::clean(&e.recorded_by),
         text::clean(&e.reason),
         if changes.is_empty() {
@@ -233,13 +254,15 @@ fn edit_line(out: &mut impl Write, e: &Edit) -> Result<()> {
         } else {
             format!(" [{}]", changes.join(", "))
         }
-    )?;
+    );
+    writeln!(out, "{}", ui::wrap(&line, ui.width, "    ", "        "))?;
     Ok(())
 }
 
 /// The answer of `history`.
 fn print_history(
     out: &mut impl Write,
+    ui: &Ui,
     actor: &Actor,
     issue: &Issue,
     views: &[StatementView],
@@ -248,51 +271,56 @@ fn print_history(
         writeln!(out, "no statements recorded for {actor} on {issue}")?;
         return Ok(());
     }
-    let n = views.len();
     writeln!(
         out,
-        "{actor} on {issue}: {n} statement{}",
-        if n == 1 { "" } else { "s" }
+        "{actor} on {issue}: {}",
+        text::plural(views.len(), "statement", "statements")
     )?;
     for v in views {
         let s = &v.statement;
-        writeln!(
-            out,
-            "{}  {:<8} {}{}",
+        let pos = s.position.as_str();
+        let first = format!(
+            "{}  {}{} ",
             s.stated_on,
-            s.position.as_str(),
+            ui::position(ui.colour, s.position),
+            " ".repeat(8usize.saturating_sub(pos.len()))
+        );
+        let summary = format!(
+            "{}{}",
             text::clean(&s.summary),
             if v.retraction.is_some() {
                 "  (retracted)"
             } else {
                 ""
             }
-        )?;
-        writeln!(
-            out,
-            "    statement {} (seq {}, recorded {} by {})",
-            v.id,
+        );
+        writeln!(out, "{}", ui::wrap(&summary, ui.width, &first, &" ".repeat(21)))?;
+        let about = format!(
+            "statement {} (seq {}, recorded {} by {})",
+            ui::dim(ui.colour, &text::short_id(&v.id)),
             v.seq,
-            format_timestamp(&v.recorded_at),
+            text::when(&v.recorded_at),
             text::clean(&v.recorded_by)
-        )?;
+        );
+        writeln!(out, "{}", ui::wrap(&about, ui.width, "    ", "        "))?;
         for e in v.amendments.iter().chain(&v.retraction) {
-            edit_line(out, e)?;
+            edit_line(out, ui, e)?;
         }
     }
     Ok(())
 }
 
-fn side(s: &Option<Stance>) -> String {
+fn side(ui: &Ui, s: &Option<Stance>) -> Cell {
     match s {
-        None => "(none)".into(),
-        Some(s) => format!("{} ({})", s.position, s.stated_on),
+        None => Cell::new("(none)"),
+        Some(s) => table::position_cell(ui, s.position, &format!(" ({})", s.stated_on)),
     }
 }
 
 /// The answer of `changes`.
 fn print_changes(
     out: &mut impl Write,
+    ui: &Ui,
     from: NaiveDate,
     to: NaiveDate,
     changes: &[Change],
@@ -301,25 +329,22 @@ fn print_changes(
         writeln!(out, "no stance changed between {from} and {to}")?;
         return Ok(());
     }
-    let mut table = Table::new();
-    table
-        .load_preset(UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Disabled)
-        .set_header(vec![
-            "issue",
-            "actor",
-            &format!("as of {from}"),
-            &format!("as of {to}"),
-        ]);
+    let mut t = table::new(ui);
+    t.set_header(vec![
+        table::header_cell(ui, "issue"),
+        table::header_cell(ui, "actor"),
+        table::header_cell(ui, &format!("as of {from}")),
+        table::header_cell(ui, &format!("as of {to}")),
+    ]);
     for c in changes {
-        table.add_row(vec![
-            c.issue.to_string(),
-            c.actor.to_string(),
-            side(&c.from),
-            side(&c.to),
+        t.add_row(vec![
+            Cell::new(c.issue.as_str()),
+            Cell::new(c.actor.as_str()),
+            side(ui, &c.from),
+            side(ui, &c.to),
         ]);
     }
-    writeln!(out, "{table}")?;
-    writeln!(out, "{} changes between {from} and {to}", changes.len())?;
+    write!(out, "{}", table::render(ui, &mut t))?;
+    writeln!(out, "{} between {from} and {to}", text::plural(changes.len(), "change", "changes"))?;
     Ok(())
 }

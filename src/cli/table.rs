@@ -38,8 +38,14 @@ pub fn new(ui: &Ui) -> Table {
     t
 }
 
-/// The table's text, without the trailing blanks of bare columns.
-pub fn render(t: &Table) -> String {
+/// The table's text. Bare columns (`plain`) start at the margin, two
+/// spaces apart, without trailing blanks.
+pub fn render(ui: &Ui, t: &mut Table) -> String {
+    if ui.format != Format::Table {
+        for c in t.column_iter_mut() {
+            c.set_padding((0, 2));
+        }
+    }
     let mut s = String::new();
     for line in t.lines() {
         s.push_str(line.trim_end());
@@ -97,19 +103,22 @@ pub fn matrix(ui: &Ui, as_of: chrono::NaiveDate, stances: &[Stance]) -> String {
     // The layout is computed here (slugs wrapped at their hyphens), so
     // comfy-table is not asked to split words.
     t.set_content_arrangement(ContentArrangement::Disabled);
-    let title = format!("issue (as of {as_of})");
-    let mut header = vec![header_cell(ui, &ui::wrap(&title, issue_width, "", ""))];
+    let mut title = format!("issue (as of {as_of})");
+    if issue_width.is_some_and(|w| w < title.len()) {
+        title = format!("issue\nas of {as_of}");
+    }
+    let mut header = vec![header_cell(ui, &title)];
     header.extend(actors.iter().map(|a| header_cell(ui, a.as_str())));
     t.set_header(header);
     for (issue, by_actor) in &rows {
-        let mut row = vec![Cell::new(ui::wrap(issue.as_str(), issue_width, "", ""))];
+        let mut row = vec![Cell::new(ui::wrap_slug(issue.as_str(), issue_width))];
         row.extend(actors.iter().map(|a| match by_actor.get(a) {
             None => Cell::new(""),
             Some(s) => position_cell(ui, s.position, &format!("\n{}", s.stated_on)),
         }));
         t.add_row(row);
     }
-    render(&t)
+    render(ui, &mut t)
 }
 
 /// One glyph per position, for the compact grid.

@@ -3,9 +3,7 @@
 //! escapes stored in a quote are shown, never obeyed.
 
 use std::borrow::Cow;
-use std::io::Write;
 
-use anyhow::Result;
 
 pub use stancelog::is_invisible;
 
@@ -40,15 +38,30 @@ pub fn path(p: &std::path::Path) -> String {
     clean(&p.display().to_string()).into_owned()
 }
 
-/// Writes `  label: value` when there is a value.
-pub fn opt(out: &mut impl Write, label: &str, v: &Option<String>) -> Result<()> {
-    if let Some(v) = v {
-        writeln!(out, "  {label}: {}", clean(v))?;
-    }
-    Ok(())
-}
-
 /// `n thing` or `n things`.
 pub fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// An id as shown to a human: its first 8 hex digits, as git shortens
+/// hashes. JSON, CSV and `export` keep the whole id.
+pub fn short_id(id: &uuid::Uuid) -> String {
+    id.simple().to_string()[..8].to_owned()
+}
+
+/// A moment as shown to a human: to the second (the log keeps
+/// microseconds, which JSON, CSV and `export` print).
+pub fn when(t: &chrono::DateTime<chrono::Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_ids_are_the_first_eight_hex_digits() {
+        let id: uuid::Uuid = "1fdd54d6-0e30-5dcb-bc39-11b2f34ddf3e".parse().unwrap();
+        assert_eq!(short_id(&id), "1fdd54d6");
+    }
 }

@@ -39,11 +39,6 @@ impl Format {
             Format::Jsonl => "jsonl",
         }
     }
-
-    /// A form for people, not programs.
-    pub fn is_human(self) -> bool {
-        matches!(self, Format::Table | Format::Plain)
-    }
 }
 
 /// What `--color` accepts.
@@ -200,8 +195,8 @@ pub const WARNING: Style = Style::new()
     .bold()
     .fg_color(Some(Color::Ansi(AnsiColor::Yellow)));
 
-/// Wraps `text` to `width` on word boundaries (and at the hyphens of
-/// slugs), the first line after `first` and the rest after `rest`: a
+/// Wraps `text` to `width` on word boundaries (a word longer than a line
+/// is cut), the first line after `first` and the rest after `rest`: a
 /// hanging indent. With no width, one line.
 pub fn wrap(text: &str, width: Option<usize>, first: &str, rest: &str) -> String {
     let Some(width) = width else {
@@ -209,6 +204,15 @@ pub fn wrap(text: &str, width: Option<usize>, first: &str, rest: &str) -> String
     };
     let opts = textwrap::Options::new(width.max(20))
         .initial_indent(first)
-        .subsequent_indent(rest);
+        .subsequent_indent(rest)
+        .word_splitter(textwrap::WordSplitter::NoHyphenation);
     textwrap::fill(text, opts)
+}
+
+/// Wraps a slug (an issue) to `width` at its hyphens, for a table cell.
+pub fn wrap_slug(slug: &str, width: Option<usize>) -> String {
+    match width {
+        None => slug.to_owned(),
+        Some(w) => textwrap::fill(slug, textwrap::Options::new(w.max(8))),
+    }
 }
