@@ -36,7 +36,10 @@ pub fn log(g: &Global, out: &mut impl Write, a: LogArgs) -> Result<()> {
         .take(usize::try_from(limit).unwrap_or(usize::MAX));
     let ui = &g.ui;
     if matches!(ui.format, Format::Csv | Format::Tsv) {
-        let header: Vec<String> = records::LOG_COLUMNS.iter().map(|c| (*c).to_owned()).collect();
+        let header: Vec<String> = records::LOG_COLUMNS
+            .iter()
+            .map(|c| (*c).to_owned())
+            .collect();
         let mut sheet = records::Sheet::new(ui, &mut *out, &header)?;
         for event in events {
             sheet.row(records::log_row(&Wire::from_event(&event?))?)?;

@@ -30,7 +30,12 @@ pub const FIELDS: [&str; 10] = [
 const REQUIRED: [&str; 5] = ["actor", "issue", "position", "stated_on", "summary"];
 
 /// An error at a row (and column) of the sheet.
-fn at(name: &str, row: u64, column: Option<&str>, message: impl std::fmt::Display) -> anyhow::Error {
+fn at(
+    name: &str,
+    row: u64,
+    column: Option<&str>,
+    message: impl std::fmt::Display,
+) -> anyhow::Error {
     match column {
         Some(c) => anyhow!("{name}: row {row}, column {c}: {message}"),
         None => anyhow!("{name}: row {row}: {message}"),
@@ -114,12 +119,7 @@ pub fn convert(input: impl Read, name: &str, delimiter: u8) -> Result<std::fs::F
         }
         for r in REQUIRED {
             if !object.contains_key(r) {
-                return Err(at(
-                    name,
-                    row,
-                    Some(r),
-                    "empty (every statement needs one)",
-                ));
+                return Err(at(name, row, Some(r), "empty (every statement needs one)"));
             }
         }
         serde_json::to_writer(&mut out, &object)?;
@@ -143,9 +143,7 @@ fn csv_message(e: &csv::Error) -> String {
 /// An error of the import on the converted lines, said of the sheet: its
 /// row, and its column when the message begins with a field's name.
 pub fn on_sheet(e: anyhow::Error, name: &str) -> anyhow::Error {
-    let Some(stancelog::Error::Input {
-        line, message, ..
-    }) = e.downcast_ref::<stancelog::Error>()
+    let Some(stancelog::Error::Input { line, message, .. }) = e.downcast_ref::<stancelog::Error>()
     else {
         return e;
     };

@@ -13,9 +13,10 @@ use super::Global;
 #[derive(clap::Args, Debug)]
 pub struct By {
     /// Who records the events this command adds [default: $STANCELOG_AUTHOR, else the OS user]
+    // No `env` here: the top-level --by reads STANCELOG_AUTHOR, so that a
+    // --by given before the command is not overridden by the environment.
     #[arg(
         long = "by",
-        env = "STANCELOG_AUTHOR",
         value_name = "NAME",
         value_parser = super::parse::visible_text
     )]
@@ -162,7 +163,11 @@ mod tests {
         let drawn = drawn.lock().unwrap();
         let line = drawn.iter().rfind(|l| l.contains("events")).expect("drawn");
         assert!(line.contains("9999998/9999999 events"), "{line}");
-        assert!(line.chars().count() <= 80, "{} columns: {line}", line.chars().count());
+        assert!(
+            line.chars().count() <= 80,
+            "{} columns: {line}",
+            line.chars().count()
+        );
         assert!(!line.contains('.'), "a rate with decimals: {line}");
     }
 }

@@ -164,12 +164,7 @@ pub fn man(out: &mut impl Write, cmd: clap::Command) -> Result<()> {
     emit(out, &buf)
 }
 
-pub fn help(
-    out: &mut impl Write,
-    mut cmd: clap::Command,
-    colour: bool,
-    a: HelpArgs,
-) -> Result<()> {
+pub fn help(out: &mut impl Write, mut cmd: clap::Command, colour: bool, a: HelpArgs) -> Result<()> {
     // Built first, so that subcommands have the global options and their
     // full names.
     cmd.build();

@@ -251,9 +251,7 @@ fn check_format(command: &Command, g: &Global) -> Result<(), Failed> {
     } else {
         format!("--format {}", asked.name())
     };
-    let refuse = |message: String, hint: &str| {
-        Err(Failed::usage(message, Some(hint.to_owned())))
-    };
+    let refuse = |message: String, hint: &str| Err(Failed::usage(message, Some(hint.to_owned())));
     match command.accepts() {
         Accepts::Records | Accepts::Import => Ok(()),
         Accepts::Report if !matches!(asked, Format::Csv | Format::Tsv) => Ok(()),
@@ -388,7 +386,11 @@ pub fn main() -> ExitCode {
         Err(e) => return usage_error(e),
     };
     let g = &mut cli.global;
-    g.ui = match Ui::detect(g.format, g.json, g.color) {
+    // For `import`, csv and tsv name the input's format, not the output's.
+    let input_format = matches!(cli.command, Command::Import(_))
+        && matches!(g.format, Some(Format::Csv | Format::Tsv));
+    let output_format = if input_format { None } else { g.format };
+    g.ui = match Ui::detect(output_format, g.json, g.color) {
         Ok(ui) => ui,
         Err(message) => {
             report(

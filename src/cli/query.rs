@@ -112,7 +112,10 @@ pub fn stances(g: &Global, out: &mut impl Write, a: StancesArgs) -> Result<()> {
     let ui = &g.ui;
     if a.matrix && !matches!(ui.format, Format::Csv | Format::Tsv) && ui.explicit {
         return Err(Failed::usage(
-            format!("--matrix shapes CSV and TSV; --format {} has no matrix form", ui.format.name()),
+            format!(
+                "--matrix shapes CSV and TSV; --format {} has no matrix form",
+                ui.format.name()
+            ),
             Some("use --format csv --matrix, or the table (which is a matrix already)".into()),
         )
         .into());
@@ -165,7 +168,11 @@ pub fn changes(g: &Global, out: &mut impl Write, a: ChangesArgs) -> Result<()> {
 /// `  label: value`, wrapped with a hanging indent.
 fn field(out: &mut impl Write, ui: &Ui, label: &str, value: &str) -> Result<()> {
     let first = format!("  {label}: ");
-    writeln!(out, "{}", ui::wrap(&text::clean(value), ui.width, &first, "      "))?;
+    writeln!(
+        out,
+        "{}",
+        ui::wrap(&text::clean(value), ui.width, &first, "      ")
+    )?;
     Ok(())
 }
 
@@ -216,7 +223,12 @@ fn print_stance(
 }
 
 /// The answer of `stances`: issues as rows, actors as columns.
-fn print_stances(out: &mut impl Write, ui: &Ui, as_of: NaiveDate, stances: &[Stance]) -> Result<()> {
+fn print_stances(
+    out: &mut impl Write,
+    ui: &Ui,
+    as_of: NaiveDate,
+    stances: &[Stance],
+) -> Result<()> {
     if stances.is_empty() {
         writeln!(out, "no stances in force as of {as_of}")?;
         return Ok(());
@@ -294,7 +306,11 @@ fn print_history(
                 ""
             }
         );
-        writeln!(out, "{}", ui::wrap(&summary, ui.width, &first, &" ".repeat(21)))?;
+        writeln!(
+            out,
+            "{}",
+            ui::wrap(&summary, ui.width, &first, &" ".repeat(21))
+        )?;
         let about = format!(
             "statement {} (seq {}, recorded {} by {})",
             ui::dim(ui.colour, &text::short_id(&v.id)),
@@ -345,6 +361,10 @@ fn print_changes(
         ]);
     }
     write!(out, "{}", table::render(ui, &mut t))?;
-    writeln!(out, "{} between {from} and {to}", text::plural(changes.len(), "change", "changes"))?;
+    writeln!(
+        out,
+        "{} between {from} and {to}",
+        text::plural(changes.len(), "change", "changes")
+    )?;
     Ok(())
 }

@@ -21,7 +21,11 @@ pub struct Sheet<W: Write> {
 
 impl<W: Write> Sheet<W> {
     pub fn new(ui: &Ui, out: W, header: &[String]) -> Result<Self> {
-        let delimiter = if ui.format == Format::Tsv { b'\t' } else { b',' };
+        let delimiter = if ui.format == Format::Tsv {
+            b'\t'
+        } else {
+            b','
+        };
         let mut w = csv::WriterBuilder::new()
             .delimiter(delimiter)
             .terminator(csv::Terminator::CRLF)

@@ -142,9 +142,7 @@ fn compact(
 ) -> String {
     let width = ui.width.unwrap_or(usize::MAX);
     let longest = rows.keys().map(|i| i.as_str().len()).max().unwrap_or(0);
-    let issue_w = longest
-        .min(width.saturating_sub(actors.len() + 1))
-        .max(12);
+    let issue_w = longest.min(width.saturating_sub(actors.len() + 1)).max(12);
     let tall = actors.iter().map(|a| a.as_str().len()).max().unwrap_or(0);
     let mut out = String::new();
     for line in 0..tall {

@@ -4,7 +4,6 @@
 
 use std::borrow::Cow;
 
-
 pub use stancelog::is_invisible;
 
 fn needs_escape(c: char) -> bool {

@@ -885,10 +885,10 @@ fn verify_with_a_digest_from_an_earlier_head() {
     record(&l, "JPN", "b", "support", "2019-12-23", "two");
     l.ok(&["verify", "--digest", &early]);
     let forged = format!("1:{}", "ab".repeat(32));
-    let err = l.fails(&["verify", "--digest", &forged]);
+    let err = l.faults(&["verify", "--digest", &forged]);
     assert!(err.contains("seq 1"), "{err}");
     assert!(l
-        .fails(&["verify", "--digest", &format!("9:{}", "ab".repeat(32))])
+        .faults(&["verify", "--digest", &format!("9:{}", "ab".repeat(32))])
         .contains("log ends at seq 2"));
     l.cmd()
         .args(["verify", "--digest", "nonsense"])

@@ -427,7 +427,8 @@ fn a_busy_ledger_fails_clearly_after_wait() {
         assert!(!out.stdout.is_empty());
     }
 
-    // Writers give up after --wait N, saying so clearly.
+    // Writers give up after --wait N, saying so clearly, with the exit
+    // code of a busy ledger (75, EX_TEMPFAIL: try again later).
     for (args, wait) in [
         (record("while busy"), "1"),
         (vec!["verify".to_owned()], "0"),
@@ -440,7 +441,7 @@ fn a_busy_ledger_fails_clearly_after_wait() {
             .unwrap();
         let took = t.elapsed();
         let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+        assert_eq!(out.status.code(), Some(75), "{args:?}: {stderr}");
         assert!(out.stdout.is_empty(), "{args:?} printed to stdout");
         let error: Vec<&str> = stderr.lines().filter(|l| !l.contains(WAITING)).collect();
         assert_eq!(error.len(), 1, "{args:?}: {stderr}");

@@ -54,9 +54,14 @@ fn answers(l: &TestLedger) -> (String, String, String) {
     )
 }
 
-/// Runs `args`, which must fail with exit 1 and a one-line message containing `needle`.
+/// Runs `args`, which must fail with a one-line message containing
+/// `needle`: exit 3 for `verify`, which found the fault, else exit 1.
 fn stops_with(l: &TestLedger, args: &[&str], needle: &str) {
-    let err = l.fails(args);
+    let err = if args[0] == "verify" {
+        l.faults(args)
+    } else {
+        l.fails(args)
+    };
     assert!(err.contains(needle), "{args:?}: {err}");
 }
 

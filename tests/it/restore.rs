@@ -427,7 +427,7 @@ fn restore_of_a_truncated_export_is_caught_by_a_published_digest() {
     let dst = TestLedger::new();
     dst.ok(&["restore", &write(&dst.scratch("cut.jsonl"), &cut)]);
     dst.ok(&["verify"]);
-    let err = dst.fails(&["verify", "--digest", &published]);
+    let err = dst.faults(&["verify", "--digest", &published]);
     assert!(
         err.contains("does not extend digest 28:") && err.contains("the log ends at seq 20"),
         "{err}"

@@ -16,8 +16,16 @@ use crate::support::{article, fixture, statement_line, TestLedger};
 /// whole transcript: command line, exit code, stdout and stderr, with the
 /// temporary paths replaced by placeholders.
 fn run(l: &TestLedger, args: &[&str], stdin: Option<&str>) -> String {
+    run_with(l, &[], args, stdin)
+}
+
+/// [`run`] with environment variables (`COLUMNS` to pin the width).
+fn run_with(l: &TestLedger, env: &[(&str, &str)], args: &[&str], stdin: Option<&str>) -> String {
     let mut cmd = l.cmd();
     cmd.args(args);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
     if let Some(input) = stdin {
         cmd.write_stdin(input);
     }
@@ -381,4 +389,101 @@ fn error_lines() {
         "error_edit_missing_ledger",
         run(&missing, &["retract", unknown, "--reason", "r"], None)
     );
+}
+
+/// Human output fitted to a pinned width: the table at 80 columns (the
+/// README's fixture table, which used to be 83 and wrap mid-word), the
+/// bare form at 60, and text wrapped with a hanging indent.
+#[test]
+fn fitted_to_the_width() {
+    let l = tour_ledger();
+    let at = |cols: &'static str| [("COLUMNS", cols)];
+    let stances = ["stances", "--as-of", "2019-12-23"];
+    let table = run_with(
+        &l,
+        &at("80"),
+        &[&stances[..], &["--format", "table"]].concat(),
+        None,
+    );
+    assert!(
+        table.lines().all(|line| line.chars().count() <= 80),
+        "{table}"
+    );
+    assert_snapshot!("fitted_stances_table_80", table);
+    assert_snapshot!(
+        "fitted_stances_plain_60",
+        run_with(&l, &at("60"), &stances, None)
+    );
+    assert_snapshot!(
+        "fitted_history_60",
+        run_with(
+            &l,
+            &at("60"),
+            &["history", "JPN", "east-china-sea-restraint"],
+            None
+        )
+    );
+    assert_snapshot!(
+        "fitted_stance_60",
+        run_with(
+            &l,
+            &at("60"),
+            &[
+                "stance",
+                "JPN",
+                "north-korea-sanctions-relief",
+                "--as-of",
+                "2019-12-23"
+            ],
+            None
+        )
+    );
+    assert_snapshot!(
+        "fitted_log_80",
+        run_with(&l, &at("80"), &["log", "--after-seq", "24"], None)
+    );
+    assert_snapshot!(
+        "fitted_changes_table_60",
+        run_with(
+            &l,
+            &at("60"),
+            &[
+                "changes",
+                "--from",
+                "2019-12-01",
+                "--to",
+                "2019-12-31",
+                "--issue",
+                "hong-kong-protests",
+                "--format",
+                "table"
+            ],
+            None
+        )
+    );
+}
+
+/// Fifty actors by thirty issues: the full matrix would be hundreds of
+/// columns wide, so at 90 it falls back to one glyph a cell with a legend.
+#[test]
+fn a_wide_matrix_becomes_a_compact_grid() {
+    let l = TestLedger::new();
+    let file = l.scratch("grid.jsonl");
+    std::fs::write(&file, crate::ux::grid_lines(50, 30)).unwrap();
+    l.ok(&["import", path(&file)]);
+    let grid = run_with(
+        &l,
+        &[("COLUMNS", "90")],
+        &["stances", "--as-of", "2019-12-31"],
+        None,
+    );
+    let widest = grid
+        .lines()
+        .skip(4)
+        .take_while(|l| !l.starts_with("--- stderr"))
+        .map(|l| l.chars().count())
+        .max()
+        .unwrap();
+    assert!(widest <= 90, "{widest} columns:\n{grid}");
+    assert_snapshot!("compact_grid_50x30_at_90", grid);
 }

@@ -146,6 +146,13 @@ impl TestLedger {
         run_fails(self.cmd().args(args))
     }
 
+    /// Runs `verify` (with `args`) that must find a fault: exit 3; returns
+    /// stderr.
+    pub fn faults(&self, args: &[&str]) -> String {
+        assert_eq!(args.first(), Some(&"verify"), "only verify exits 3");
+        run_fails_with(self.cmd().args(args), 3)
+    }
+
     /// Runs a command with `--json` and parses its stdout.
     pub fn json(&self, args: &[&str]) -> serde_json::Value {
         let out = run_ok(self.cmd().arg("--json").args(args));
@@ -178,16 +185,26 @@ pub fn run_ok(cmd: &mut Command) -> String {
 /// Runs a prepared command that must fail with exit 1 and a one-line
 /// `error:` message; returns that message.
 pub fn run_fails(cmd: &mut Command) -> String {
+    run_fails_with(cmd, 1)
+}
+
+/// Runs a prepared command that must fail with exit `code` and a one-line
+/// `error:` message (which a `hint:` line may follow); returns the message.
+pub fn run_fails_with(cmd: &mut Command, code: i32) -> String {
     let out = cmd.output().expect("run");
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     assert_eq!(
         out.status.code(),
-        Some(1),
-        "expected exit 1, stderr: {stderr}"
+        Some(code),
+        "expected exit {code}, stderr: {stderr}"
     );
-    let line = stderr.trim_end();
+    let text = stderr.trim_end();
+    let (line, hint) = text.split_once('\n').unwrap_or((text, ""));
     assert!(line.starts_with("error: "), "no error line: {stderr}");
-    assert!(!line.contains('\n'), "error is not one line: {stderr}");
+    assert!(
+        hint.is_empty() || (hint.starts_with("hint: ") && !hint.contains('\n')),
+        "error is not one line (and a hint): {stderr}"
+    );
     line.to_owned()
 }
 

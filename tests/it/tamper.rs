@@ -62,9 +62,9 @@ fn get(db: &sled::Db, key: &[u8]) -> Vec<u8> {
     db.get(key).unwrap().expect("key present").to_vec()
 }
 
-/// `verify` fails with exit 1 naming `seq`; returns the message.
+/// `verify` finds a fault (exit 3) naming `seq`; returns the message.
 fn verify_fails_at(l: &TestLedger, seq: u64) -> String {
-    let err = l.fails(&["verify"]);
+    let err = l.faults(&["verify"]);
     assert!(
         err.contains(&format!("at seq {seq}:")),
         "expected a fault at seq {seq}: {err}"
@@ -75,7 +75,7 @@ fn verify_fails_at(l: &TestLedger, seq: u64) -> String {
 /// Log damage: `rebuild` (whether it fails or not) must not make verify pass.
 fn rebuild_does_not_hide(l: &TestLedger, seq: u64) {
     let _ = l.cmd().arg("rebuild").output().expect("run rebuild");
-    let err = l.fails(&["verify"]);
+    let err = l.faults(&["verify"]);
     assert!(
         err.contains(&format!("seq {seq}")),
         "after rebuild, expected a fault at seq {seq}: {err}"
@@ -234,7 +234,7 @@ fn a_truncated_tail_with_a_rewritten_head_is_caught_by_the_indexes_or_the_digest
         .unwrap();
     });
     // The read model witnessed seq 27: every command says the log lost it.
-    let err = l.fails(&["verify"]);
+    let err = l.faults(&["verify"]);
     assert!(
         err.contains("lost acknowledged events after seq 25 (the read model witnessed seq 27)"),
         "{err}"
@@ -253,7 +253,7 @@ fn a_truncated_tail_with_a_rewritten_head_is_caught_by_the_indexes_or_the_digest
     }
     l.ok(&["verify"]);
     assert_ne!(answers(&l), answers_before);
-    let err = l.fails(&["verify", "--digest", &published]);
+    let err = l.faults(&["verify", "--digest", &published]);
     assert!(
         err.contains("the log does not extend digest 27:")
             && err.contains("the log ends at seq 25"),
@@ -418,13 +418,13 @@ fn a_consistently_rewritten_history_fails_the_published_digest() {
     // The digest of the untouched prefix still holds; every later one fails,
     // naming the digest's seq (a single hash cannot say which event changed).
     victim.ok(&["verify", "--digest", &d9]);
-    let err = victim.fails(&["verify", "--digest", &d10]);
+    let err = victim.faults(&["verify", "--digest", &d10]);
     assert!(
         err.contains("the log does not extend digest 10:")
             && err.contains("history was rewritten at or before seq 10"),
         "{err}"
     );
-    let err = victim.fails(&["verify", "--digest", &published]);
+    let err = victim.faults(&["verify", "--digest", &published]);
     assert!(err.contains(&format!("at or before seq {EVENTS}")), "{err}");
     assert!(err.contains("the log does not extend digest"), "{err}");
 }
@@ -454,10 +454,10 @@ fn head_prints_a_publishable_digest_and_verify_checks_it() {
     assert_eq!(v["hash"], hash);
     l.ok(&["verify", "--digest", &head]);
     l.ok(&["verify", "--digest", &zero]);
-    let err = l.fails(&["verify", "--digest", &format!("0:{}", "1".repeat(64))]);
+    let err = l.faults(&["verify", "--digest", &format!("0:{}", "1".repeat(64))]);
     assert!(err.contains("seq 0"), "{err}");
     // A digest past the end: the log was cut, or it is another ledger's.
-    let err = l.fails(&["verify", "--digest", &format!("30:{hash}")]);
+    let err = l.faults(&["verify", "--digest", &format!("30:{hash}")]);
     assert!(
         err.contains("the log does not extend digest 30:")
             && err.contains("the log ends at seq 25"),

@@ -368,7 +368,7 @@ fn file_names_and_paths_are_escaped_in_notices() {
         .output()
         .unwrap();
     drop(lock);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(75), "a busy ledger exits 75");
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert!(!stderr.contains('\u{1b}'), "{stderr:?}");
     assert!(
@@ -498,7 +498,7 @@ fn a_digest_the_log_does_not_extend_is_not_called_corruption() {
     let at15 = &history[14];
     let flipped = if at15.starts_with('0') { "1" } else { "0" };
     let typo = format!("15:{flipped}{}", &at15[1..]);
-    let at_15 = l.fails(&["verify", "--digest", &typo]);
+    let at_15 = l.faults(&["verify", "--digest", &typo]);
     assert_eq!(
         at_15,
         format!(
@@ -507,7 +507,7 @@ fn a_digest_the_log_does_not_extend_is_not_called_corruption() {
         )
     );
     let past = format!("27:{hash}");
-    let past_end = l.fails(&["verify", "--digest", &past]);
+    let past_end = l.faults(&["verify", "--digest", &past]);
     assert_eq!(
         past_end,
         format!(
@@ -515,7 +515,7 @@ fn a_digest_the_log_does_not_extend_is_not_called_corruption() {
         )
     );
     let zero = format!("0:{hash}");
-    let err = l.fails(&["verify", "--digest", &zero]);
+    let err = l.faults(&["verify", "--digest", &zero]);
     assert!(
         err.contains("seq 0 only ever has the all-zero hash, so the digest is wrong"),
         "{err}"
