@@ -352,6 +352,12 @@ fn print_changes(
         table::header_cell(ui, &format!("as of {from}")),
         table::header_cell(ui, &format!("as of {to}")),
     ]);
+    // Slugs and codes are not split; the dated columns wrap instead.
+    for i in 0..2 {
+        if let Some(col) = t.column_mut(i) {
+            col.set_constraint(comfy_table::ColumnConstraint::ContentWidth);
+        }
+    }
     for c in changes {
         t.add_row(vec![
             Cell::new(c.issue.as_str()),
