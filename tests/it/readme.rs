@@ -23,6 +23,10 @@ fn readme_transcripts_match_the_binary() {
         .env("STANCELOG_TEST_NOW", BASE_TIME)
         .env("STANCELOG_WAIT", "30")
         .env("STANCELOG_CACHE_MIB", "16")
+        // The width of a common terminal, and no colour, whatever the
+        // environment running the tests says.
+        .env("COLUMNS", "80")
+        .env("NO_COLOR", "1")
         .case("README.md")
         .run();
 }
