@@ -78,7 +78,8 @@ pub fn restore(g: &Global, out: &mut impl Write, RestoreArgs { file }: RestoreAr
     let (input, name) = Input::open(&file)?;
     let bar = env::progress_bar("restoring", None);
     let restored = open::bulk_write(g, |ledger| {
-        let reader = input.reader()?;
+        let mut reader = input.reader()?;
+        env::set_total(&bar, count_lines(&mut reader)?);
         Ok(ledger.restore(reader, &name, env::clock(), &mut |n| bar.set_position(n))?)
     })?;
     bar.finish_and_clear();
