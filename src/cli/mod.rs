@@ -81,6 +81,7 @@ pub struct Global {
     /// record, amend, retract and import) [default: $STANCELOG_AUTHOR, else the OS user]
     #[arg(
         long,
+        help_heading = "Options of the commands that write",
         env = "STANCELOG_AUTHOR",
         value_name = "NAME",
         value_parser = parse::visible_text

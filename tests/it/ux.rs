@@ -477,6 +477,10 @@ fn long_output_on_a_terminal_goes_through_the_pager_never_when_piped() {
     };
     let shown = shown.expect("the pager ran");
     assert!(shown.contains(BOX), "a terminal gets the table: {shown}");
+    assert!(
+        shown.contains(GREEN),
+        "and colour, through the pager: {shown:?}"
+    );
     assert_eq!(
         paged(&l, "--no-pager stances --as-of 2019-12-23"),
         Some(None)
@@ -544,27 +548,32 @@ fn help_short_and_long_with_examples_global_options_and_exit_status() {
     assert!(widest(&body) <= 60, "{narrow}");
 }
 
+/// The examples of the read commands' long help, run as printed (but for
+/// those that redirect, pipe or substitute) against the article ledger.
 #[test]
 fn the_examples_in_help_run_against_the_fixture() {
     let l = article_ledger();
-    let help = run_ok(l.bare().args(["stances", "--help"]));
-    let examples: Vec<&str> = help
-        .lines()
-        .skip_while(|l| !l.starts_with("Examples:"))
-        .skip(1)
-        .take_while(|l| l.starts_with("  stancelog"))
-        .collect();
-    assert!(examples.len() >= 4, "{help}");
-    for e in examples {
-        let words: Vec<&str> = e
-            .split('#')
-            .next()
-            .unwrap()
-            .split_whitespace()
+    let mut ran = 0;
+    for command in [
+        "stance", "stances", "history", "changes", "log", "head", "verify",
+    ] {
+        let help = run_ok(l.bare().args([command, "--help"]));
+        let examples: Vec<&str> = help
+            .lines()
+            .skip_while(|l| !l.starts_with("Examples:"))
             .skip(1)
+            .take_while(|l| l.starts_with("  stancelog"))
+            .filter(|e| !e.contains(['>', '|', '$']))
             .collect();
-        run_ok(l.cmd().args(&words));
+        assert!(!examples.is_empty(), "{command}: {help}");
+        for e in examples {
+            let e = e.split('#').next().unwrap();
+            let words: Vec<&str> = e.split_whitespace().skip(1).collect();
+            run_ok(l.cmd().args(&words));
+            ran += 1;
+        }
     }
+    assert!(ran >= 12, "{ran} examples ran");
 }
 
 #[test]
@@ -768,4 +777,64 @@ fn the_article_imports_the_same_from_csv_as_from_json_lines() {
     let a = jsonl.ok(&["stances", "--as-of", "2019-12-23", "--format", "csv"]);
     let b = sheet.ok(&["stances", "--as-of", "2019-12-23", "--format", "csv"]);
     assert_eq!(a, b, "content ids: the same statements, the same ids");
+}
+
+#[test]
+fn progress_bars_go_to_a_terminal_only_with_a_total_and_fit_80_columns() {
+    if std::process::Command::new("script")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("skipped: no `script` to give the binary a terminal");
+        return;
+    }
+    let l = TestLedger::new();
+    let file = l.scratch("many.jsonl");
+    crate::support::write_usa_statements(&file, 5000, 50, |i| format!("s{i}"));
+    let typescript = l.scratch("typescript");
+    let line = format!(
+        "{} --ledger {} import {}",
+        env!("CARGO_BIN_EXE_stancelog"),
+        l.path().display(),
+        file.display()
+    );
+    let status = std::process::Command::new("script")
+        .args(["-qec", &line])
+        .arg(&typescript)
+        .env_clear()
+        .env("HOME", l.root())
+        .env("TERM", "xterm")
+        .env("STANCELOG_AUTHOR", "tester")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let screen = String::from_utf8_lossy(&std::fs::read(&typescript).unwrap()).into_owned();
+    let frames: Vec<String> = screen
+        .split('\r')
+        .map(|f| f.replace("\u{1b}[2K", ""))
+        .filter(|f| f.starts_with("importing"))
+        // A frame ends with its rate; what follows is padding and, after the
+        // last, the next message.
+        .map(|f| f[..=f.rfind(')').unwrap()].to_owned())
+        .collect();
+    assert!(
+        frames.iter().any(|f| f.contains("/5000 events")),
+        "a total from the first pass: {frames:?}"
+    );
+    for f in &frames {
+        assert!(
+            f.chars().count() <= 80,
+            "{} columns: {f}",
+            f.chars().count()
+        );
+        assert!(!f.contains(|c: char| c == '.'), "a rate with decimals: {f}");
+    }
+    // Not a terminal: no frames at all.
+    let l2 = TestLedger::new();
+    let out = l2.cmd().args(["import"]).arg(&file).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("events ("), "{stderr}");
 }
