@@ -830,7 +830,7 @@ fn progress_bars_go_to_a_terminal_only_with_a_total_and_fit_80_columns() {
             "{} columns: {f}",
             f.chars().count()
         );
-        assert!(!f.contains(|c: char| c == '.'), "a rate with decimals: {f}");
+        assert!(!f.contains('.'), "a rate with decimals: {f}");
     }
     // Not a terminal: no frames at all.
     let l2 = TestLedger::new();
