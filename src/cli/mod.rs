@@ -379,11 +379,14 @@ pub fn main() -> ExitCode {
             std::env::remove_var(var);
         }
     }
-    let mut cli = match clap_command()
+    let (mut cli, by_given) = match clap_command()
         .try_get_matches()
-        .and_then(|m| Cli::from_arg_matches(&m))
+        .and_then(|m| Ok((Cli::from_arg_matches(&m)?, m)))
     {
-        Ok(cli) => cli,
+        Ok((cli, m)) => (
+            cli,
+            m.value_source("by") == Some(clap::parser::ValueSource::CommandLine),
+        ),
         Err(e) => return usage_error(e),
     };
     let g = &mut cli.global;
@@ -402,6 +405,21 @@ pub fn main() -> ExitCode {
             return ExitCode::from(EXIT_USAGE);
         }
     };
+    let writes = matches!(
+        cli.command,
+        Command::Record(_) | Command::Amend(_) | Command::Retract(_) | Command::Import(_)
+    );
+    if by_given && !writes {
+        report(
+            cli.global.ui.err_colour,
+            &format!(
+                "--by names who records, and `{}` records nothing",
+                cli.command.name()
+            ),
+            Some("drop --by; it is for record, amend, retract and import"),
+        );
+        return ExitCode::from(EXIT_USAGE);
+    }
     if let Err(f) = check_format(&cli.command, &cli.global) {
         report(cli.global.ui.err_colour, &f.message, f.hint.as_deref());
         return ExitCode::from(f.code);

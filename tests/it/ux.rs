@@ -531,8 +531,10 @@ fn help_short_and_long_with_examples_global_options_and_exit_status() {
             "{writer}"
         );
     }
-    let err = l.bare().args(["stances", "--by", "x"]).output().unwrap();
-    assert_eq!(err.status.code(), Some(2));
+    for args in [&["stances", "--by", "x"][..], &["--by", "x", "stances"]] {
+        let err = l.bare().args(args).output().unwrap();
+        assert_eq!(err.status.code(), Some(2), "{args:?}");
+    }
     assert_eq!(run_ok(l.bare().args(["help", "stances"])), stances);
     assert!(run_ok(l.bare().args(["help", "--help"])).contains("Usage: stancelog help"));
     let out = l.bare().args(["help", "nope"]).output().unwrap();
