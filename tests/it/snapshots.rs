@@ -487,3 +487,15 @@ fn a_wide_matrix_becomes_a_compact_grid() {
     assert!(widest <= 90, "{widest} columns:\n{grid}");
     assert_snapshot!("compact_grid_50x30_at_90", grid);
 }
+
+/// Help at 80 columns: the short and long forms of the tool and of one
+/// command, with the global options apart, examples and exit status.
+#[test]
+fn help_at_80_columns() {
+    let l = TestLedger::new();
+    let cols = [("COLUMNS", "80")];
+    assert_snapshot!("help_short", run_with(&l, &cols, &["-h"], None));
+    assert_snapshot!("help_long", run_with(&l, &cols, &["--help"], None));
+    assert_snapshot!("help_stances_short", run_with(&l, &cols, &["stances", "-h"], None));
+    assert_snapshot!("help_stances_long", run_with(&l, &cols, &["help", "stances"], None));
+}
