@@ -541,7 +541,7 @@ fn run(cli: Cli) -> Result<()> {
     if let Some(p) = pager {
         p.wait();
     }
-    result.and(Ok(flushed?))
+    result.and_then(|()| Ok(flushed?))
 }
 
 fn dispatch(command: Command, g: &Global, out: &mut Box<dyn Write + '_>) -> Result<()> {

@@ -151,19 +151,10 @@ pub fn position_style(p: Position) -> Style {
     Style::new().fg_color(Some(Color::Ansi(colour)))
 }
 
-/// The comfy-table colour of a position, from the same palette.
+/// The comfy-table colour of a position, from the same palette (its ANSI
+/// colour number, which comfy-table writes as `38;5;N`).
 pub fn position_cell_colour(p: Position) -> comfy_table::Color {
-    use comfy_table::Color as C;
-    match position_colour(p).ansi {
-        1 => C::DarkRed,
-        2 => C::DarkGreen,
-        3 => C::DarkYellow,
-        8 => C::DarkGrey,
-        9 => C::Red,
-        10 => C::Green,
-        11 => C::Yellow,
-        _ => C::Grey,
-    }
+    comfy_table::Color::AnsiValue(position_colour(p).ansi)
 }
 
 /// `text` in `style` when colour is on.

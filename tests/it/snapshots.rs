@@ -496,6 +496,12 @@ fn help_at_80_columns() {
     let cols = [("COLUMNS", "80")];
     assert_snapshot!("help_short", run_with(&l, &cols, &["-h"], None));
     assert_snapshot!("help_long", run_with(&l, &cols, &["--help"], None));
-    assert_snapshot!("help_stances_short", run_with(&l, &cols, &["stances", "-h"], None));
-    assert_snapshot!("help_stances_long", run_with(&l, &cols, &["help", "stances"], None));
+    assert_snapshot!(
+        "help_stances_short",
+        run_with(&l, &cols, &["stances", "-h"], None)
+    );
+    assert_snapshot!(
+        "help_stances_long",
+        run_with(&l, &cols, &["help", "stances"], None)
+    );
 }
