@@ -21,7 +21,7 @@ use crate::error::{Error, Result};
 use crate::event::Event;
 use crate::model::{Actor, Issue};
 use crate::projection::{Stance, StatementView};
-use crate::query::{self, Change, Filter};
+use crate::query::{self, Change, Filter, Snapshot};
 use crate::readmodel::{self, Conn, Query, Schema};
 use crate::store::{Head, OpenOptions, Store};
 use crate::writer::Writer;
@@ -374,6 +374,21 @@ impl Ledger {
         filter: &Filter,
     ) -> Result<Vec<Change>> {
         self.read(|q| query::changes(q, from, to, known(q, known_at)?, filter))
+    }
+
+    /// Runs `f` on the ledger as it stood at `known_at` (now when `None`),
+    /// all from one snapshot of the read model: what `f` reads through the
+    /// [`Snapshot`] is one state, even while a writer appends, so a report
+    /// that combines several answers (and the digest it prints) agree.
+    pub fn snapshot<T>(
+        &self,
+        known_at: Option<DateTime<Utc>>,
+        f: impl FnOnce(&Snapshot<'_>) -> Result<T>,
+    ) -> Result<T> {
+        self.read(|q| {
+            let known = known(q, known_at)?;
+            f(&Snapshot { q, known })
+        })
     }
 
     /// The committed log from `from_seq` to the head at the time of the

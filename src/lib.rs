@@ -88,7 +88,7 @@ pub use model::{
     MAX_SUMMARY, MAX_URL,
 };
 pub use projection::{Edit, Stance, StatementView};
-pub use query::{Change, Filter};
+pub use query::{Authorship, Change, Filter, Snapshot};
 pub use readmodel::FILE_NAME as READ_MODEL_FILE;
 pub use restore::{Restored, RESTORE_SKEW};
 pub use store::{Head, OpenOptions, BULK_CACHE_BYTES};

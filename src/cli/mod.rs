@@ -2,7 +2,12 @@
 //! The only place that touches stdout, stderr, environment variables and
 //! exit codes; the library returns values and errors.
 
+mod chart;
+mod html;
+mod palette;
 mod render;
+mod report;
+mod svg;
 
 use std::io::{self, BufReader, Seek, Write};
 use std::path::{Path, PathBuf};
@@ -155,6 +160,12 @@ enum Command {
         /// Export file to read, or - for standard input
         file: PathBuf,
     },
+    /// Draw an issue's positions over time as an SVG timeline: a lane per
+    /// actor, the position in force as coloured bars, a marker per statement
+    Chart(chart::ChartArgs),
+    /// Write one self-contained HTML page: the stance matrix, a chart per
+    /// issue, the last 30 days' changes, the audit trail and the digest
+    Report(report::ReportArgs),
 }
 
 #[derive(Args, Debug)]
@@ -943,6 +954,8 @@ fn run(cli: Cli) -> Result<()> {
                 Ok(writeln!(out, "repaired: re-appended {n} events to the log from the read model; verified, head {head}")?)
             }
         }
+        Command::Chart(args) => chart::run(&open_read(g)?, args, today()),
+        Command::Report(args) => report::run(&open_read(g)?, args, today()),
         Command::Rebuild => {
             let ledger = open_bulk(g, &ledger_at(g)?.0, false)?;
             let bar = progress_bar("rebuilding", Some(ledger.head()?.seq));
