@@ -5,8 +5,7 @@
 //! with the command that checks it. Pure: a [`Page`] goes in, HTML comes
 //! out.
 //!
-//! Text from the ledger goes through [`super::svg::text`] and quick-xml's
-//! escaping, as in the charts; the only markup not built element by
+//! Text from the ledger goes through [`super::xml`], as in the charts; the only markup not built element by
 //! element is the constant style sheet and the charts' SVG, which
 //! [`super::svg`] escaped already.
 
@@ -14,12 +13,11 @@ use std::io;
 
 use chrono::NaiveDate;
 use quick_xml::events::{BytesText, Event};
-use quick_xml::Writer;
 
 use stancelog::{format_timestamp, hex_hash, Actor, Authorship, Change, Head, Issue, Stance};
 
 use super::palette::{swatch, POSITIONS};
-use super::svg::text;
+use super::xml::{document, el, text, W};
 
 /// Everything a report shows, read from one snapshot of the ledger.
 #[derive(Clone, Debug)]
@@ -74,26 +72,31 @@ pre { background: #f3f3f3; padding: 0.6em; overflow-x: auto; }
 /// machine that must not call out, behaves the same.
 const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src data:";
 
-type W = Writer<Vec<u8>>;
-
-/// An element holding escaped text (never `write_empty`: `<td/>` is not
-/// an empty cell in HTML).
-fn el<'a>(
-    w: &'a mut W,
-    name: &'a str,
-    attrs: &[(&str, &str)],
-    content: &str,
-) -> io::Result<&'a mut W> {
-    w.create_element(name)
-        .with_attributes(attrs.iter().copied())
-        .write_text_content(BytesText::new(&text(content)))
-}
-
 /// The HTML of `page`.
 pub fn html(page: &Page) -> String {
-    let mut w = Writer::new_with_indent(Vec::new(), b' ', 1);
-    write_page(&mut w, page).expect("writing to memory cannot fail");
-    String::from_utf8(w.into_inner()).expect("quick-xml writes the UTF-8 it is given")
+    document(|w| write_page(w, page))
+}
+
+/// A table row of header cells.
+fn header_row(w: &mut W, headers: &[&str]) -> io::Result<()> {
+    w.create_element("tr").write_inner_content(|w| {
+        for h in headers {
+            el(w, "th", &[("scope", "col")], h)?;
+        }
+        Ok(())
+    })?;
+    Ok(())
+}
+
+/// A table row of plain cells.
+fn plain_row(w: &mut W, cells: &[&str]) -> io::Result<()> {
+    w.create_element("tr").write_inner_content(|w| {
+        for c in cells {
+            el(w, "td", &[], c)?;
+        }
+        Ok(())
+    })?;
+    Ok(())
 }
 
 fn write_page(w: &mut W, page: &Page) -> io::Result<()> {
@@ -293,12 +296,10 @@ fn changes(w: &mut W, page: &Page) -> io::Result<()> {
                 .map(|_| ());
             }
             w.create_element("table").write_inner_content(|w| {
-                w.create_element("tr").write_inner_content(|w| {
-                    for h in ["issue", "actor", &format!("on {from}"), &format!("on {to}")] {
-                        el(w, "th", &[("scope", "col")], h)?;
-                    }
-                    Ok(())
-                })?;
+                header_row(
+                    w,
+                    &["issue", "actor", &format!("on {from}"), &format!("on {to}")],
+                )?;
                 for c in &page.changes {
                     w.create_element("tr").write_inner_content(|w| {
                         el(w, "td", &[], c.issue.as_str())?;
@@ -352,21 +353,21 @@ fn audit(w: &mut W, page: &Page) -> io::Result<()> {
                 return Ok(());
             }
             w.create_element("table").write_inner_content(|w| {
-                w.create_element("tr").write_inner_content(|w| {
-                    for h in ["recorded by", "type", "events", "first recorded", "last recorded"] {
-                        el(w, "th", &[("scope", "col")], h)?;
-                    }
-                    Ok(())
-                })?;
+                header_row(
+                    w,
+                    &["recorded by", "type", "events", "first recorded", "last recorded"],
+                )?;
                 for a in &page.authorship {
-                    w.create_element("tr").write_inner_content(|w| {
-                        el(w, "td", &[], &a.recorded_by)?;
-                        el(w, "td", &[], &a.kind)?;
-                        el(w, "td", &[], &a.events.to_string())?;
-                        el(w, "td", &[], &format_timestamp(&a.first_recorded_at))?;
-                        el(w, "td", &[], &format_timestamp(&a.last_recorded_at))?;
-                        Ok(())
-                    })?;
+                    plain_row(
+                        w,
+                        &[
+                            &a.recorded_by,
+                            &a.kind,
+                            &a.events.to_string(),
+                            &format_timestamp(&a.first_recorded_at),
+                            &format_timestamp(&a.last_recorded_at),
+                        ],
+                    )?;
                 }
                 Ok(())
             })?;

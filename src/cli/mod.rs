@@ -8,6 +8,7 @@ mod palette;
 mod render;
 mod report;
 mod svg;
+mod xml;
 
 use std::io::{self, BufReader, Seek, Write};
 use std::path::{Path, PathBuf};

@@ -3,23 +3,17 @@
 //! force over time and a marker at each statement. Pure: a [`Chart`] built
 //! from the library's answers ([`lane`], [`window`]) goes in, SVG text
 //! comes out; the command around it reads the ledger and writes the file.
-//!
-//! Everything from the ledger is hostile text: it goes through [`text`]
-//! (control and invisible characters shown as escapes, characters XML
-//! cannot hold replaced) and then quick-xml, which escapes markup, so no
-//! statement can add an element, an attribute or a script to the picture.
+//! Text from the ledger enters through [`super::xml`], which escapes it.
 
-use std::borrow::Cow;
 use std::io;
 
 use chrono::{Datelike, Duration, NaiveDate};
 use quick_xml::events::BytesText;
-use quick_xml::Writer;
 
 use stancelog::{Position, Stance, StatementView};
 
 use super::palette::{swatch, POSITIONS};
-use super::render;
+use super::xml::{document, el, text, W};
 
 /// A chart: its title, a line saying what it shows, the dates it spans
 /// (both included) and its lanes, top to bottom.
@@ -168,18 +162,6 @@ pub fn window(
     let to = to.unwrap_or(as_of);
     let from = from.unwrap_or_else(|| first.unwrap_or(as_of).min(to));
     (from, to)
-}
-
-/// Text from the ledger made safe for XML before quick-xml escapes its
-/// markup: control, bidirectional and invisible characters shown as
-/// escapes (as in the terminal), and the two non-characters XML 1.0
-/// forbids replaced.
-pub fn text(s: &str) -> Cow<'_, str> {
-    let cleaned = render::clean(s);
-    if !cleaned.contains(['\u{FFFE}', '\u{FFFF}']) {
-        return cleaned;
-    }
-    Cow::Owned(cleaned.replace(['\u{FFFE}', '\u{FFFF}'], "\u{FFFD}"))
 }
 
 /// Width of the picture in SVG units (pixels at 100%): fits an A4 page's
@@ -351,21 +333,11 @@ fn ticks_of(
     out
 }
 
-type W = Writer<Vec<u8>>;
-
-fn texts<'a>(w: &'a mut W, attrs: &[(&str, &str)], content: &str) -> io::Result<&'a mut W> {
-    w.create_element("text")
-        .with_attributes(attrs.iter().copied())
-        .write_text_content(BytesText::new(&text(content)))
-}
-
 /// The SVG of `chart`: a self-contained document (no scripts, fonts,
 /// images or links), whose lanes, segments and markers carry classes and
 /// `data-` attributes that say what they are.
 pub fn svg(chart: &Chart) -> String {
-    let mut w = Writer::new_with_indent(Vec::new(), b' ', 1);
-    draw(&mut w, chart).expect("writing to memory cannot fail");
-    String::from_utf8(w.into_inner()).expect("quick-xml writes the UTF-8 it is given")
+    document(|w| draw(w, chart))
 }
 
 fn draw(w: &mut W, chart: &Chart) -> io::Result<()> {
@@ -423,8 +395,9 @@ fn draw(w: &mut W, chart: &Chart) -> io::Result<()> {
             if chart.lanes.is_empty() {
                 let y = n(lanes_top + LANE_HEIGHT / 2.0 + 5.0);
                 let x = n(scale.left + INSET);
-                texts(
+                el(
                     w,
+                    "text",
                     &[
                         ("x", &x),
                         ("y", &y),
@@ -485,8 +458,9 @@ fn draw_lane(w: &mut W, lane: &Lane, scale: &Scale, chart: &Chart, top: f64) -> 
                 ])
                 .write_empty()?;
             let (lx, ly) = (n(MARGIN), n(mid + 5.0));
-            texts(
+            el(
                 w,
+                "text",
                 &[
                     ("class", "label"),
                     ("x", &lx),
@@ -541,8 +515,9 @@ fn segment(w: &mut W, s: &Segment, scale: &Scale, chart: &Chart, mid: f64) -> io
     let word = s.position.as_str();
     if x1 - x0 > 9.0 * word.len() as f64 + 30.0 {
         let (tx, ty) = (n(x0 + 16.0), n(mid + 4.0));
-        texts(
+        el(
             w,
+            "text",
             &[
                 ("x", &tx),
                 ("y", &ty),
@@ -671,8 +646,9 @@ fn axis(w: &mut W, scale: &Scale, chart: &Chart, y: f64) -> io::Result<()> {
                         ("stroke", "#333333"),
                     ])
                     .write_empty()?;
-                texts(
+                el(
                     w,
+                    "text",
                     &[
                         ("class", "tick-label"),
                         ("x", &x),
@@ -712,7 +688,7 @@ fn legend(w: &mut W, y: f64) -> io::Result<()> {
                     ])
                     .write_empty()?;
                 let (tx, ty) = (n(x + 28.0), n(y));
-                texts(w, &[("x", &tx), ("y", &ty)], p.as_str())?;
+                el(w, "text", &[("x", &tx), ("y", &ty)], p.as_str())?;
                 x += 95.0;
             }
             let kinds = [
@@ -728,7 +704,7 @@ fn legend(w: &mut W, y: f64) -> io::Result<()> {
                     .with_attributes(attrs.iter().map(|(k, v)| (*k, v.as_str())))
                     .write_empty()?;
                 let (tx, ty) = (n(x + 22.0), n(y));
-                texts(w, &[("x", &tx), ("y", &ty)], what)?;
+                el(w, "text", &[("x", &tx), ("y", &ty)], what)?;
                 x += 22.0 + 7.5 * what.len() as f64 + 26.0;
             }
             Ok(())
