@@ -77,6 +77,23 @@ pub fn html(page: &Page) -> String {
     document(|w| write_page(w, page))
 }
 
+/// A section of the page: its id (which the browser test looks for), its
+/// heading, and what `f` writes under it.
+fn section(
+    w: &mut W,
+    id: &str,
+    heading: &str,
+    f: impl FnOnce(&mut W) -> io::Result<()>,
+) -> io::Result<()> {
+    w.create_element("section")
+        .with_attribute(("id", id))
+        .write_inner_content(|w| {
+            el(w, "h2", &[], heading)?;
+            f(w)
+        })?;
+    Ok(())
+}
+
 /// A table row of header cells.
 fn header_row(w: &mut W, headers: &[&str]) -> io::Result<()> {
     w.create_element("tr").write_inner_content(|w| {
@@ -169,37 +186,34 @@ fn legend(w: &mut W) -> io::Result<()> {
 }
 
 fn matrix(w: &mut W, page: &Page) -> io::Result<()> {
-    w.create_element("section")
-        .with_attribute(("id", "matrix"))
-        .write_inner_content(|w| {
-            el(w, "h2", &[], &format!("Stances as of {}", page.as_of))?;
-            if page.issues.is_empty() {
-                return el(w, "p", &[], "No statements recorded.").map(|_| ());
-            }
-            legend(w)?;
-            w.create_element("table")
-                .with_attribute(("class", "matrix"))
-                .write_inner_content(|w| {
-                    w.create_element("thead").write_inner_content(|w| {
-                        w.create_element("tr").write_inner_content(|w| {
-                            el(w, "th", &[("scope", "col")], "issue")?;
-                            for a in &page.actors {
-                                el(w, "th", &[("scope", "col")], a.as_str())?;
-                            }
-                            Ok(())
-                        })?;
-                        Ok(())
-                    })?;
-                    w.create_element("tbody").write_inner_content(|w| {
-                        for (issue, heading) in &page.issues {
-                            row(w, page, issue, heading)?;
+    section(w, "matrix", &format!("Stances as of {}", page.as_of), |w| {
+        if page.issues.is_empty() {
+            return el(w, "p", &[], "No statements recorded.").map(|_| ());
+        }
+        legend(w)?;
+        w.create_element("table")
+            .with_attribute(("class", "matrix"))
+            .write_inner_content(|w| {
+                w.create_element("thead").write_inner_content(|w| {
+                    w.create_element("tr").write_inner_content(|w| {
+                        el(w, "th", &[("scope", "col")], "issue")?;
+                        for a in &page.actors {
+                            el(w, "th", &[("scope", "col")], a.as_str())?;
                         }
                         Ok(())
                     })?;
                     Ok(())
                 })?;
-            Ok(())
-        })?;
+                w.create_element("tbody").write_inner_content(|w| {
+                    for (issue, heading) in &page.issues {
+                        row(w, page, issue, heading)?;
+                    }
+                    Ok(())
+                })?;
+                Ok(())
+            })?;
+        Ok(())
+    })?;
     Ok(())
 }
 
@@ -253,23 +267,20 @@ fn row(w: &mut W, page: &Page, issue: &Issue, heading: &str) -> io::Result<()> {
 }
 
 fn charts(w: &mut W, page: &Page) -> io::Result<()> {
-    w.create_element("section")
-        .with_attribute(("id", "charts"))
-        .write_inner_content(|w| {
-            el(w, "h2", &[], "Positions over time")?;
-            for (issue, svg) in &page.charts {
-                let id = format!("chart-{issue}");
-                w.create_element("figure")
-                    .with_attributes([("class", "chart"), ("id", text(&id).as_ref())])
-                    .write_inner_content(|w| {
-                        // Built and escaped by `svg::svg`; its title is
-                        // the issue's heading.
-                        w.write_event(Event::Text(BytesText::from_escaped(svg.as_str())))?;
-                        Ok(())
-                    })?;
-            }
-            Ok(())
-        })?;
+    section(w, "charts", "Positions over time", |w| {
+        for (issue, svg) in &page.charts {
+            let id = format!("chart-{issue}");
+            w.create_element("figure")
+                .with_attributes([("class", "chart"), ("id", text(&id).as_ref())])
+                .write_inner_content(|w| {
+                    // Built and escaped by `svg::svg`; its title is
+                    // the issue's heading.
+                    w.write_event(Event::Text(BytesText::from_escaped(svg.as_str())))?;
+                    Ok(())
+                })?;
+        }
+        Ok(())
+    })?;
     Ok(())
 }
 
@@ -282,65 +293,63 @@ fn side(s: &Option<Stance>) -> String {
 
 fn changes(w: &mut W, page: &Page) -> io::Result<()> {
     let (from, to) = page.period;
-    w.create_element("section")
-        .with_attribute(("id", "changes"))
-        .write_inner_content(|w| {
-            el(w, "h2", &[], &format!("Changes from {from} to {to}"))?;
-            if page.changes.is_empty() {
-                return el(
-                    w,
-                    "p",
-                    &[],
-                    &format!("No stance changed between {from} and {to}."),
-                )
-                .map(|_| ());
+    section(w, "changes", &format!("Changes from {from} to {to}"), |w| {
+        if page.changes.is_empty() {
+            return el(
+                w,
+                "p",
+                &[],
+                &format!("No stance changed between {from} and {to}."),
+            )
+            .map(|_| ());
+        }
+        w.create_element("table").write_inner_content(|w| {
+            header_row(
+                w,
+                &["issue", "actor", &format!("on {from}"), &format!("on {to}")],
+            )?;
+            for c in &page.changes {
+                w.create_element("tr").write_inner_content(|w| {
+                    el(w, "td", &[], c.issue.as_str())?;
+                    el(w, "td", &[], c.actor.as_str())?;
+                    el(w, "td", &[], &side(&c.from))?;
+                    let summary = c.to.as_ref().map_or("", |s| s.summary.as_str());
+                    el(w, "td", &[("title", &text(summary))], &side(&c.to))?;
+                    Ok(())
+                })?;
             }
-            w.create_element("table").write_inner_content(|w| {
-                header_row(
-                    w,
-                    &["issue", "actor", &format!("on {from}"), &format!("on {to}")],
-                )?;
-                for c in &page.changes {
-                    w.create_element("tr").write_inner_content(|w| {
-                        el(w, "td", &[], c.issue.as_str())?;
-                        el(w, "td", &[], c.actor.as_str())?;
-                        el(w, "td", &[], &side(&c.from))?;
-                        let summary = c.to.as_ref().map_or("", |s| s.summary.as_str());
-                        el(w, "td", &[("title", &text(summary))], &side(&c.to))?;
-                        Ok(())
-                    })?;
-                }
-                Ok(())
-            })?;
             Ok(())
         })?;
+        Ok(())
+    })?;
     Ok(())
 }
 
 fn audit(w: &mut W, page: &Page) -> io::Result<()> {
-    w.create_element("section")
-        .with_attribute(("id", "audit"))
-        .write_inner_content(|w| {
-            el(w, "h2", &[], "Audit trail")?;
-            let total: u64 = page.authorship.iter().map(|a| a.events).sum();
-            let mut authors: Vec<&str> = page
-                .authorship
-                .iter()
-                .map(|a| a.recorded_by.as_str())
-                .collect();
-            authors.dedup();
-            let first = page.authorship.iter().map(|a| a.first_recorded_at).min();
-            let last = page.authorship.iter().map(|a| a.last_recorded_at).max();
-            let span = match (first, last) {
-                (Some(f), Some(l)) => format!(
-                    ", recorded from {} to {}",
-                    format_timestamp(&f),
-                    format_timestamp(&l)
-                ),
-                _ => String::new(),
-            };
-            let who = if authors.len() == 1 { "author" } else { "authors" };
-            el(
+    section(w, "audit", "Audit trail", |w| {
+        let total: u64 = page.authorship.iter().map(|a| a.events).sum();
+        let mut authors: Vec<&str> = page
+            .authorship
+            .iter()
+            .map(|a| a.recorded_by.as_str())
+            .collect();
+        authors.dedup();
+        let first = page.authorship.iter().map(|a| a.first_recorded_at).min();
+        let last = page.authorship.iter().map(|a| a.last_recorded_at).max();
+        let span = match (first, last) {
+            (Some(f), Some(l)) => format!(
+                ", recorded from {} to {}",
+                format_timestamp(&f),
+                format_timestamp(&l)
+            ),
+            _ => String::new(),
+        };
+        let who = if authors.len() == 1 {
+            "author"
+        } else {
+            "authors"
+        };
+        el(
                 w,
                 "p",
                 &[],
@@ -349,30 +358,36 @@ fn audit(w: &mut W, page: &Page) -> io::Result<()> {
                     authors.len()
                 ),
             )?;
-            if page.authorship.is_empty() {
-                return Ok(());
-            }
-            w.create_element("table").write_inner_content(|w| {
-                header_row(
+        if page.authorship.is_empty() {
+            return Ok(());
+        }
+        w.create_element("table").write_inner_content(|w| {
+            header_row(
+                w,
+                &[
+                    "recorded by",
+                    "type",
+                    "events",
+                    "first recorded",
+                    "last recorded",
+                ],
+            )?;
+            for a in &page.authorship {
+                plain_row(
                     w,
-                    &["recorded by", "type", "events", "first recorded", "last recorded"],
+                    &[
+                        &a.recorded_by,
+                        &a.kind,
+                        &a.events.to_string(),
+                        &format_timestamp(&a.first_recorded_at),
+                        &format_timestamp(&a.last_recorded_at),
+                    ],
                 )?;
-                for a in &page.authorship {
-                    plain_row(
-                        w,
-                        &[
-                            &a.recorded_by,
-                            &a.kind,
-                            &a.events.to_string(),
-                            &format_timestamp(&a.first_recorded_at),
-                            &format_timestamp(&a.last_recorded_at),
-                        ],
-                    )?;
-                }
-                Ok(())
-            })?;
+            }
             Ok(())
         })?;
+        Ok(())
+    })?;
     Ok(())
 }
 
@@ -388,11 +403,8 @@ pub fn verify_command(head: &Head) -> String {
 
 fn digest(w: &mut W, page: &Page) -> io::Result<()> {
     let digest = format!("{}:{}", page.head.seq, hex_hash(&page.head.hash));
-    w.create_element("section")
-        .with_attribute(("id", "digest"))
-        .write_inner_content(|w| {
-            el(w, "h2", &[], "Digest")?;
-            w.create_element("p").write_inner_content(|w| {
+    section(w, "digest", "Digest", |w| {
+        w.create_element("p").write_inner_content(|w| {
                 w.write_event(Event::Text(BytesText::new(
                     "This report covers the ledger up to the event whose seq and hash are ",
                 )))?;
@@ -402,12 +414,17 @@ fn digest(w: &mut W, page: &Page) -> io::Result<()> {
                 )))?;
                 Ok(())
             })?;
-            w.create_element("pre").write_inner_content(|w| {
-                el(w, "code", &[("class", "verify-command")], &verify_command(&page.head))?;
-                Ok(())
-            })?;
+        w.create_element("pre").write_inner_content(|w| {
+            el(
+                w,
+                "code",
+                &[("class", "verify-command")],
+                &verify_command(&page.head),
+            )?;
             Ok(())
         })?;
+        Ok(())
+    })?;
     Ok(())
 }
 
