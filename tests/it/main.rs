@@ -20,3 +20,4 @@ mod tamper;
 mod tidy;
 mod trust;
 mod trust_cli;
+mod viz;

@@ -375,7 +375,58 @@ fn check_against_fold(ledger: &Ledger, log: &[Value], probes: &[(u8, u16)]) {
             .filter(|k| id(expected.get(k)) != id(after.get(k)))
             .count();
         assert_eq!(changes.len(), moved);
+        check_snapshot(ledger, log, known_at, known);
     }
+}
+
+/// A snapshot at a moment answers as the single queries do: its head is the
+/// last event known, its pairs those with a statement, its audit summary
+/// counts every event known, and each pair's timeline gives, day by day,
+/// the stance the oracle has in force.
+fn check_snapshot(ledger: &Ledger, log: &[Value], known_at: DateTime<Utc>, known: u64) {
+    let days: Vec<NaiveDate> = (0..40).map(|n| day(0) + Duration::days(n - 1)).collect();
+    let folds: Vec<_> = days
+        .iter()
+        .map(|d| oracle::stances(log, *d, known))
+        .collect();
+    ledger
+        .snapshot(Some(known_at), |snap| {
+            assert_eq!(snap.head()?.seq, known);
+            let all = Default::default();
+            let pairs: Vec<(String, String)> = snap
+                .pairs(&all)?
+                .iter()
+                .map(|(a, i)| (a.to_string(), i.to_string()))
+                .collect();
+            let mut want = Vec::new();
+            for a in ACTORS {
+                for i in ISSUES {
+                    if !oracle::history(log, a, i, known).is_empty() {
+                        want.push((a.to_owned(), i.to_owned()));
+                    }
+                }
+            }
+            want.sort();
+            assert_eq!(pairs, want, "pairs known at {known}");
+            let events: u64 = snap.authorship()?.iter().map(|a| a.events).sum();
+            assert_eq!(events, known);
+            for a in ACTORS {
+                for i in ISSUES {
+                    let timeline = snap.timeline(&a.parse().unwrap(), &i.parse().unwrap())?;
+                    assert!(timeline.windows(2).all(|w| w[0].stated_on < w[1].stated_on));
+                    for (d, fold) in days.iter().zip(&folds) {
+                        let in_force = timeline.iter().rev().find(|s| s.stated_on <= *d);
+                        let want = fold
+                            .get(&(i.to_owned(), a.to_owned()))
+                            .cloned()
+                            .unwrap_or(Value::Null);
+                        assert_eq!(js(&in_force), want, "timeline of {a} {i} on {d}");
+                    }
+                }
+            }
+            Ok(())
+        })
+        .unwrap();
 }
 
 proptest! {
