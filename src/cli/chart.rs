@@ -50,7 +50,7 @@ pub fn known_label(head: &Head) -> String {
         "an empty ledger".to_owned()
     } else {
         format!(
-            "as recorded up to seq {} ({})",
+            "the ledger at seq {} ({})",
             head.seq,
             format_timestamp(&head.recorded_at)
         )
@@ -78,7 +78,12 @@ pub fn build(
     Ok(Chart {
         title: issue_heading(snap, issue)?,
         caption: format!(
-            "{issue}: positions in force from {from} to {to} (as of {as_of}), {}",
+            "{issue}: positions in force {from} to {to}{}; {}",
+            if to == as_of {
+                String::new()
+            } else {
+                format!(" (as of {as_of})")
+            },
             known_label(&snap.head()?)
         ),
         from,

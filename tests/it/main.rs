@@ -2,6 +2,7 @@
 
 mod support;
 
+mod browser;
 mod chain_vector;
 mod cli;
 mod concurrency;

@@ -500,3 +500,26 @@ fn chart_and_report_sizes_for_the_fixture() {
     );
     assert!(svg.len() < 20_000 && html.len() < 200_000);
 }
+
+/// The chart the README shows, `docs/chart-sanctions-relief.svg`, is what
+/// the command draws for the fixture (imported at the pinned clock, as the
+/// README's tour does). After a deliberate change to the picture,
+/// `STANCELOG_UPDATE_DOCS=1 cargo test --test it viz::the_readme` redraws it.
+#[test]
+fn the_readme_chart_is_what_the_command_draws() {
+    let l = TestLedger::new();
+    l.import_article();
+    let svg = chart(
+        &l,
+        &["north-korea-sanctions-relief", "--as-of", "2020-06-30"],
+    );
+    let doc = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/chart-sanctions-relief.svg");
+    if std::env::var_os("STANCELOG_UPDATE_DOCS").is_some() {
+        std::fs::write(&doc, &svg).unwrap();
+    }
+    assert!(
+        read(&doc) == svg,
+        "{} differs from what `stancelog chart` draws now; if the change is meant, run STANCELOG_UPDATE_DOCS=1 cargo test --test it viz::the_readme",
+        doc.display()
+    );
+}
