@@ -56,6 +56,7 @@ p.meta { color: #555555; margin-top: 0; }
 table { border-collapse: collapse; margin: 0.5em 0; font-size: 0.9em; }
 th, td { border: 1px solid #cccccc; padding: 0.3em 0.5em; text-align: left; vertical-align: top; }
 th { background: #f3f3f3; }
+table.matrix { display: block; overflow-x: auto; max-width: 100%; }
 td.pos { font-weight: bold; white-space: nowrap; }
 td.pos small { display: block; font-weight: normal; }
 td.none { color: #999999; }
@@ -160,6 +161,9 @@ fn describe(page: &Page) -> String {
         Some(t) => format!("as the ledger stood at {t}"),
         None => "as the ledger stands".to_owned(),
     };
+    if page.head.seq == 0 {
+        return format!("Stances in force on {}, {known}: no events.", page.as_of);
+    }
     format!(
         "Stances in force on {}, {known}: {} events, the last recorded at {}.",
         page.as_of,
@@ -354,7 +358,7 @@ fn audit(w: &mut W, page: &Page) -> io::Result<()> {
                 "p",
                 &[],
                 &format!(
-                    "{total} events by {} {who}{span}. Every edit is an event of its own; `stancelog log` lists them all.",
+                    "{total} events by {} {who}{span}. Every edit is an event of its own, and stancelog log lists them all.",
                     authors.len()
                 ),
             )?;
@@ -414,15 +418,14 @@ fn digest(w: &mut W, page: &Page) -> io::Result<()> {
                 )))?;
                 Ok(())
             })?;
-        w.create_element("pre").write_inner_content(|w| {
-            el(
-                w,
-                "code",
-                &[("class", "verify-command")],
-                &verify_command(&page.head),
-            )?;
-            Ok(())
-        })?;
+        // Text straight inside `pre`: a child element would get the
+        // writer's indentation, which `pre` shows and a copy would keep.
+        el(
+            w,
+            "pre",
+            &[("class", "verify-command")],
+            &verify_command(&page.head),
+        )?;
         Ok(())
     })?;
     Ok(())
