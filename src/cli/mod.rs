@@ -7,14 +7,18 @@
 //! - `bulk`: import, restore
 //! - `query`: stance, stances, history, changes
 //! - `audit`: log, export, head, verify, rebuild, repair
+//! - `analysis`: compare, shifts
+//! - `info`: info
 //! - `json`: every JSON shape printed; `text`: escaping for the terminal
 //! - `open`: where the ledger is and how each command opens it
 //! - `env`: the author, the clock and progress bars
 //! - `parse`: value parsers for arguments
 
+mod analysis;
 mod audit;
 mod bulk;
 mod env;
+mod info;
 mod json;
 mod open;
 mod parse;
@@ -94,6 +98,13 @@ enum Command {
     History(query::HistoryArgs),
     /// Every (actor, issue) whose stance in force differs between two dates
     Changes(query::ChangesArgs),
+    /// Two actors' stances side by side, with how far they agree
+    Compare(analysis::CompareArgs),
+    /// Every change of a position in force, classified (first, reversal,
+    /// softening, hardening, shift), in date order
+    Shifts(analysis::ShiftsArgs),
+    /// What the ledger is: paths, formats, counts, dates and size
+    Info,
     /// The raw log in seq order: the audit trail
     Log(audit::LogArgs),
     /// Replay the whole log and check hashes, order, rules and indexes
@@ -235,6 +246,9 @@ fn run(cli: Cli) -> Result<()> {
         Command::Stances(a) => query::stances(g, out, a),
         Command::History(a) => query::history(g, out, a),
         Command::Changes(a) => query::changes(g, out, a),
+        Command::Compare(a) => analysis::compare(g, out, a),
+        Command::Shifts(a) => analysis::shifts(g, out, a),
+        Command::Info => info::info(g, out),
         Command::Log(a) => audit::log(g, out, a),
         Command::Export => audit::export(g, out),
         Command::Verify(a) => audit::verify(g, out, a),

@@ -5,11 +5,13 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 
 use anyhow::{anyhow, Result};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveDate;
 use clap::Args;
 use comfy_table::{presets::UTF8_FULL_CONDENSED, ContentArrangement, Table};
 
-use stancelog::{format_timestamp, Actor, Change, Edit, Filter, Issue, Stance, StatementView};
+use stancelog::{
+    format_timestamp, Actor, Change, Edit, Filter, Issue, KnownAt, Stance, StatementView,
+};
 
 use super::{env, json, open, parse, text, Global};
 
@@ -19,9 +21,10 @@ pub struct TimeArgs {
     #[arg(long, value_parser = parse::date, value_name = "DATE")]
     as_of: Option<NaiveDate>,
     /// Transaction time: only events recorded at or before this moment
-    /// (RFC 3339, or a date meaning the end of that day UTC) [default: now]
-    #[arg(long, value_parser = parse::moment, value_name = "TIME")]
-    known_at: Option<DateTime<Utc>>,
+    /// (RFC 3339, or a date meaning the end of that day UTC), or seq:N for
+    /// the ledger right after seq N [default: now]
+    #[arg(long, value_parser = parse::known_at, value_name = "TIME")]
+    known_at: Option<KnownAt>,
 }
 
 #[derive(Args, Debug)]
@@ -71,9 +74,9 @@ pub struct HistoryArgs {
     /// Issue slug
     #[arg(value_parser = parse::issue)]
     issue: Issue,
-    /// Only events recorded at or before this moment (RFC 3339, or a date = end of that day UTC)
-    #[arg(long, value_parser = parse::moment, value_name = "TIME")]
-    known_at: Option<DateTime<Utc>>,
+    /// Only events recorded at or before this moment (RFC 3339, or a date = end of that day UTC), or seq:N: right after seq N
+    #[arg(long, value_parser = parse::known_at, value_name = "TIME")]
+    known_at: Option<KnownAt>,
 }
 
 #[derive(Args, Debug)]
@@ -84,9 +87,9 @@ pub struct ChangesArgs {
     /// The later date (YYYY-MM-DD)
     #[arg(long, value_parser = parse::date, value_name = "DATE")]
     to: NaiveDate,
-    /// Only events recorded at or before this moment
-    #[arg(long, value_parser = parse::moment, value_name = "TIME")]
-    known_at: Option<DateTime<Utc>>,
+    /// Only events recorded at or before this moment, or seq:N: right after seq N
+    #[arg(long, value_parser = parse::known_at, value_name = "TIME")]
+    known_at: Option<KnownAt>,
     #[command(flatten)]
     filter: FilterArgs,
 }
@@ -94,7 +97,12 @@ pub struct ChangesArgs {
 pub fn stance(g: &Global, out: &mut impl Write, a: StanceArgs) -> Result<()> {
     let ledger = open::open_read(g)?;
     let as_of = a.time.as_of.unwrap_or_else(env::today);
-    let stance = ledger.stance(&a.actor, &a.issue, as_of, a.time.known_at)?;
+    let stance = ledger.stance(
+        &a.actor,
+        &a.issue,
+        as_of,
+        a.time.known_at.unwrap_or_default(),
+    )?;
     if g.json {
         json::line(out, &stance)
     } else {
@@ -105,7 +113,7 @@ pub fn stance(g: &Global, out: &mut impl Write, a: StanceArgs) -> Result<()> {
 pub fn stances(g: &Global, out: &mut impl Write, a: StancesArgs) -> Result<()> {
     let ledger = open::open_read(g)?;
     let as_of = a.time.as_of.unwrap_or_else(env::today);
-    let stances = ledger.stances(as_of, a.time.known_at, &a.filter.into())?;
+    let stances = ledger.stances(as_of, a.time.known_at.unwrap_or_default(), &a.filter.into())?;
     if g.json {
         json::line(out, &stances)
     } else {
@@ -115,7 +123,7 @@ pub fn stances(g: &Global, out: &mut impl Write, a: StancesArgs) -> Result<()> {
 
 pub fn history(g: &Global, out: &mut impl Write, a: HistoryArgs) -> Result<()> {
     let ledger = open::open_read(g)?;
-    let views = ledger.history(&a.actor, &a.issue, a.known_at)?;
+    let views = ledger.history(&a.actor, &a.issue, a.known_at.unwrap_or_default())?;
     if g.json {
         let items: Vec<_> = views.iter().map(json::HistoryItem::from).collect();
         json::line(out, &items)
@@ -130,7 +138,7 @@ pub fn changes(g: &Global, out: &mut impl Write, a: ChangesArgs) -> Result<()> {
         return Err(anyhow!("--from {from} is after --to {to}"));
     }
     let ledger = open::open_read(g)?;
-    let changes = ledger.changes(from, to, a.known_at, &a.filter.into())?;
+    let changes = ledger.changes(from, to, a.known_at.unwrap_or_default(), &a.filter.into())?;
     if g.json {
         json::line(out, &changes)
     } else {
