@@ -45,8 +45,10 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod analysis;
 mod append;
 mod audit;
+mod axis;
 mod chain;
 mod codec;
 mod decide;
@@ -56,6 +58,7 @@ mod event;
 #[cfg(test)]
 mod fault_tests;
 mod import;
+mod info;
 // Public only to the project's own tests and bench (see `internals`).
 #[cfg(feature = "internals")]
 #[doc(hidden)]
@@ -74,13 +77,16 @@ mod store;
 mod wire;
 mod writer;
 
+pub use analysis::{agreement, Comparison, Shared, Shift, ShiftKind};
 pub use append::{Context, Outcome, Summary};
 pub use audit::{Digest, Report};
+pub use axis::KnownAt;
 pub use chain::{content_id, hex_hash, parse_hash};
 pub use decide::Request;
 pub use error::{Error, Result, RuleViolation, StorageError};
 pub use event::{Event, Hash, GENESIS};
 pub use import::MAX_LINE;
+pub use info::Info;
 pub use ledger::Ledger;
 pub use model::{
     format_timestamp, is_invisible, parse_date, parse_moment, validate_author, Actor, Amendment,
@@ -89,7 +95,7 @@ pub use model::{
 };
 pub use projection::{Edit, Stance, StatementView};
 pub use query::{Authorship, Change, Filter, Snapshot};
-pub use readmodel::FILE_NAME as READ_MODEL_FILE;
+pub use readmodel::{is_id_prefix, FILE_NAME as READ_MODEL_FILE, MIN_ID_PREFIX};
 pub use restore::{Restored, RESTORE_SKEW};
 pub use store::{Head, OpenOptions, BULK_CACHE_BYTES};
 pub use wire::Wire;

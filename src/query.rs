@@ -33,7 +33,11 @@ fn fold(event: &Event, edits: &[Event]) -> Result<StatementView> {
 
 /// The statements at `seqs` with their edits up to `known` applied, in the
 /// order of `seqs`; a few queries for all of them.
-fn statement_views(q: &Query<'_>, seqs: &[u64], known: u64) -> Result<Vec<StatementView>> {
+pub(crate) fn statement_views(
+    q: &Query<'_>,
+    seqs: &[u64],
+    known: u64,
+) -> Result<Vec<StatementView>> {
     // A chunk at a time, in log order (neighbouring rows share pages), so
     // that memory holds one chunk's events, not every winner's.
     let mut order: Vec<(usize, u64)> = seqs.iter().copied().enumerate().collect();
@@ -91,7 +95,7 @@ impl Filter {
 
 /// Calls `f` with the versions of each (actor, issue) pair the filter
 /// selects, pair by pair, in (actor, issue) order.
-fn for_each_pair(
+pub(crate) fn for_each_pair(
     q: &Query<'_>,
     filter: &Filter,
     mut f: impl FnMut(&[Version]) -> Result<()>,

@@ -12,23 +12,24 @@ use clap::Args;
 
 use stancelog::{format_timestamp, Actor, Filter, Head, Issue, Snapshot};
 
+use super::query::TimeArgs;
 use super::svg::{self, Chart};
-use super::{actor, date, issue, render, TimeArgs};
+use super::{env, open, parse, text, Global};
 
 /// The flags of `chart`.
 #[derive(Args, Debug)]
 pub struct ChartArgs {
     /// Issue slug, e.g. senkaku-islands
-    #[arg(value_parser = issue)]
+    #[arg(value_parser = parse::issue)]
     pub issue: Issue,
     /// Only this actor's lane, in the order given (repeatable) [default: every actor with a statement on the issue]
-    #[arg(long = "actor", value_parser = actor, value_name = "ACTOR")]
+    #[arg(long = "actor", value_parser = parse::actor, value_name = "ACTOR")]
     pub actors: Vec<Actor>,
     /// The first day shown (YYYY-MM-DD) [default: the first statement's date]
-    #[arg(long, value_parser = date, value_name = "DATE")]
+    #[arg(long, value_parser = parse::date, value_name = "DATE")]
     pub from: Option<NaiveDate>,
     /// The last day shown (YYYY-MM-DD) [default: --as-of]
-    #[arg(long, value_parser = date, value_name = "DATE")]
+    #[arg(long, value_parser = parse::date, value_name = "DATE")]
     pub to: Option<NaiveDate>,
     #[command(flatten)]
     pub time: TimeArgs,
@@ -93,15 +94,16 @@ pub fn build(
 }
 
 /// Runs `chart`.
-pub fn run(ledger: &stancelog::Ledger, args: ChartArgs, today: NaiveDate) -> Result<()> {
-    let as_of = args.time.as_of.unwrap_or(today);
+pub fn chart(g: &Global, args: ChartArgs) -> Result<()> {
+    let ledger = open::open_read(g)?;
+    let as_of = args.time.as_of.unwrap_or_else(env::today);
     if let (Some(from), Some(to)) = (args.from, args.to) {
         if from > to {
             return Err(anyhow!("--from {from} is after --to {to}"));
         }
     }
     let issue = &args.issue;
-    let chart = ledger.snapshot(args.time.known_at, |snap| {
+    let chart = ledger.snapshot(args.time.known_at.unwrap_or_default(), |snap| {
         let filter = Filter {
             actors: Vec::new(),
             issues: vec![issue.clone()],
@@ -122,7 +124,7 @@ pub fn run(ledger: &stancelog::Ledger, args: ChartArgs, today: NaiveDate) -> Res
     })?;
     let Some(chart) = chart else {
         let when = match args.time.known_at {
-            Some(t) => format!(" as known at {}", format_timestamp(&t)),
+            Some(t) => format!(" as known at {t}"),
             None => String::new(),
         };
         return Err(anyhow!(
@@ -147,7 +149,7 @@ pub fn write_output(path: &Path, bytes: &[u8]) -> Result<()> {
         out.write_all(bytes)?;
         return Ok(out.flush()?);
     }
-    let shown = render::path(path);
+    let shown = text::path(path);
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),

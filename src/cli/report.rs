@@ -7,14 +7,15 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use anyhow::Result;
-use chrono::{Duration, NaiveDate};
+use chrono::Duration;
 use clap::Args;
 
-use stancelog::{format_timestamp, Actor, Filter, Issue, Ledger};
+use stancelog::{Actor, Filter, Issue};
 
 use super::chart::{self, issue_heading, write_output};
 use super::html::{self, Page, PERIOD_DAYS};
-use super::{svg, FilterArgs, TimeArgs};
+use super::query::{FilterArgs, TimeArgs};
+use super::{env, open, svg, Global};
 
 /// The flags of `report`.
 #[derive(Args, Debug)]
@@ -29,15 +30,13 @@ pub struct ReportArgs {
 }
 
 /// Runs `report`.
-pub fn run(ledger: &Ledger, args: ReportArgs, today: NaiveDate) -> Result<()> {
-    let as_of = args.time.as_of.unwrap_or(today);
-    let filter = Filter {
-        actors: args.filter.actors,
-        issues: args.filter.issues,
-    };
+pub fn report(g: &Global, args: ReportArgs) -> Result<()> {
+    let ledger = open::open_read(g)?;
+    let as_of = args.time.as_of.unwrap_or_else(env::today);
+    let filter: Filter = args.filter.into();
     let period = (as_of - Duration::days(PERIOD_DAYS), as_of);
     let known_at = args.time.known_at;
-    let page = ledger.snapshot(known_at, |snap| {
+    let page = ledger.snapshot(known_at.unwrap_or_default(), |snap| {
         let pairs = snap.pairs(&filter)?;
         let issues: BTreeSet<&Issue> = pairs.iter().map(|(_, i)| i).collect();
         let actors: BTreeSet<&Actor> = pairs.iter().map(|(a, _)| a).collect();
@@ -55,7 +54,7 @@ pub fn run(ledger: &Ledger, args: ReportArgs, today: NaiveDate) -> Result<()> {
         }
         Ok(Page {
             as_of,
-            known_at: known_at.map(|t| format_timestamp(&t)),
+            known_at: known_at.map(|t| t.to_string()),
             head: snap.head()?,
             issues: headings,
             actors: actors.into_iter().cloned().collect(),

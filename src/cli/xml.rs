@@ -12,7 +12,7 @@ use std::io;
 use quick_xml::events::BytesText;
 use quick_xml::Writer;
 
-use super::render;
+use super::text as terminal;
 
 /// The writer both documents are written with.
 pub type W = Writer<Vec<u8>>;
@@ -22,7 +22,7 @@ pub type W = Writer<Vec<u8>>;
 /// escapes (as in the terminal), and the two non-characters XML 1.0
 /// forbids replaced.
 pub fn text(s: &str) -> Cow<'_, str> {
-    let cleaned = render::clean(s);
+    let cleaned = terminal::clean(s);
     if !cleaned.contains(['\u{FFFE}', '\u{FFFF}']) {
         return cleaned;
     }

@@ -18,6 +18,10 @@
 //! reader falls back to SQLite's `immutable` mode.
 
 mod dialect;
+mod lookup;
+
+pub(crate) use lookup::Column;
+pub use lookup::{is_id_prefix, MIN_ID_PREFIX};
 
 use std::path::{Path, PathBuf};
 

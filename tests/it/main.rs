@@ -2,6 +2,7 @@
 
 mod support;
 
+mod analysis;
 mod browser;
 mod chain_vector;
 mod cli;
