@@ -31,6 +31,7 @@ pub struct ReportArgs {
 
 /// Runs `report`.
 pub fn report(g: &Global, args: ReportArgs) -> Result<()> {
+    chart::refuse_json(g, "report", "an HTML file")?;
     let ledger = open::open_read(g)?;
     let as_of = args.time.as_of.unwrap_or_else(env::today);
     let filter: Filter = args.filter.into();

@@ -187,6 +187,18 @@ fn amended_and_retracted_statements_have_their_own_markers_and_known_at_shows_th
         .filter_map(|n| n.text())
         .collect::<String>();
     assert!(caption.contains("seq 25"), "{caption}");
+    // The same moment named by its seq.
+    let by_seq = chart(
+        &l,
+        &[
+            "senkaku-islands",
+            "--as-of",
+            "2020-01-31",
+            "--known-at",
+            "seq:25",
+        ],
+    );
+    assert_eq!(by_seq, svg);
 }
 
 #[test]
@@ -249,6 +261,10 @@ fn a_chart_that_cannot_be_drawn_fails_in_one_line_and_writes_nothing() {
         err.contains("--from 2020-01-02 is after --to 2020-01-01"),
         "{err}"
     );
+    let err = l.fails(&["--json", "chart", "senkaku-islands", "-o", o]);
+    assert!(err.contains("--json means nothing for chart"), "{err}");
+    let err = l.fails(&["--json", "report", "-o", o]);
+    assert!(err.contains("--json means nothing for report"), "{err}");
     let missing = l.scratch("no/such/dir/x.svg");
     let err = l.fails(&["chart", "senkaku-islands", "-o", missing.to_str().unwrap()]);
     assert!(err.starts_with("error: cannot write"), "{err}");
