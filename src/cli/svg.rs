@@ -191,12 +191,19 @@ struct Scale {
 impl Scale {
     /// The x of the start of day `d`.
     fn x(&self, d: NaiveDate) -> f64 {
-        let n = (d - self.from).num_days() as f64;
-        self.left + INSET + n / self.days * (self.width - 2.0 * INSET)
+        self.at((d - self.from).num_days() as f64)
+    }
+    /// The x of the end of day `d` (counted in days, so 9999-12-31 has one).
+    fn end(&self, d: NaiveDate) -> f64 {
+        self.at((d - self.from).num_days() as f64 + 1.0)
     }
     /// The x of the middle of day `d`.
     fn mid(&self, d: NaiveDate) -> f64 {
-        (self.x(d) + self.x(d + Duration::days(1))) / 2.0
+        self.at((d - self.from).num_days() as f64 + 0.5)
+    }
+    /// The x `days` after the start of the first day.
+    fn at(&self, days: f64) -> f64 {
+        self.left + INSET + days / self.days * (self.width - 2.0 * INSET)
     }
 }
 
@@ -292,7 +299,10 @@ fn ticks_of(
             let mut d = from;
             while d <= to && out.len() < limit {
                 out.push((d, d.format("%Y-%m-%d").to_string()));
-                d += Duration::days(i64::from(step));
+                match d.checked_add_signed(Duration::days(i64::from(step))) {
+                    Some(next) => d = next,
+                    None => break,
+                }
             }
         }
         Unit::Month | Unit::Year => {
@@ -491,7 +501,7 @@ fn segment(w: &mut W, s: &Segment, scale: &Scale, chart: &Chart, mid: f64) -> io
         return Ok(());
     }
     let x0 = scale.x(from);
-    let x1 = scale.x(until + Duration::days(1)).max(x0 + 1.0);
+    let x1 = scale.end(until).max(x0 + 1.0);
     let colour = swatch(s.position).rgb.hex();
     let (x, y, width, h) = (n(x0), n(mid - BAR_HEIGHT / 2.0), n(x1 - x0), n(BAR_HEIGHT));
     w.create_element("rect")
@@ -979,6 +989,19 @@ mod tests {
             ["2019-02", "2019-03", "2019-04", "2019-05", "2019-06"]
         );
         assert!(ticks(d("0001-01-01"), d("9999-12-31"), 8).len() <= 8);
+    }
+
+    #[test]
+    fn the_last_day_of_the_calendar_can_be_drawn() {
+        let mut chart = sample();
+        chart.to = d("9999-12-31");
+        chart.lanes[0].segments[0].until = d("9999-12-31");
+        chart.lanes[0].marks[0].on = d("9999-12-31");
+        let doc_text = svg(&chart);
+        let doc = parse(&doc_text);
+        assert_eq!(with_class(&doc, "segment").len(), 3);
+        let t = ticks(d("9999-12-25"), d("9999-12-31"), 8);
+        assert_eq!(t.last().unwrap().1, "9999-12-31");
     }
 
     #[test]
