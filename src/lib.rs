@@ -35,7 +35,9 @@
 //! A [`Ledger`] opened at a path takes [`Request`]s (a [`Command`] and,
 //! optionally, the id its fact must have), decides them by the rules and
 //! appends the [`Fact`]s they produce inside an [`Event`] envelope; queries
-//! return [`Stance`]s, [`StatementView`]s and [`Change`]s; [`Wire`] is the
+//! return [`Stance`]s, [`StatementView`]s and [`Change`]s, one at a time or
+//! several from one [`Snapshot`] of the same moment ([`Ledger::snapshot`],
+//! which pictures and reports use); [`Wire`] is the
 //! JSON form of an event that `import`, `export` and `restore` use. Every
 //! write goes through the rules and the hash chain: nothing here writes past
 //! them. Errors are an [`Error`], whose [`RuleViolation`]s say which rule a
