@@ -355,7 +355,11 @@ fn draw(w: &mut W, chart: &Chart) -> io::Result<()> {
     let caption_lines = wrap(&text(&chart.caption), CAPTION_CHARS);
     let title_top = MARGIN + 20.0;
     let caption_y = title_top + 26.0 * (title_lines.len() as f64 - 1.0) + 22.0;
-    let lanes_top = caption_y + 18.0 * (caption_lines.len() as f64 - 1.0) + 22.0;
+    let caption_bottom = caption_y + 18.0 * (caption_lines.len() as f64 - 1.0);
+    // A tall chart repeats the axis above its lanes, so a date reads
+    // without scrolling to the bottom.
+    let top_axis = chart.lanes.len() > TOP_AXIS_LANES;
+    let lanes_top = caption_bottom + if top_axis { 52.0 } else { 22.0 };
     let lanes_height = LANE_HEIGHT * chart.lanes.len().max(1) as f64;
     let axis_y = lanes_top + lanes_height;
     let legend_y = axis_y + 48.0;
@@ -417,7 +421,10 @@ fn draw(w: &mut W, chart: &Chart) -> io::Result<()> {
                     "no statements to show",
                 )?;
             }
-            axis(w, &scale, chart, axis_y)?;
+            if top_axis {
+                axis(w, &scale, chart, lanes_top - 8.0, Side::Above)?;
+            }
+            axis(w, &scale, chart, axis_y, Side::Below)?;
             legend(w, legend_y)
         })?;
     Ok(())
@@ -628,8 +635,23 @@ fn marker_shape(
     }
 }
 
-fn axis(w: &mut W, scale: &Scale, chart: &Chart, y: f64) -> io::Result<()> {
+/// Lanes past which the axis is drawn above them too.
+const TOP_AXIS_LANES: usize = 8;
+
+/// Which side of its line an axis writes its dates.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Side {
+    Above,
+    Below,
+}
+
+fn axis(w: &mut W, scale: &Scale, chart: &Chart, y: f64, side: Side) -> io::Result<()> {
     let max = (scale.width / 90.0).floor().max(2.0) as usize;
+    // Ticks and labels hang below the line, or stand above it.
+    let (tick_end, label_y) = match side {
+        Side::Below => (y + 10.0, y + 26.0),
+        Side::Above => (y - 2.0, y - 6.0),
+    };
     w.create_element("g")
         .with_attributes([("class", "axis"), ("font-size", "12"), ("fill", "#333333")])
         .write_inner_content(|w| {
@@ -645,7 +667,7 @@ fn axis(w: &mut W, scale: &Scale, chart: &Chart, y: f64) -> io::Result<()> {
                 .write_empty()?;
             for (d, label) in ticks(chart.from, chart.to, max) {
                 let x = n(scale.x(d));
-                let (t0, t1, ty) = (n(y + 4.0), n(y + 10.0), n(y + 26.0));
+                let (t0, t1, ty) = (n(y + 4.0), n(tick_end), n(label_y));
                 w.create_element("line")
                     .with_attributes([
                         ("class", "tick"),
@@ -989,6 +1011,20 @@ mod tests {
             ["2019-02", "2019-03", "2019-04", "2019-05", "2019-06"]
         );
         assert!(ticks(d("0001-01-01"), d("9999-12-31"), 8).len() <= 8);
+    }
+
+    #[test]
+    fn a_tall_chart_has_the_axis_above_its_lanes_too() {
+        let mut chart = sample();
+        let axes = |c: &Chart| {
+            let out = svg(c);
+            let doc = parse(&out);
+            with_class(&doc, "axis").len()
+        };
+        assert_eq!(axes(&chart), 1);
+        let lane = chart.lanes[0].clone();
+        chart.lanes = vec![lane; TOP_AXIS_LANES + 1];
+        assert_eq!(axes(&chart), 2);
     }
 
     #[test]
