@@ -9,6 +9,7 @@
 //! element is the constant style sheet and the charts' SVG, which
 //! [`super::svg`] escaped already.
 
+use std::collections::HashMap;
 use std::io;
 
 use chrono::NaiveDate;
@@ -208,9 +209,14 @@ fn matrix(w: &mut W, page: &Page) -> io::Result<()> {
                     })?;
                     Ok(())
                 })?;
+                let cells: Cells<'_> = page
+                    .stances
+                    .iter()
+                    .map(|s| ((&s.issue, &s.actor), s))
+                    .collect();
                 w.create_element("tbody").write_inner_content(|w| {
                     for (issue, heading) in &page.issues {
-                        row(w, page, issue, heading)?;
+                        row(w, &page.actors, &cells, issue, heading)?;
                     }
                     Ok(())
                 })?;
@@ -221,7 +227,16 @@ fn matrix(w: &mut W, page: &Page) -> io::Result<()> {
     Ok(())
 }
 
-fn row(w: &mut W, page: &Page, issue: &Issue, heading: &str) -> io::Result<()> {
+/// The cells of the matrix: the stance in force per (issue, actor).
+type Cells<'a> = HashMap<(&'a Issue, &'a Actor), &'a Stance>;
+
+fn row(
+    w: &mut W,
+    actors: &[Actor],
+    cells: &Cells<'_>,
+    issue: &Issue,
+    heading: &str,
+) -> io::Result<()> {
     w.create_element("tr")
         .with_attribute(("data-issue", text(issue.as_str()).as_ref()))
         .write_inner_content(|w| {
@@ -234,12 +249,8 @@ fn row(w: &mut W, page: &Page, issue: &Issue, heading: &str) -> io::Result<()> {
                     }
                     Ok(())
                 })?;
-            for a in &page.actors {
-                let found = page
-                    .stances
-                    .iter()
-                    .find(|s| &s.issue == issue && &s.actor == a);
-                match found {
+            for a in actors {
+                match cells.get(&(issue, a)) {
                     None => {
                         el(w, "td", &[("class", "none")], "")?;
                     }
