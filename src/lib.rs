@@ -35,7 +35,9 @@
 //! A [`Ledger`] opened at a path takes [`Request`]s (a [`Command`] and,
 //! optionally, the id its fact must have), decides them by the rules and
 //! appends the [`Fact`]s they produce inside an [`Event`] envelope; queries
-//! return [`Stance`]s, [`StatementView`]s and [`Change`]s; [`Wire`] is the
+//! return [`Stance`]s, [`StatementView`]s and [`Change`]s, one at a time or
+//! several from one [`Snapshot`] of the same moment ([`Ledger::snapshot`],
+//! which pictures and reports use); [`Wire`] is the
 //! JSON form of an event that `import`, `export` and `restore` use. Every
 //! write goes through the rules and the hash chain: nothing here writes past
 //! them. Errors are an [`Error`], whose [`RuleViolation`]s say which rule a
@@ -45,8 +47,10 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod analysis;
 mod append;
 mod audit;
+mod axis;
 mod chain;
 mod codec;
 mod decide;
@@ -56,6 +60,7 @@ mod event;
 #[cfg(test)]
 mod fault_tests;
 mod import;
+mod info;
 // Public only to the project's own tests and bench (see `internals`).
 #[cfg(feature = "internals")]
 #[doc(hidden)]
@@ -64,7 +69,6 @@ pub mod index;
 mod index;
 mod ledger;
 mod model;
-mod palette;
 mod projection;
 mod query;
 mod readmodel;
@@ -75,23 +79,25 @@ mod store;
 mod wire;
 mod writer;
 
+pub use analysis::{agreement, Comparison, Shared, Shift, ShiftKind};
 pub use append::{Context, Outcome, Summary};
 pub use audit::{Digest, Report};
+pub use axis::KnownAt;
 pub use chain::{content_id, hex_hash, parse_hash};
 pub use decide::Request;
 pub use error::{Error, Result, RuleViolation, StorageError};
 pub use event::{Event, Hash, GENESIS};
 pub use import::MAX_LINE;
+pub use info::Info;
 pub use ledger::Ledger;
 pub use model::{
     format_timestamp, is_invisible, parse_date, parse_moment, validate_author, Actor, Amendment,
     Command, Fact, Issue, Position, Retraction, Statement, MAX_NAME, MAX_QUOTE, MAX_REASON,
     MAX_SUMMARY, MAX_URL,
 };
-pub use palette::{position_colour, Colour};
 pub use projection::{Edit, Stance, StatementView};
-pub use query::{Change, Filter};
-pub use readmodel::FILE_NAME as READ_MODEL_FILE;
+pub use query::{Authorship, Change, Filter, Snapshot};
+pub use readmodel::{is_id_prefix, FILE_NAME as READ_MODEL_FILE, MIN_ID_PREFIX};
 pub use restore::{Restored, RESTORE_SKEW};
 pub use store::{Head, OpenOptions, BULK_CACHE_BYTES};
 pub use wire::Wire;

@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
 use crate::derive::Version;
@@ -17,6 +17,7 @@ use crate::event::Event;
 use crate::model::{Actor, Issue};
 use crate::projection::{in_force, Stance, StatementView};
 use crate::readmodel::Query;
+use crate::store::Head;
 
 /// The statement `event` with `edits` (in order) applied.
 fn fold(event: &Event, edits: &[Event]) -> Result<StatementView> {
@@ -32,7 +33,11 @@ fn fold(event: &Event, edits: &[Event]) -> Result<StatementView> {
 
 /// The statements at `seqs` with their edits up to `known` applied, in the
 /// order of `seqs`; a few queries for all of them.
-fn statement_views(q: &Query<'_>, seqs: &[u64], known: u64) -> Result<Vec<StatementView>> {
+pub(crate) fn statement_views(
+    q: &Query<'_>,
+    seqs: &[u64],
+    known: u64,
+) -> Result<Vec<StatementView>> {
     // A chunk at a time, in log order (neighbouring rows share pages), so
     // that memory holds one chunk's events, not every winner's.
     let mut order: Vec<(usize, u64)> = seqs.iter().copied().enumerate().collect();
@@ -90,7 +95,7 @@ impl Filter {
 
 /// Calls `f` with the versions of each (actor, issue) pair the filter
 /// selects, pair by pair, in (actor, issue) order.
-fn for_each_pair(
+pub(crate) fn for_each_pair(
     q: &Query<'_>,
     filter: &Filter,
     mut f: impl FnMut(&[Version]) -> Result<()>,
@@ -206,4 +211,161 @@ pub(crate) fn changes(
     }
     out.sort_by(|a, b| (&a.issue, &a.actor).cmp(&(&b.issue, &b.actor)));
     Ok(out)
+}
+
+/// The succession of stances in force for a pair, known at `known`: for
+/// each date on which the statement in force changes, the stance that takes
+/// over (its `stated_on` is that date), in date order. It asks [`in_force`]
+/// at every date a known version carries, so it follows the one rule of
+/// which statement counts by construction.
+pub(crate) fn timeline(
+    q: &Query<'_>,
+    actor: &Actor,
+    issue: &Issue,
+    known: u64,
+) -> Result<Vec<Stance>> {
+    let versions = q.pair_versions(actor, issue)?;
+    let mut dates: Vec<NaiveDate> = versions
+        .iter()
+        .filter(|v| v.version_seq <= known)
+        .map(|v| v.stated_on)
+        .collect();
+    dates.sort_unstable();
+    dates.dedup();
+    let mut seqs: Vec<u64> = Vec::new();
+    for d in dates {
+        if let Some((stmt, _)) = in_force(&versions, d, known) {
+            if seqs.last() != Some(&stmt) {
+                seqs.push(stmt);
+            }
+        }
+    }
+    Ok(statement_views(q, &seqs, known)?
+        .iter()
+        .map(StatementView::stance)
+        .collect())
+}
+
+/// Every (actor, issue) pair the filter selects that has a statement known
+/// at `known` (retracted ones included), in (actor, issue) order.
+pub(crate) fn pairs(q: &Query<'_>, known: u64, filter: &Filter) -> Result<Vec<(Actor, Issue)>> {
+    let mut out = Vec::new();
+    for_each_pair(q, filter, |group| {
+        if let Some(v) = group.iter().find(|v| v.version_seq <= known) {
+            let bad = |e: Error| Error::Corrupt {
+                seq: v.stmt_seq,
+                message: format!("read model: {e}"),
+            };
+            out.push((v.actor.parse().map_err(bad)?, v.issue.parse().map_err(bad)?));
+        }
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+/// What one author recorded of one kind of event: a line of the audit
+/// trail's summary (who recorded what, when).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Authorship {
+    /// Who recorded the events.
+    pub recorded_by: String,
+    /// Their type (`statement`, `amendment`, `retraction`, ...).
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// How many.
+    pub events: u64,
+    /// When the first of them was recorded.
+    #[serde(serialize_with = "crate::projection::ser_time")]
+    pub first_recorded_at: DateTime<Utc>,
+    /// When the last of them was recorded.
+    #[serde(serialize_with = "crate::projection::ser_time")]
+    pub last_recorded_at: DateTime<Utc>,
+}
+
+/// The audit trail up to `known`, summed per author and type, in that order.
+pub(crate) fn authorship(q: &Query<'_>, known: u64) -> Result<Vec<Authorship>> {
+    let time = |s: &str| {
+        DateTime::parse_from_rfc3339(s)
+            .map(|t| t.with_timezone(&Utc))
+            .map_err(|_| Error::Corrupt {
+                seq: 0,
+                message: format!("read model: unreadable recorded_at {s:?}"),
+            })
+    };
+    q.authorship(known)?
+        .into_iter()
+        .map(|(recorded_by, kind, events, first, last)| {
+            Ok(Authorship {
+                recorded_by,
+                kind,
+                events,
+                first_recorded_at: time(&first)?,
+                last_recorded_at: time(&last)?,
+            })
+        })
+        .collect()
+}
+
+/// The ledger as it stood at one moment, read from one snapshot of the read
+/// model: every answer from the same `Snapshot` is of the same state, even
+/// while a writer appends, so a page that combines several of them (a
+/// report, a chart) never mixes two states. Made by [`crate::Ledger::snapshot`].
+pub struct Snapshot<'a> {
+    pub(crate) q: &'a Query<'a>,
+    /// The last seq the snapshot sees.
+    pub(crate) known: u64,
+}
+
+impl Snapshot<'_> {
+    /// The head as the snapshot sees it: the last event known (seq, hash,
+    /// recorded_at), the digest that `verify --digest` checks the ledger
+    /// still extends.
+    pub fn head(&self) -> Result<Head> {
+        let head = self.q.watermark()?;
+        if self.known >= head.seq {
+            return Ok(head);
+        }
+        if self.known == 0 {
+            return Ok(Head::empty());
+        }
+        let e = self.q.event_indexed(self.known)?;
+        Ok(Head {
+            seq: e.seq,
+            hash: e.hash,
+            recorded_at: e.recorded_at,
+        })
+    }
+
+    /// Every stance in force as of `as_of`, sorted by issue then actor.
+    pub fn stances(&self, as_of: NaiveDate, filter: &Filter) -> Result<Vec<Stance>> {
+        stances(self.q, as_of, self.known, filter)
+    }
+
+    /// Every statement on a pair, in `stated_on` order, with its edits.
+    pub fn history(&self, actor: &Actor, issue: &Issue) -> Result<Vec<StatementView>> {
+        history(self.q, actor, issue, self.known)
+    }
+
+    /// Every pair whose stance in force differs between two dates.
+    pub fn changes(&self, from: NaiveDate, to: NaiveDate, filter: &Filter) -> Result<Vec<Change>> {
+        changes(self.q, from, to, self.known, filter)
+    }
+
+    /// The stances in force for a pair over time, each from its
+    /// `stated_on` until the next one's (see `timeline`).
+    pub fn timeline(&self, actor: &Actor, issue: &Issue) -> Result<Vec<Stance>> {
+        timeline(self.q, actor, issue, self.known)
+    }
+
+    /// Every (actor, issue) pair the filter selects with at least one
+    /// statement (retracted ones included), in (actor, issue) order.
+    pub fn pairs(&self, filter: &Filter) -> Result<Vec<(Actor, Issue)>> {
+        pairs(self.q, self.known, filter)
+    }
+
+    /// The audit trail's summary: events per author and type, with the
+    /// first and last `recorded_at` of each.
+    pub fn authorship(&self) -> Result<Vec<Authorship>> {
+        authorship(self.q, self.known)
+    }
 }

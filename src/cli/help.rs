@@ -121,6 +121,30 @@ Examples:
   stancelog export > backup.jsonl
   stancelog --ledger new-ledger restore backup.jsonl";
 
+pub const COMPARE: &str = "\
+Examples:
+  stancelog compare JPN CHN --as-of 2019-12-31
+  stancelog compare JPN CHN --as-of 2019-12-31 --json";
+
+pub const SHIFTS: &str = "\
+Examples:
+  stancelog shifts --issue hong-kong-protests
+  stancelog shifts --format jsonl";
+
+pub const INFO: &str = "\
+Examples:
+  stancelog info
+  stancelog info --json";
+
+pub const CHART: &str = "\
+Examples:
+  stancelog chart north-korea-sanctions-relief --as-of 2020-06-30 -o chart.svg
+  stancelog chart senkaku-islands --actor JPN --actor CHN -o senkaku.svg";
+
+pub const REPORT: &str = "\
+Examples:
+  stancelog report --as-of 2019-12-31 -o briefing.html";
+
 pub const COMPLETIONS: &str = "\
 Examples:
   stancelog completions bash > ~/.local/share/bash-completion/completions/stancelog

@@ -2,7 +2,8 @@
 //! scripts depend on, so field names here change only with an issue saying
 //! so. Fields of the shapes built here are declared in alphabetical order,
 //! the order they have always been printed in. Stances, changes and events
-//! print as the library serialises them (`Stance`, `Change`, `Wire`).
+//! print as the library serialises them (`Stance`, `Change`, `Wire`,
+//! `Comparison`, `Shift`).
 
 use std::io::Write;
 
@@ -11,7 +12,7 @@ use chrono::NaiveDate;
 use serde::Serialize;
 use uuid::Uuid;
 
-use stancelog::{format_timestamp, hex_hash, Actor, Edit, Head, Issue, StatementView};
+use stancelog::{format_timestamp, hex_hash, Actor, Edit, Head, Info, Issue, StatementView};
 
 /// Writes one value as a line of JSON.
 pub fn line(out: &mut impl Write, value: &impl Serialize) -> Result<()> {
@@ -81,6 +82,46 @@ impl From<&Head> for HeadJson {
             hash: hex_hash(&head.hash),
             recorded_at: format_timestamp(&head.recorded_at),
             seq: head.seq,
+        }
+    }
+}
+
+/// What `info` prints: the contract's fields, then the paths and formats.
+#[derive(Serialize)]
+pub struct InfoJson {
+    pub path: String,
+    pub read_model: String,
+    pub head_seq: u64,
+    pub head_hash: String,
+    pub events: u64,
+    pub statements: u64,
+    pub actors: u64,
+    pub issues: u64,
+    pub first_stated_on: Option<NaiveDate>,
+    pub last_stated_on: Option<NaiveDate>,
+    pub bytes: u64,
+    pub log_format: u8,
+    pub record_format: u8,
+    pub read_model_schema: String,
+}
+
+impl From<&Info> for InfoJson {
+    fn from(i: &Info) -> Self {
+        InfoJson {
+            path: i.path.display().to_string(),
+            read_model: i.read_model.display().to_string(),
+            head_seq: i.head.seq,
+            head_hash: hex_hash(&i.head.hash),
+            events: i.events,
+            statements: i.statements,
+            actors: i.actors,
+            issues: i.issues,
+            first_stated_on: i.first_stated_on,
+            last_stated_on: i.last_stated_on,
+            bytes: i.bytes,
+            log_format: i.log_format,
+            record_format: i.record_format,
+            read_model_schema: i.read_model_schema.clone(),
         }
     }
 }

@@ -7,6 +7,8 @@
 //! - `bulk`: import, restore
 //! - `query`: stance, stances, history, changes
 //! - `audit`: log, export, head, verify, rebuild, repair
+//! - `analysis`: compare, shifts
+//! - `info`: info
 //! - `help`: long help (examples, exit status), `help`, `completions`, `man`
 //! - `json`: every JSON shape printed; `records`: every CSV/TSV shape;
 //!   `table`: human tables; `text`: escaping for the terminal
@@ -15,22 +17,32 @@
 //! - `open`: where the ledger is and how each command opens it
 //! - `env`: the author, the clock and progress bars
 //! - `parse`: value parsers for arguments
+//! - `chart`, `report`: the SVG timeline and the HTML report, drawn by the
+//!   pure `svg` and `html` (through `xml`) in the colours of `palette`
 
+mod analysis;
 mod audit;
 mod bulk;
+mod chart;
 mod csvin;
 mod env;
 mod help;
+mod html;
+mod info;
 mod json;
 mod open;
 mod pager;
+mod palette;
 mod parse;
 mod query;
 mod records;
+mod report;
+mod svg;
 mod table;
 mod text;
 mod ui;
 mod write;
+mod xml;
 
 use std::io::{self, Write};
 use std::path::PathBuf;
@@ -140,6 +152,16 @@ enum Command {
     /// Every (actor, issue) whose stance in force differs between two dates
     #[command(after_long_help = help::CHANGES)]
     Changes(query::ChangesArgs),
+    /// Two actors' stances side by side, with how far they agree
+    #[command(after_long_help = help::COMPARE)]
+    Compare(analysis::CompareArgs),
+    /// Every change of a position in force, classified (first, reversal,
+    /// softening, hardening, shift), in date order
+    #[command(after_long_help = help::SHIFTS)]
+    Shifts(analysis::ShiftsArgs),
+    /// What the ledger is: paths, formats, counts, dates and size
+    #[command(after_long_help = help::INFO)]
+    Info,
     /// The raw log in seq order: the audit trail
     #[command(after_long_help = help::LOG)]
     Log(audit::LogArgs),
@@ -171,6 +193,14 @@ enum Command {
     Man,
     /// Help on stancelog or one of its commands (the long form, as --help)
     Help(help::HelpArgs),
+    /// Draw an issue's positions over time as an SVG timeline: a lane per
+    /// actor, the position in force as coloured bars, a marker per statement
+    #[command(after_long_help = help::CHART)]
+    Chart(chart::ChartArgs),
+    /// Write one self-contained HTML page: the stance matrix, a chart per
+    /// issue, the last 30 days' changes, the audit trail and the digest
+    #[command(after_long_help = help::REPORT)]
+    Report(report::ReportArgs),
 }
 
 /// Which `--format`s a command takes.
@@ -199,6 +229,11 @@ impl Command {
             Command::Stances(_) => "stances",
             Command::History(_) => "history",
             Command::Changes(_) => "changes",
+            Command::Compare(_) => "compare",
+            Command::Shifts(_) => "shifts",
+            Command::Info => "info",
+            Command::Chart(_) => "chart",
+            Command::Report(_) => "report",
             Command::Log(_) => "log",
             Command::Verify(_) => "verify",
             Command::Head => "head",
@@ -221,7 +256,12 @@ impl Command {
             | Command::Log(_) => Accepts::Records,
             Command::Import(_) => Accepts::Import,
             Command::Export => Accepts::Export,
-            Command::Completions(_) | Command::Man | Command::Help(_) => Accepts::Nothing,
+            // chart and report write a file; the others print no records.
+            Command::Completions(_)
+            | Command::Man
+            | Command::Help(_)
+            | Command::Chart(_)
+            | Command::Report(_) => Accepts::Nothing,
             _ => Accepts::Report,
         }
     }
@@ -234,6 +274,7 @@ impl Command {
             Command::Stances(_)
                 | Command::History(_)
                 | Command::Changes(_)
+                | Command::Shifts(_)
                 | Command::Log(_)
                 | Command::Export
         )
@@ -555,6 +596,9 @@ fn dispatch(command: Command, g: &Global, out: &mut Box<dyn Write + '_>) -> Resu
         Command::Stances(a) => query::stances(g, out, a),
         Command::History(a) => query::history(g, out, a),
         Command::Changes(a) => query::changes(g, out, a),
+        Command::Compare(a) => analysis::compare(g, out, a),
+        Command::Shifts(a) => analysis::shifts(g, out, a),
+        Command::Info => info::info(g, out),
         Command::Log(a) => audit::log(g, out, a),
         Command::Export => audit::export(g, out),
         Command::Verify(a) => audit::verify(g, out, a),
@@ -564,5 +608,7 @@ fn dispatch(command: Command, g: &Global, out: &mut Box<dyn Write + '_>) -> Resu
         Command::Completions(a) => help::completions(out, clap_command(), a),
         Command::Man => help::man(out, clap_command()),
         Command::Help(a) => help::help(out, clap_command(), g.ui.colour, a),
+        Command::Chart(a) => chart::chart(g, a),
+        Command::Report(a) => report::report(g, a),
     }
 }

@@ -1,10 +1,12 @@
 //! Value parsers for clap: each turns one argument into a domain value or a
 //! usage error (exit 2) that says what was expected.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveDate;
 use uuid::Uuid;
 
-use stancelog::{parse_date, parse_hash, parse_moment, Actor, Digest, Issue, Position};
+use stancelog::{
+    is_id_prefix, parse_date, parse_hash, Actor, Digest, Issue, KnownAt, Position, MIN_ID_PREFIX,
+};
 
 pub fn actor(s: &str) -> Result<Actor, String> {
     s.parse().map_err(|e: stancelog::Error| e.to_string())
@@ -22,12 +24,45 @@ pub fn date(s: &str) -> Result<NaiveDate, String> {
     parse_date(s).map_err(|e| e.to_string())
 }
 
-pub fn moment(s: &str) -> Result<DateTime<Utc>, String> {
-    parse_moment(s).map_err(|e| e.to_string())
-}
-
 pub fn uuid(s: &str) -> Result<Uuid, String> {
     Uuid::parse_str(s).map_err(|_| format!("invalid id {s:?} (expected a UUID)"))
+}
+
+/// `--known-at`: `seq:N`, an RFC 3339 moment, or a date (the end of that day UTC).
+pub fn known_at(s: &str) -> Result<KnownAt, String> {
+    s.parse().map_err(|e: stancelog::Error| e.to_string())
+}
+
+/// A statement named by its id or by a short id (a prefix of it).
+#[derive(Clone, Debug)]
+pub enum StatementRef {
+    /// A whole id.
+    Id(Uuid),
+    /// At least [`MIN_ID_PREFIX`] of its first hex digits.
+    Prefix(String),
+}
+
+impl StatementRef {
+    /// The id it names: a short id is looked up in the read model (no lock,
+    /// so it never waits for a writer; ids never change once recorded).
+    pub fn resolve(&self, g: &super::Global) -> anyhow::Result<Uuid> {
+        match self {
+            StatementRef::Id(id) => Ok(*id),
+            StatementRef::Prefix(p) => Ok(super::open::open_read(g)?.statement_id(p)?),
+        }
+    }
+}
+
+pub fn statement_ref(s: &str) -> Result<StatementRef, String> {
+    if let Ok(id) = Uuid::parse_str(s) {
+        return Ok(StatementRef::Id(id));
+    }
+    if !is_id_prefix(s) {
+        return Err(format!(
+            "invalid id {s:?} (expected a UUID, or at least {MIN_ID_PREFIX} of its first hex digits as `stancelog history` shows them)"
+        ));
+    }
+    Ok(StatementRef::Prefix(s.to_owned()))
 }
 
 /// A required text flag: refused (a usage error) when it shows nothing,

@@ -5,11 +5,11 @@ use std::collections::BTreeSet;
 use std::io::Write;
 
 use anyhow::{anyhow, Result};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveDate;
 use clap::Args;
 use comfy_table::Cell;
 
-use stancelog::{Actor, Change, Edit, Filter, Issue, Stance, StatementView};
+use stancelog::{Actor, Change, Edit, Filter, Issue, KnownAt, Stance, StatementView};
 
 use super::ui::{self, Format, Ui};
 use super::{env, json, open, parse, records, table, text, Failed, Global};
@@ -18,11 +18,12 @@ use super::{env, json, open, parse, records, table, text, Failed, Global};
 pub struct TimeArgs {
     /// Valid time: the stance in force on this date (YYYY-MM-DD) [default: today]
     #[arg(long, value_parser = parse::date, value_name = "DATE")]
-    as_of: Option<NaiveDate>,
+    pub(super) as_of: Option<NaiveDate>,
     /// Transaction time: only events recorded at or before this moment
-    /// (RFC 3339, or a date meaning the end of that day UTC) [default: now]
-    #[arg(long, value_parser = parse::moment, value_name = "TIME")]
-    known_at: Option<DateTime<Utc>>,
+    /// (RFC 3339, or a date meaning the end of that day UTC), or seq:N for
+    /// the ledger right after seq N [default: now]
+    #[arg(long, value_parser = parse::known_at, value_name = "TIME")]
+    pub(super) known_at: Option<KnownAt>,
 }
 
 #[derive(Args, Debug)]
@@ -76,9 +77,9 @@ pub struct HistoryArgs {
     /// Issue slug
     #[arg(value_parser = parse::issue)]
     issue: Issue,
-    /// Only events recorded at or before this moment (RFC 3339, or a date = end of that day UTC)
-    #[arg(long, value_parser = parse::moment, value_name = "TIME")]
-    known_at: Option<DateTime<Utc>>,
+    /// Only events recorded at or before this moment (RFC 3339, or a date = end of that day UTC), or seq:N: right after seq N
+    #[arg(long, value_parser = parse::known_at, value_name = "TIME")]
+    known_at: Option<KnownAt>,
 }
 
 #[derive(Args, Debug)]
@@ -89,9 +90,9 @@ pub struct ChangesArgs {
     /// The later date (YYYY-MM-DD)
     #[arg(long, value_parser = parse::date, value_name = "DATE")]
     to: NaiveDate,
-    /// Only events recorded at or before this moment
-    #[arg(long, value_parser = parse::moment, value_name = "TIME")]
-    known_at: Option<DateTime<Utc>>,
+    /// Only events recorded at or before this moment, or seq:N: right after seq N
+    #[arg(long, value_parser = parse::known_at, value_name = "TIME")]
+    known_at: Option<KnownAt>,
     #[command(flatten)]
     filter: FilterArgs,
 }
@@ -99,7 +100,12 @@ pub struct ChangesArgs {
 pub fn stance(g: &Global, out: &mut impl Write, a: StanceArgs) -> Result<()> {
     let ledger = open::open_read(g)?;
     let as_of = a.time.as_of.unwrap_or_else(env::today);
-    let stance = ledger.stance(&a.actor, &a.issue, as_of, a.time.known_at)?;
+    let stance = ledger.stance(
+        &a.actor,
+        &a.issue,
+        as_of,
+        a.time.known_at.unwrap_or_default(),
+    )?;
     let ui = &g.ui;
     match ui.format {
         Format::Csv | Format::Tsv => records::stances(ui, out, stance.as_slice()),
@@ -122,7 +128,7 @@ pub fn stances(g: &Global, out: &mut impl Write, a: StancesArgs) -> Result<()> {
     }
     let ledger = open::open_read(g)?;
     let as_of = a.time.as_of.unwrap_or_else(env::today);
-    let stances = ledger.stances(as_of, a.time.known_at, &a.filter.into())?;
+    let stances = ledger.stances(as_of, a.time.known_at.unwrap_or_default(), &a.filter.into())?;
     match ui.format {
         Format::Jsonl => stances.iter().try_for_each(|s| json::line(out, s)),
         Format::Csv | Format::Tsv if a.matrix => records::matrix(ui, out, &stances),
@@ -134,7 +140,7 @@ pub fn stances(g: &Global, out: &mut impl Write, a: StancesArgs) -> Result<()> {
 
 pub fn history(g: &Global, out: &mut impl Write, a: HistoryArgs) -> Result<()> {
     let ledger = open::open_read(g)?;
-    let views = ledger.history(&a.actor, &a.issue, a.known_at)?;
+    let views = ledger.history(&a.actor, &a.issue, a.known_at.unwrap_or_default())?;
     let ui = &g.ui;
     match ui.format {
         Format::Jsonl => views
@@ -155,7 +161,7 @@ pub fn changes(g: &Global, out: &mut impl Write, a: ChangesArgs) -> Result<()> {
         return Err(anyhow!("--from {from} is after --to {to}"));
     }
     let ledger = open::open_read(g)?;
-    let changes = ledger.changes(from, to, a.known_at, &a.filter.into())?;
+    let changes = ledger.changes(from, to, a.known_at.unwrap_or_default(), &a.filter.into())?;
     let ui = &g.ui;
     match ui.format {
         Format::Jsonl => changes.iter().try_for_each(|c| json::line(out, c)),

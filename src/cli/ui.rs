@@ -9,7 +9,9 @@ use std::io::IsTerminal;
 use anstyle::{AnsiColor, Color, Style};
 use clap::ValueEnum;
 
-use stancelog::{position_colour, Position};
+use stancelog::Position;
+
+use super::palette::swatch;
 
 /// What `--format` accepts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -134,10 +136,20 @@ pub fn columns() -> Option<usize> {
         .filter(|&w| w >= 20)
 }
 
+/// The number (0-15) of a position's terminal colour, from its SGR code
+/// in the one palette (30-37 the basic colours, 90-97 their bright forms).
+fn ansi_number(p: Position) -> u8 {
+    match swatch(p).ansi {
+        code @ 30..=37 => code - 30,
+        code @ 90..=97 => code - 90 + 8,
+        _ => 7,
+    }
+}
+
 /// The terminal colour of a position, from the one palette.
 pub fn position_style(p: Position) -> Style {
-    let c = position_colour(p);
-    let base = match c.ansi & 7 {
+    let n = ansi_number(p);
+    let base = match n & 7 {
         0 => AnsiColor::Black,
         1 => AnsiColor::Red,
         2 => AnsiColor::Green,
@@ -147,14 +159,14 @@ pub fn position_style(p: Position) -> Style {
         6 => AnsiColor::Cyan,
         _ => AnsiColor::White,
     };
-    let colour = if c.ansi >= 8 { base.bright(true) } else { base };
+    let colour = if n >= 8 { base.bright(true) } else { base };
     Style::new().fg_color(Some(Color::Ansi(colour)))
 }
 
 /// The comfy-table colour of a position, from the same palette (its ANSI
 /// colour number, which comfy-table writes as `38;5;N`).
 pub fn position_cell_colour(p: Position) -> comfy_table::Color {
-    comfy_table::Color::AnsiValue(position_colour(p).ansi)
+    comfy_table::Color::AnsiValue(ansi_number(p))
 }
 
 /// `text` in `style` when colour is on.

@@ -52,9 +52,9 @@ pub struct RecordArgs {
 
 #[derive(Args, Debug)]
 pub struct AmendArgs {
-    /// The id of the statement to amend
-    #[arg(value_parser = parse::uuid, value_name = "ID")]
-    pub target: Uuid,
+    /// The id of the statement to amend, or at least 6 of its first hex digits
+    #[arg(value_parser = parse::statement_ref, value_name = "ID")]
+    pub target: parse::StatementRef,
     /// Why the amendment is made
     #[arg(long, value_parser = parse::visible_text)]
     pub reason: String,
@@ -88,9 +88,9 @@ pub struct AmendArgs {
 
 #[derive(Args, Debug)]
 pub struct RetractArgs {
-    /// The id of the statement to retract
-    #[arg(value_parser = parse::uuid, value_name = "ID")]
-    pub target: Uuid,
+    /// The id of the statement to retract, or at least 6 of its first hex digits
+    #[arg(value_parser = parse::statement_ref, value_name = "ID")]
+    pub target: parse::StatementRef,
     /// Why it is retracted
     #[arg(long, value_parser = parse::visible_text)]
     pub reason: String,
@@ -118,7 +118,7 @@ pub fn record(g: &Global, out: &mut impl Write, a: RecordArgs) -> Result<()> {
 
 pub fn amend(g: &Global, out: &mut impl Write, a: AmendArgs) -> Result<()> {
     let command = LedgerCommand::Amend(Amendment {
-        target: a.target,
+        target: a.target.resolve(g)?,
         reason: a.reason,
         position: a.position,
         stated_on: a.stated_on,
@@ -133,7 +133,7 @@ pub fn amend(g: &Global, out: &mut impl Write, a: AmendArgs) -> Result<()> {
 
 pub fn retract(g: &Global, out: &mut impl Write, a: RetractArgs) -> Result<()> {
     let command = LedgerCommand::Retract(Retraction {
-        target: a.target,
+        target: a.target.resolve(g)?,
         reason: a.reason,
     });
     write_one(g, &a.by, out, Request { id: a.id, command })

@@ -18,6 +18,10 @@
 //! reader falls back to SQLite's `immutable` mode.
 
 mod dialect;
+mod lookup;
+
+pub(crate) use lookup::Column;
+pub use lookup::{is_id_prefix, MIN_ID_PREFIX};
 
 use std::path::{Path, PathBuf};
 
@@ -656,7 +660,35 @@ impl<'c> Query<'c> {
             .sql()?;
         rows.map(|r| Ok(r.sql()? as u64)).collect()
     }
+
+    /// Per author and event type, up to seq `upto`: how many events, and
+    /// the first and last `recorded_at` (RFC 3339 text, which sorts as
+    /// time), in (author, type) order. One pass over `events`.
+    pub(crate) fn authorship(&self, upto: u64) -> Result<Vec<AuthorshipRow>> {
+        let mut st = self
+            .conn
+            .prepare_cached(
+                "SELECT recorded_by, type, count(*), min(recorded_at), max(recorded_at) FROM events WHERE seq <= ?1 GROUP BY recorded_by, type ORDER BY recorded_by, type",
+            )
+            .sql()?;
+        let rows = st
+            .query_map([upto.min(i64::MAX as u64) as i64], |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get::<_, i64>(2)? as u64,
+                    r.get(3)?,
+                    r.get(4)?,
+                ))
+            })
+            .sql()?;
+        rows.map(|r| r.sql()).collect()
+    }
 }
+
+/// A row of [`Query::authorship`]: author, type, events, first and last
+/// `recorded_at`.
+pub(crate) type AuthorshipRow = (String, String, u64, String, String);
 
 /// Runs `f` in one read transaction of `conn`, so every query it makes sees
 /// the same committed state.

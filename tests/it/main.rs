@@ -2,6 +2,8 @@
 
 mod support;
 
+mod analysis;
+mod browser;
 mod chain_vector;
 mod cli;
 mod concurrency;
@@ -21,3 +23,4 @@ mod tidy;
 mod trust;
 mod trust_cli;
 mod ux;
+mod viz;

@@ -170,6 +170,48 @@ mod oracle {
         best.into_iter().map(|(k, v)| (k, v.stance())).collect()
     }
 
+    /// Every change of a position in force, found by asking the fold for
+    /// the stances on every date a statement can have (the test's dates
+    /// are `day(0..12)`) and comparing each with the day before; sorted by
+    /// date, then actor, then issue.
+    pub fn shifts(log: &[Value], known: u64) -> Value {
+        let firm = |p: &Value| p == "support" || p == "oppose";
+        let mut out: Vec<Value> = Vec::new();
+        let mut before: BTreeMap<(String, String), Value> = BTreeMap::new();
+        for k in 0..12 {
+            let now = stances(log, super::day(k), known);
+            for ((issue, actor), s) in &now {
+                let to = &s["position"];
+                let from = before
+                    .get(&(issue.clone(), actor.clone()))
+                    .map(|p| &p["position"]);
+                let kind = match from {
+                    None => "first",
+                    Some(f) if f == to => continue,
+                    Some(f) if firm(f) && firm(to) => "reversal",
+                    Some(f) if firm(f) => "softening",
+                    Some(_) if firm(to) => "hardening",
+                    Some(_) => "shift",
+                };
+                out.push(serde_json::json!({
+                    "actor": actor, "issue": issue,
+                    "from": from.cloned().unwrap_or(Value::Null), "to": to,
+                    "kind": kind, "stated_on": s["stated_on"], "statement_id": s["statement_id"],
+                }));
+            }
+            before = now;
+        }
+        let key = |v: &Value| {
+            (
+                v["stated_on"].to_string(),
+                v["actor"].to_string(),
+                v["issue"].to_string(),
+            )
+        };
+        out.sort_by_key(key);
+        Value::Array(out)
+    }
+
     /// Every statement on the pair, ordered by `stated_on` then seq.
     pub fn history(log: &[Value], actor: &str, issue: &str, known: u64) -> Vec<Value> {
         let mut list: Vec<Entry> = statements(log, known)
@@ -375,7 +417,63 @@ fn check_against_fold(ledger: &Ledger, log: &[Value], probes: &[(u8, u16)]) {
             .filter(|k| id(expected.get(k)) != id(after.get(k)))
             .count();
         assert_eq!(changes.len(), moved);
+        assert_eq!(
+            js(&ledger.shifts(None, None, Some(known_at), &all).unwrap()),
+            oracle::shifts(log, known),
+            "shifts known at {known_at}"
+        );
+        check_snapshot(ledger, log, known_at, known);
     }
+}
+
+/// A snapshot at a moment answers as the single queries do: its head is the
+/// last event known, its pairs those with a statement, its audit summary
+/// counts every event known, and each pair's timeline gives, day by day,
+/// the stance the oracle has in force.
+fn check_snapshot(ledger: &Ledger, log: &[Value], known_at: DateTime<Utc>, known: u64) {
+    let days: Vec<NaiveDate> = (0..40).map(|n| day(0) + Duration::days(n - 1)).collect();
+    let folds: Vec<_> = days
+        .iter()
+        .map(|d| oracle::stances(log, *d, known))
+        .collect();
+    ledger
+        .snapshot(Some(known_at), |snap| {
+            assert_eq!(snap.head()?.seq, known);
+            let all = Default::default();
+            let pairs: Vec<(String, String)> = snap
+                .pairs(&all)?
+                .iter()
+                .map(|(a, i)| (a.to_string(), i.to_string()))
+                .collect();
+            let mut want = Vec::new();
+            for a in ACTORS {
+                for i in ISSUES {
+                    if !oracle::history(log, a, i, known).is_empty() {
+                        want.push((a.to_owned(), i.to_owned()));
+                    }
+                }
+            }
+            want.sort();
+            assert_eq!(pairs, want, "pairs known at {known}");
+            let events: u64 = snap.authorship()?.iter().map(|a| a.events).sum();
+            assert_eq!(events, known);
+            for a in ACTORS {
+                for i in ISSUES {
+                    let timeline = snap.timeline(&a.parse().unwrap(), &i.parse().unwrap())?;
+                    assert!(timeline.windows(2).all(|w| w[0].stated_on < w[1].stated_on));
+                    for (d, fold) in days.iter().zip(&folds) {
+                        let in_force = timeline.iter().rev().find(|s| s.stated_on <= *d);
+                        let want = fold
+                            .get(&(i.to_owned(), a.to_owned()))
+                            .cloned()
+                            .unwrap_or(Value::Null);
+                        assert_eq!(js(&in_force), want, "timeline of {a} {i} on {d}");
+                    }
+                }
+            }
+            Ok(())
+        })
+        .unwrap();
 }
 
 proptest! {

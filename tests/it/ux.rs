@@ -194,10 +194,11 @@ fn changes_and_log_as_csv() {
 #[test]
 fn lists_come_as_json_lines_of_the_json_elements() {
     let l = article_ledger();
-    let cases: [&[&str]; 3] = [
+    let cases: [&[&str]; 4] = [
         &["stances", "--as-of", "2019-12-23"],
         &["history", "JPN", "senkaku-islands"],
         &["changes", "--from", "2019-12-01", "--to", "2019-12-31"],
+        &["shifts"],
     ];
     for args in cases {
         let array = l.ok(&[&["--json"][..], args].concat());
