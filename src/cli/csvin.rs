@@ -11,20 +11,17 @@ use std::io::{Read, Seek, Write};
 use anyhow::{anyhow, Result};
 
 use super::parse;
+use super::records::STATEMENT_FIELDS;
 
-/// The columns a sheet may have, in the order `--help` lists them.
-pub const FIELDS: [&str; 10] = [
-    "actor",
-    "issue",
-    "position",
-    "stated_on",
-    "summary",
-    "quote",
-    "speaker",
-    "source_url",
-    "source_title",
-    "id",
-];
+/// The columns a sheet may have: a statement's fields, and its id.
+fn is_field(name: &str) -> bool {
+    name == "id" || STATEMENT_FIELDS.contains(&name)
+}
+
+/// The columns, as an error lists them.
+fn fields() -> String {
+    format!("{}, id", STATEMENT_FIELDS.join(", "))
+}
 
 /// The columns every sheet must have.
 const REQUIRED: [&str; 5] = ["actor", "issue", "position", "stated_on", "summary"];
@@ -68,15 +65,12 @@ pub fn convert(input: impl Read, name: &str, delimiter: u8) -> Result<std::fs::F
         .map(|h| h.trim().to_owned())
         .collect();
     for (i, h) in header.iter().enumerate() {
-        if !FIELDS.contains(&h.as_str()) {
+        if !is_field(h) {
             return Err(at(
                 name,
                 1,
                 Some(&format!("{} ({h:?})", i + 1)),
-                format!(
-                    "not a statement field (the columns may be {})",
-                    FIELDS.join(", ")
-                ),
+                format!("not a statement field (the columns may be {})", fields()),
             ));
         }
         if header[..i].contains(h) {
@@ -147,8 +141,9 @@ pub fn on_sheet(e: anyhow::Error, name: &str) -> anyhow::Error {
     else {
         return e;
     };
-    let column = FIELDS
+    let column = STATEMENT_FIELDS
         .iter()
+        .chain(&["id"])
         .find(|f| message.starts_with(&format!("{f} ")))
         .copied();
     at(name, *line, column, message)

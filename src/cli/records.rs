@@ -155,25 +155,30 @@ pub fn matrix(ui: &Ui, out: &mut impl Write, stances: &[Stance]) -> Result<()> {
     write(ui, out, &header, rows)
 }
 
+/// A statement's fields, in the order of its JSON form: the columns of a
+/// statement in `history`'s CSV and in a sheet `import --format csv` reads.
+pub const STATEMENT_FIELDS: [&str; 9] = [
+    "actor",
+    "issue",
+    "position",
+    "stated_on",
+    "summary",
+    "quote",
+    "speaker",
+    "source_url",
+    "source_title",
+];
+
 /// One row per statement of `history`.
 pub fn history(ui: &Ui, out: &mut impl Write, views: &[StatementView]) -> Result<()> {
-    let header = names(&[
-        "statement_id",
-        "seq",
-        "actor",
-        "issue",
-        "position",
-        "stated_on",
-        "summary",
-        "quote",
-        "speaker",
-        "source_url",
-        "source_title",
+    let mut header = names(&["statement_id", "seq"]);
+    header.extend(names(&STATEMENT_FIELDS));
+    header.extend(names(&[
         "recorded_at",
         "recorded_by",
         "retracted",
         "amendments",
-    ]);
+    ]));
     let rows = views.iter().map(|v| {
         let s = &v.statement;
         vec![
