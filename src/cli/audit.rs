@@ -36,7 +36,7 @@ pub fn log(g: &Global, out: &mut impl Write, a: LogArgs) -> Result<()> {
         .take(usize::try_from(limit).unwrap_or(usize::MAX));
     let ui = &g.ui;
     if matches!(ui.format, Format::Csv | Format::Tsv) {
-        let header: Vec<String> = records::LOG_COLUMNS
+        let header: Vec<String> = records::log_columns()
             .iter()
             .map(|c| (*c).to_owned())
             .collect();

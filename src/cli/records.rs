@@ -237,32 +237,18 @@ pub fn changes(ui: &Ui, out: &mut impl Write, changes: &[Change]) -> Result<()> 
 }
 
 /// The columns of `log` as CSV: the envelope, every payload field, the hashes.
-pub const LOG_COLUMNS: [&str; 18] = [
-    "seq",
-    "id",
-    "recorded_at",
-    "recorded_by",
-    "type",
-    "actor",
-    "issue",
-    "position",
-    "stated_on",
-    "summary",
-    "quote",
-    "speaker",
-    "source_url",
-    "source_title",
-    "target",
-    "reason",
-    "prev_hash",
-    "hash",
-];
+pub fn log_columns() -> Vec<&'static str> {
+    let mut cols = vec!["seq", "id", "recorded_at", "recorded_by", "type"];
+    cols.extend(STATEMENT_FIELDS);
+    cols.extend(["target", "reason", "prev_hash", "hash"]);
+    cols
+}
 
 /// One event as a `log` row, read from its JSON form so that every field
 /// the export carries has its column.
 pub fn log_row(w: &Wire) -> Result<Vec<String>> {
     let value = serde_json::to_value(w)?;
-    Ok(LOG_COLUMNS
+    Ok(log_columns()
         .iter()
         .map(|c| match value.get(*c) {
             None | Some(serde_json::Value::Null) => String::new(),
