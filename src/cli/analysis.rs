@@ -9,7 +9,7 @@ use clap::Args;
 
 use stancelog::{Actor, Comparison, Filter, Issue, KnownAt, Shift};
 
-use super::{env, json, open, parse, Global};
+use super::{env, json, open, parse, ui, Global};
 
 #[derive(Args, Debug)]
 pub struct CompareArgs {
@@ -61,7 +61,7 @@ pub fn compare(g: &Global, out: &mut impl Write, a: CompareArgs) -> Result<()> {
     if g.json {
         json::line(out, &c)
     } else {
-        print_comparison(out, &c)
+        print_comparison(out, g.ui.colour, &c)
     }
 }
 
@@ -77,12 +77,12 @@ pub fn shifts(g: &Global, out: &mut impl Write, a: ShiftsArgs) -> Result<()> {
         issues: a.issues,
     };
     let shifts = ledger.shifts(a.from, a.to, a.known_at.unwrap_or_default(), &filter)?;
-    if g.ui.format == super::ui::Format::Jsonl {
+    if g.ui.format == ui::Format::Jsonl {
         shifts.iter().try_for_each(|s| json::line(out, s))
     } else if g.json {
         json::line(out, &shifts)
     } else {
-        print_shifts(out, &shifts)
+        print_shifts(out, g.ui.colour, &shifts)
     }
 }
 
@@ -92,7 +92,7 @@ fn score(x: f64) -> String {
     s.trim_end_matches('0').trim_end_matches('.').to_owned()
 }
 
-fn print_comparison(out: &mut impl Write, c: &Comparison) -> Result<()> {
+fn print_comparison(out: &mut impl Write, colour: bool, c: &Comparison) -> Result<()> {
     let Some(mean) = c.agreement else {
         writeln!(
             out,
@@ -120,17 +120,17 @@ fn print_comparison(out: &mut impl Write, c: &Comparison) -> Result<()> {
     for s in &c.issues {
         writeln!(
             out,
-            "  {:<width$}  {:<7} {:<7} {}",
+            "  {:<width$}  {} {} {}",
             s.issue.as_str(),
-            s.a.as_str(),
-            s.b.as_str(),
+            ui::position_padded(colour, s.a, 7),
+            ui::position_padded(colour, s.b, 7),
             score(s.agreement),
         )?;
     }
     Ok(())
 }
 
-fn print_shifts(out: &mut impl Write, shifts: &[Shift]) -> Result<()> {
+fn print_shifts(out: &mut impl Write, colour: bool, shifts: &[Shift]) -> Result<()> {
     if shifts.is_empty() {
         writeln!(out, "no position in force changed")?;
         return Ok(());
@@ -144,8 +144,9 @@ fn print_shifts(out: &mut impl Write, shifts: &[Shift]) -> Result<()> {
             s.actor,
             s.issue,
             s.kind.as_str(),
-            s.from.map_or("(none)", |p| p.as_str()),
-            s.to.as_str(),
+            s.from
+                .map_or_else(|| "(none)".to_owned(), |p| ui::position(colour, p)),
+            ui::position(colour, s.to),
             &id[..8]
         )?;
     }

@@ -183,6 +183,13 @@ pub fn position(on: bool, p: Position) -> String {
     paint(on, position_style(p), p.as_str())
 }
 
+/// A position's name padded to `width` columns, coloured when colour is
+/// on (the padding is counted on the name, not its escapes).
+pub fn position_padded(on: bool, p: Position, width: usize) -> String {
+    let pad = width.saturating_sub(p.as_str().len());
+    format!("{}{}", position(on, p), " ".repeat(pad))
+}
+
 /// Dim text (dates, ids), when colour is on.
 pub fn dim(on: bool, text: &str) -> String {
     paint(on, Style::new().dimmed(), text)

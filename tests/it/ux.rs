@@ -399,6 +399,20 @@ fn colour_follows_color_no_color_and_clicolor_force() {
             .env("NO_COLOR", "1"),
     );
     assert!(!no.contains('\u{1b}'), "NO_COLOR wins: {no:?}");
+    // compare and shifts colour positions alike, and keep their columns.
+    let cmp = ["compare", "JPN", "CHN", "--as-of", "2019-12-31"];
+    let plain = run_ok(l.cmd().args(cmp));
+    let coloured = run_ok(l.cmd().args(cmp).arg("--color=always"));
+    assert!(
+        coloured.contains(&format!("{GREEN}support")),
+        "{coloured:?}"
+    );
+    let stripped = coloured
+        .replace(GREEN, "")
+        .replace(RED, "")
+        .replace("\u{1b}[0m", "");
+    assert_eq!(stripped, plain);
+    assert!(run_ok(l.cmd().args(["shifts", "--color=always"])).contains(GREEN));
     // Tables and the compact grid too; JSON and CSV never.
     let t = run_ok(l.cmd().args([
         "stances",
