@@ -27,6 +27,11 @@ impl Pager {
                 c
             }
         };
+        // As git does: a `less` named by PAGER gets the same options, so
+        // colour shows as colour, unless the user set LESS.
+        if std::env::var_os("LESS").is_none() {
+            cmd.env("LESS", "FRX");
+        }
         let child = cmd.stdin(Stdio::piped()).spawn().ok()?;
         Some(Pager { child })
     }
