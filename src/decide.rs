@@ -10,7 +10,8 @@ use uuid::Uuid;
 use crate::chain::content_id;
 use crate::derive::TargetState;
 use crate::error::{Result, RuleViolation};
-use crate::model::{Command, Fact};
+use crate::model::{Command, Fact, Issue};
+use crate::names::{normalise as normalise_key, Names};
 
 /// A command and, optionally, the id its fact must have.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -39,6 +40,10 @@ pub(crate) trait View {
     /// The seq of the latest edit of the statement at `seq`, if any (for
     /// telling a repeated request from one that history has superseded).
     fn latest_edit(&self, seq: u64) -> Result<Option<u64>>;
+    /// What the naming events so far say.
+    fn names(&self) -> &Names;
+    /// Whether any statement is on this slug.
+    fn has_statements(&self, issue: &Issue) -> Result<bool>;
 }
 
 /// The outcome of applying the rules to a request. Built once per request
@@ -117,7 +122,14 @@ pub(crate) fn decide(req: Request, view: &impl View, recorded_on: NaiveDate) -> 
                 Some((t, _)) => view.latest_edit(t)?.filter(|&e| e > seq),
                 None => None,
             },
-            Fact::StatementRetracted(_) => None,
+            Fact::StatementRetracted(_)
+            | Fact::StatementReinstated(_)
+            | Fact::IssueDefined(_)
+            | Fact::IssueReworded(_)
+            | Fact::AliasAdded(_)
+            | Fact::AliasRemoved(_)
+            | Fact::IssuesMerged(_)
+            | Fact::ActorDefined(_) => None,
         };
         return Ok(Decision::AlreadyRecorded {
             id,
@@ -126,11 +138,189 @@ pub(crate) fn decide(req: Request, view: &impl View, recorded_on: NaiveDate) -> 
         });
     }
     let target = match &fact {
-        Fact::StatementRecorded(_) => None,
+        Fact::StatementRecorded(s) => {
+            usable_slug(view.names(), &s.issue, "record a statement on")?;
+            None
+        }
         Fact::StatementAmended(a) => Some(live_target(view, &a.target, "amend")?),
         Fact::StatementRetracted(r) => Some(live_target(view, &r.target, "retract")?),
+        Fact::StatementReinstated(r) => Some(retracted_target(view, &r.target)?),
+        Fact::IssueDefined(_)
+        | Fact::IssueReworded(_)
+        | Fact::AliasAdded(_)
+        | Fact::AliasRemoved(_)
+        | Fact::IssuesMerged(_)
+        | Fact::ActorDefined(_) => {
+            naming_rules(view, &fact)?;
+            None
+        }
     };
     Ok(Decision::Append { id, fact, target })
+}
+
+/// A slug a new event may use as an issue of its own: not merged away, and
+/// not another issue's alias (either would split one issue in two).
+fn usable_slug(names: &Names, slug: &Issue, verb: &str) -> Result<()> {
+    if let Some(into) = names.issues.get(slug).and_then(|e| e.merged_into.as_ref()) {
+        return Err(RuleViolation::Conflict(format!(
+            "cannot {verb} {slug}: it was merged into {} (use {})",
+            into,
+            names.canonical(slug)
+        ))
+        .into());
+    }
+    if let Some(owner) = names.alias_owner(slug.as_str()) {
+        if owner != slug {
+            return Err(RuleViolation::Conflict(format!(
+                "cannot {verb} {slug}: it is an alias of {} (use {})",
+                owner,
+                names.canonical(owner)
+            ))
+            .into());
+        }
+    }
+    Ok(())
+}
+
+/// The rules of the naming kinds: definitions once, rewordings of defined
+/// issues, aliases that collide with no other issue's slug or alias,
+/// merges of known issues without cycles, actor codes that ISO 3166-1 and
+/// the built-in table do not already name.
+fn naming_rules(view: &impl View, fact: &Fact) -> Result<()> {
+    let names = view.names();
+    let known = |slug: &Issue| -> Result<bool> {
+        Ok(names.issues.contains_key(slug) || view.has_statements(slug)?)
+    };
+    let conflict = |m: String| Err(RuleViolation::Conflict(m).into());
+    let not_found = |m: String| Err(RuleViolation::NotFound(m).into());
+    match fact {
+        Fact::IssueDefined(d) => {
+            usable_slug(names, &d.slug, "define")?;
+            if names.is_defined(&d.slug) {
+                return conflict(format!(
+                    "issue {} is already defined (change its wording with `stancelog issue reword`)",
+                    d.slug
+                ));
+            }
+            Ok(())
+        }
+        Fact::IssueReworded(r) => {
+            usable_slug(names, &r.slug, "reword")?;
+            if !names.is_defined(&r.slug) {
+                return not_found(format!(
+                    "issue {} is not defined (define it first with `stancelog issue define`)",
+                    r.slug
+                ));
+            }
+            Ok(())
+        }
+        Fact::AliasAdded(a) => {
+            usable_slug(names, &a.slug, "alias")?;
+            let key = normalise_key(&a.alias);
+            if key == a.slug.as_str() {
+                return conflict(format!("{:?} is the slug {} itself", a.alias, a.slug));
+            }
+            if let Some(owner) = names.alias_owner(&key) {
+                let whose = if owner == &a.slug {
+                    "already an alias of it".to_owned()
+                } else {
+                    format!("already an alias of {owner}")
+                };
+                return conflict(format!("cannot add alias {:?} to {}: it is {whose}", a.alias, a.slug));
+            }
+            if let Ok(other) = key.parse::<Issue>() {
+                if known(&other)? {
+                    return conflict(format!(
+                        "cannot add alias {:?} to {}: it is the slug of another issue, {other} (merge the two with `stancelog issue merge`)",
+                        a.alias, a.slug
+                    ));
+                }
+            }
+            Ok(())
+        }
+        Fact::AliasRemoved(a) => {
+            let key = normalise_key(&a.alias);
+            match names.alias_owner(&key) {
+                Some(owner) if names.canonical(owner) == names.canonical(&a.slug) => Ok(()),
+                _ => not_found(format!("{} has no alias {:?}", a.slug, a.alias)),
+            }
+        }
+        Fact::IssuesMerged(m) => {
+            usable_slug(names, &m.from, "merge")?;
+            if let Some(into) = names.issues.get(&m.into).and_then(|e| e.merged_into.as_ref()) {
+                return conflict(format!(
+                    "cannot merge into {}: it was merged into {into} (merge into {})",
+                    m.into,
+                    names.canonical(&m.into)
+                ));
+            }
+            for slug in [&m.from, &m.into] {
+                if !known(slug)? {
+                    return not_found(format!(
+                        "no issue {slug} in this ledger (nothing defines, aliases or records it)"
+                    ));
+                }
+            }
+            Ok(())
+        }
+        Fact::ActorDefined(d) => {
+            if crate::actors::known(&d.code).is_some() {
+                return conflict(format!(
+                    "{} is already a code of ISO 3166-1 or of the built-in table (stancelog actors lists it)",
+                    d.code
+                ));
+            }
+            if names.actors.contains_key(&d.code) {
+                return conflict(format!("actor {} is already defined", d.code));
+            }
+            Ok(())
+        }
+        Fact::StatementRecorded(_)
+        | Fact::StatementAmended(_)
+        | Fact::StatementRetracted(_)
+        | Fact::StatementReinstated(_) => Ok(()),
+    }
+}
+
+/// A rule of new commands (a replay never runs it, so statements recorded
+/// before it keep their codes): a new statement's actor, and the actors
+/// an alias is used by, are ISO 3166-1 alpha-3, built in, or defined.
+pub(crate) fn check_actors(fact: &Fact, names: &Names) -> Result<()> {
+    let ok = |a: &crate::model::Actor| {
+        crate::actors::known(a).is_some() || names.actors.contains_key(a)
+    };
+    let codes: Vec<&crate::model::Actor> = match fact {
+        Fact::StatementRecorded(s) => vec![&s.actor],
+        Fact::AliasAdded(a) => a.used_by.iter().collect(),
+        _ => Vec::new(),
+    };
+    for c in codes {
+        if !ok(c) {
+            return Err(RuleViolation::UnknownActor(crate::actors::hint(c.as_str())).into());
+        }
+    }
+    Ok(())
+}
+
+/// Finds the statement a reinstatement targets and checks it is retracted.
+fn retracted_target(view: &impl View, target: &Uuid) -> Result<TargetState> {
+    let (seq, fact) = view.find(target)?.ok_or(RuleViolation::UnknownTarget {
+        verb: "reinstate",
+        target: *target,
+    })?;
+    if !matches!(fact, Fact::StatementRecorded(_)) {
+        return Err(RuleViolation::NotAStatement {
+            verb: "reinstate",
+            target: *target,
+            kind: fact.kind(),
+        }
+        .into());
+    }
+    let state = view.target_state(seq)?;
+    if !state.retracted {
+        return Err(RuleViolation::NotRetracted { target: *target }.into());
+    }
+    Ok(state)
 }
 
 /// Finds the statement an edit targets and checks it still counts.
@@ -174,6 +364,7 @@ mod tests {
         events: HashMap<Uuid, (u64, Fact)>,
         states: HashMap<u64, TargetState>,
         edits: HashMap<u64, u64>,
+        names: Names,
     }
 
     impl View for Given {
@@ -185,6 +376,15 @@ mod tests {
         }
         fn latest_edit(&self, seq: u64) -> Result<Option<u64>> {
             Ok(self.edits.get(&seq).copied())
+        }
+        fn names(&self) -> &Names {
+            &self.names
+        }
+        fn has_statements(&self, issue: &Issue) -> Result<bool> {
+            Ok(self
+                .events
+                .values()
+                .any(|(_, f)| matches!(f, Fact::StatementRecorded(s) if &s.issue == issue)))
         }
     }
 
@@ -203,6 +403,7 @@ mod tests {
             speaker: None,
             source_url: None,
             source_title: None,
+            details: Default::default(),
         }
     }
 
@@ -217,6 +418,7 @@ mod tests {
             speaker: None,
             source_url: None,
             source_title: None,
+            stated_on_precision: None,
         }
     }
 

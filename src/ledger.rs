@@ -524,6 +524,7 @@ fn known(q: &Query<'_>, known_at: Option<DateTime<Utc>>) -> Result<u64> {
 /// the read model as it stands and against the chain; returns how many.
 fn apply_logged(writer: &Writer<'_>, from: u64, progress: &mut dyn FnMut(u64)) -> Result<u64> {
     let log = writer.store();
+    let mut names = WriteView::load_names(writer)?;
     let mut n = 0;
     let mut prev_hash = match from {
         1 => crate::event::GENESIS,
@@ -544,7 +545,11 @@ fn apply_logged(writer: &Writer<'_>, from: u64, progress: &mut dyn FnMut(u64)) -
             id: Some(event.id),
             command: event.payload.clone().into_command(),
         };
-        let target = match decide(request, &WriteView(writer), event.recorded_at.date_naive()) {
+        let target = match decide(
+            request,
+            &WriteView(writer, &names),
+            event.recorded_at.date_naive(),
+        ) {
             Ok(Decision::Append { target, .. }) => target,
             Ok(Decision::AlreadyRecorded { id, .. }) => {
                 return Err(fault(format!("duplicate id {id}")))
@@ -554,6 +559,7 @@ fn apply_logged(writer: &Writer<'_>, from: u64, progress: &mut dyn FnMut(u64)) -
         let derived = derive(&event, target.as_ref())
             .ok_or_else(|| fault("an edit without a target".into()))?;
         readmodel::insert(writer.model(), &event, &derived)?;
+        names.apply(&event.payload);
         prev_hash = event.hash;
         n += 1;
         if n % 8192 == 0 {

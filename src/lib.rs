@@ -45,6 +45,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod actors;
 mod append;
 mod audit;
 mod chain;
@@ -64,6 +65,7 @@ pub mod index;
 mod index;
 mod ledger;
 mod model;
+mod names;
 mod projection;
 mod query;
 mod readmodel;

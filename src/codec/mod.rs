@@ -3,12 +3,16 @@
 //! old versions are upcast here, and nowhere else needs to know.
 
 mod v1;
+mod v2;
 
 use crate::error::{Error, Result};
 use crate::event::Event;
 
-/// The current record format: bincode 2 (standard config) of [`v1`]'s mirror of [`Event`] via serde.
+/// Record format 1: bincode 2 (standard config) of [`v1`]'s mirror of [`Event`] via serde.
 pub const FORMAT_V1: u8 = 1;
+/// Record format 2: the same encoding of [`v2`]'s mirror, which adds the
+/// fields and kinds format 1 cannot hold.
+pub const FORMAT_V2: u8 = 2;
 
 /// Largest record decoded: a bound so that a corrupt length prefix cannot ask
 /// for gigabytes (the model's limits keep real records far below it).
@@ -18,30 +22,43 @@ fn config() -> impl bincode::config::Config {
     bincode::config::standard().with_limit::<MAX_RECORD>()
 }
 
-/// Encodes an event as a stored record.
+/// Encodes an event as a stored record, in the oldest format that holds
+/// it: an event format 1 can hold keeps exactly its format-1 bytes, so
+/// adding a format changed no existing record and no record of an old kind.
 pub fn encode(event: &Event) -> Vec<u8> {
     let mut out = Vec::with_capacity(320);
-    out.push(FORMAT_V1);
-    bincode::serde::encode_into_std_write(v1::EventV1::from(event), &mut out, config())
-        .expect("encoding into a Vec cannot fail");
+    let written = match v1::EventV1::of(event) {
+        Some(v1) => {
+            out.push(FORMAT_V1);
+            bincode::serde::encode_into_std_write(v1, &mut out, config())
+        }
+        None => {
+            out.push(FORMAT_V2);
+            bincode::serde::encode_into_std_write(v2::EventV2::from(event), &mut out, config())
+        }
+    };
+    written.expect("encoding into a Vec cannot fail");
     out
+}
+
+/// Decodes a body of one format, refusing trailing bytes.
+fn decode_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T> {
+    let (value, used): (T, usize) = bincode::serde::decode_from_slice(body, config())
+        .map_err(|e| Error::Decode(e.to_string()))?;
+    if used != body.len() {
+        return Err(Error::Decode(format!(
+            "{} trailing bytes after the event",
+            body.len() - used
+        )));
+    }
+    Ok(value)
 }
 
 /// Decodes a stored record; never panics, whatever the bytes.
 pub fn decode(bytes: &[u8]) -> Result<Event> {
     match bytes.split_first() {
-        Some((&FORMAT_V1, body)) => {
-            let (event, used): (v1::EventV1, usize) =
-                bincode::serde::decode_from_slice(body, config())
-                    .map_err(|e| Error::Decode(e.to_string()))?;
-            if used != body.len() {
-                return Err(Error::Decode(format!(
-                    "{} trailing bytes after the event",
-                    body.len() - used
-                )));
-            }
-            Event::try_from(event)
-        }
+        Some((&FORMAT_V1, body)) => Event::try_from(decode_body::<v1::EventV1>(body)?),
+        Some((&FORMAT_V2, body)) => Event::try_from(decode_body::<v2::EventV2>(body)?),
         Some((v, _)) => Err(Error::Decode(format!("unknown record format version {v}"))),
         None => Err(Error::Decode("empty record".into())),
     }
@@ -64,6 +81,7 @@ mod tests {
             speaker: Some("Shinzo Abe".into()),
             source_url: Some("https://example.org/a?b=c".into()),
             source_title: None,
+            details: Default::default(),
         });
         let amendment = Fact::StatementAmended(Amendment {
             target: uuid::Uuid::from_u128(0x0123_4567_89ab_4def_8123_4567_89ab_cdef),
@@ -75,6 +93,7 @@ mod tests {
             speaker: None,
             source_url: None,
             source_title: Some("t".into()),
+            stated_on_precision: None,
         });
         [statement, amendment]
             .into_iter()
@@ -112,8 +131,8 @@ mod tests {
         let mut bytes = encode(&golden_events()[0]);
         bytes.push(0);
         assert!(matches!(decode(&bytes), Err(Error::Decode(_))));
-        bytes[0] = 2;
-        assert!(matches!(decode(&bytes), Err(Error::Decode(m)) if m.contains("version 2")));
+        bytes[0] = 3;
+        assert!(matches!(decode(&bytes), Err(Error::Decode(m)) if m.contains("version 3")));
         assert!(matches!(decode(&[]), Err(Error::Decode(_))));
     }
 
