@@ -287,7 +287,7 @@ impl Ledger {
     }
 
     /// Runs `f` on one consistent snapshot of the read model.
-    fn read<T>(&self, f: impl FnOnce(&Query<'_>) -> Result<T>) -> Result<T> {
+    pub(crate) fn read<T>(&self, f: impl FnOnce(&Query<'_>) -> Result<T>) -> Result<T> {
         let conn = self.model_reader.lock().unwrap_or_else(|p| p.into_inner());
         readmodel::snapshot(&conn, f)
     }
@@ -511,7 +511,7 @@ fn diverged(seq: u64) -> Error {
 }
 
 /// The seq a `--known-at` moment means in a snapshot.
-fn known(q: &Query<'_>, known_at: Option<DateTime<Utc>>) -> Result<u64> {
+pub(crate) fn known(q: &Query<'_>, known_at: Option<DateTime<Utc>>) -> Result<u64> {
     let head = q.watermark()?.seq;
     match known_at {
         None => Ok(head),

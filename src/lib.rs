@@ -19,6 +19,7 @@
 //!     stated_on: "2019-12-23".parse().unwrap(),
 //!     summary: "Too soon to consider easing sanctions on Pyongyang.".into(),
 //!     quote: None, speaker: None, source_url: None, source_title: None,
+//!     details: Default::default(),
 //! };
 //! let req = Request { id: None, command: Command::Record(statement) };
 //! ledger.append([Ok(req)], &mut ctx).unwrap();
@@ -48,6 +49,7 @@
 mod actors;
 mod append;
 mod audit;
+mod catalogue;
 mod chain;
 mod codec;
 mod decide;
@@ -78,6 +80,7 @@ mod writer;
 
 pub use append::{Context, Outcome, Summary};
 pub use audit::{Digest, Report};
+pub use catalogue::{ActorInfo, AliasInfo, IssueInfo, Wording};
 pub use chain::{content_id, hex_hash, parse_hash};
 pub use decide::Request;
 pub use error::{Error, Result, RuleViolation, StorageError};
@@ -85,16 +88,19 @@ pub use event::{Event, Hash, GENESIS};
 pub use import::MAX_LINE;
 pub use ledger::Ledger;
 pub use model::{
-    format_timestamp, is_invisible, parse_date, parse_moment, validate_author, Actor, Amendment,
-    Command, Fact, Issue, Position, Retraction, Statement, MAX_NAME, MAX_QUOTE, MAX_REASON,
-    MAX_SUMMARY, MAX_URL,
+    format_timestamp, is_invisible, parse_date, parse_moment, parse_stated_on, validate_author,
+    Actor, ActorDefinition, ActorKind, Alias, AliasRemoval, Amendment, Attribution, Command,
+    Details, Fact, Issue, IssueDefinition, IssueMerge, IssueRewording, Position, Precision,
+    Qualifier, Reinstatement, Retraction, Source, SpeakerRole, StatedOn, Statement, KINDS,
+    MAX_NAME, MAX_QUOTE, MAX_REASON, MAX_SOURCES, MAX_SUMMARY, MAX_URL, MAX_USED_BY,
 };
+pub use names::normalise as normalise_name;
 pub use projection::{Edit, Stance, StatementView};
 pub use query::{Change, Filter};
 pub use readmodel::FILE_NAME as READ_MODEL_FILE;
 pub use restore::{Restored, RESTORE_SKEW};
 pub use store::{Head, OpenOptions, BULK_CACHE_BYTES};
-pub use wire::Wire;
+pub use wire::{Wire, WireSource};
 
 /// Internals for this project's own tests and benchmark harness only:
 /// pure functions of the stored format and sizes of the write path. No
@@ -114,6 +120,6 @@ pub mod internals {
 
     /// The stored record format.
     pub mod codec {
-        pub use crate::codec::{decode, encode, FORMAT_V1};
+        pub use crate::codec::{decode, encode, FORMAT_V1, FORMAT_V2};
     }
 }

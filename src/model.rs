@@ -853,6 +853,20 @@ impl Fact {
         }
     }
 
+    /// Whether this fact names things (issues, aliases, merges, actors)
+    /// rather than recording or editing a statement.
+    pub fn is_naming(&self) -> bool {
+        matches!(
+            self,
+            Fact::IssueDefined(_)
+                | Fact::IssueReworded(_)
+                | Fact::AliasAdded(_)
+                | Fact::AliasRemoved(_)
+                | Fact::IssuesMerged(_)
+                | Fact::ActorDefined(_)
+        )
+    }
+
     /// Checks every field against the model's limits. Called on every payload
     /// before it is appended, whatever its origin (CLI flags, import, restore).
     pub fn validate(&self) -> Result<()> {

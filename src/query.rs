@@ -6,7 +6,7 @@
 //! moment; everything after it is ignored, which is how the past of the
 //! ledger is read.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::NaiveDate;
 use serde::Serialize;
@@ -15,6 +15,7 @@ use crate::derive::Version;
 use crate::error::{Error, Result};
 use crate::event::Event;
 use crate::model::{Actor, Issue};
+use crate::names::Names;
 use crate::projection::{in_force, Stance, StatementView};
 use crate::readmodel::Query;
 
@@ -57,7 +58,24 @@ fn statement_views(q: &Query<'_>, seqs: &[u64], known: u64) -> Result<Vec<Statem
 /// Statements read per round trip by [`statement_views`].
 const CHUNK: usize = 500;
 
-/// The stance in force for `actor` on `issue` as of `as_of`, as known at `known`.
+/// The naming events as known at `known`, folded.
+pub(crate) fn names_at(q: &Query<'_>, known: u64) -> Result<Names> {
+    Ok(Names::from_events(&q.naming_events(known)?))
+}
+
+/// A stance with what the naming events say: the slug a merged issue now
+/// names, and the wording in force.
+fn named(mut s: Stance, names: &Names) -> Stance {
+    s.issue = names.canonical(&s.issue);
+    if let Some(w) = names.wording(&s.issue) {
+        s.title = Some(w.title.clone());
+        s.proposition = Some(w.proposition.clone());
+    }
+    s
+}
+
+/// The stance in force for `actor` on `issue` as of `as_of`, as known at
+/// `known`: the statements of every slug merged into it count as its own.
 pub(crate) fn stance(
     q: &Query<'_>,
     actor: &Actor,
@@ -65,12 +83,19 @@ pub(crate) fn stance(
     as_of: NaiveDate,
     known: u64,
 ) -> Result<Option<Stance>> {
-    let versions = q.pair_versions(actor, issue)?;
+    let names = names_at(q, known)?;
+    let mut versions = Vec::new();
+    for slug in names.merged_group(issue) {
+        versions.extend(q.pair_versions(actor, &slug)?);
+    }
     let Some((stmt, _)) = in_force(&versions, as_of, known) else {
         return Ok(None);
     };
     let event = q.event_indexed(stmt)?;
-    Ok(Some(fold(&event, &q.edits(stmt, known)?)?.stance()))
+    Ok(Some(named(
+        fold(&event, &q.edits(stmt, known)?)?.stance(),
+        &names,
+    )))
 }
 
 /// Restricts a whole-table query to some actors and issues (empty = all).
@@ -89,14 +114,45 @@ impl Filter {
 }
 
 /// Calls `f` with the versions of each (actor, issue) pair the filter
-/// selects, pair by pair, in (actor, issue) order.
+/// selects, pair by pair, in (actor, issue) order. With merges, a pair is
+/// an actor and the slug its issue now names (its versions under every
+/// slug merged into it); the filter's issues are such slugs.
 fn for_each_pair(
     q: &Query<'_>,
+    names: &Names,
     filter: &Filter,
     mut f: impl FnMut(&[Version]) -> Result<()>,
 ) -> Result<()> {
+    let merged = names.issues.values().any(|e| e.merged_into.is_some());
     let mut group: Vec<Version> = Vec::new();
+    // With merges, an actor's versions are regrouped by the slug each
+    // issue now names (one actor's versions at a time).
+    let mut actor_rows: BTreeMap<String, Vec<Version>> = BTreeMap::new();
+    let mut actor: Option<String> = None;
+    let flush = |rows: &mut BTreeMap<String, Vec<Version>>,
+                     f: &mut dyn FnMut(&[Version]) -> Result<()>|
+     -> Result<()> {
+        for (_, g) in std::mem::take(rows) {
+            f(&g)?;
+        }
+        Ok(())
+    };
     q.for_each_version(&filter.actors, |ver| {
+        if merged {
+            let issue = names.canonical(&ver.issue.parse().map_err(|_| Error::Corrupt {
+                seq: ver.stmt_seq,
+                message: "read model: a version with an invalid issue".into(),
+            })?);
+            if !filter.keeps_issue(issue.as_str()) {
+                return Ok(());
+            }
+            if actor.as_deref() != Some(ver.actor.as_str()) {
+                flush(&mut actor_rows, &mut f)?;
+                actor = Some(ver.actor.clone());
+            }
+            actor_rows.entry(issue.as_str().to_owned()).or_default().push(ver);
+            return Ok(());
+        }
         if !filter.keeps_issue(&ver.issue) {
             return Ok(());
         }
@@ -110,6 +166,7 @@ fn for_each_pair(
         group.push(ver);
         Ok(())
     })?;
+    flush(&mut actor_rows, &mut f)?;
     if !group.is_empty() {
         f(&group)?;
     }
@@ -123,14 +180,15 @@ pub(crate) fn stances(
     known: u64,
     filter: &Filter,
 ) -> Result<Vec<Stance>> {
+    let names = names_at(q, known)?;
     let mut winners = Vec::new();
-    for_each_pair(q, filter, |group| {
+    for_each_pair(q, &names, filter, |group| {
         winners.extend(in_force(group, as_of, known).map(|(stmt, _)| stmt));
         Ok(())
     })?;
     let mut out: Vec<Stance> = statement_views(q, &winners, known)?
         .iter()
-        .map(StatementView::stance)
+        .map(|v| named(v.stance(), &names))
         .collect();
     out.sort_by(|a, b| (&a.issue, &a.actor).cmp(&(&b.issue, &b.actor)));
     Ok(out)
@@ -143,7 +201,11 @@ pub(crate) fn history(
     issue: &Issue,
     known: u64,
 ) -> Result<Vec<StatementView>> {
-    let seqs = q.pair_statements(actor, issue, known)?;
+    let names = names_at(q, known)?;
+    let mut seqs = Vec::new();
+    for slug in names.merged_group(issue) {
+        seqs.extend(q.pair_statements(actor, &slug, known)?);
+    }
     let mut views = statement_views(q, &seqs, known)?;
     views.sort_by_key(|v| (v.statement.stated_on, v.seq));
     Ok(views)
@@ -172,8 +234,9 @@ pub(crate) fn changes(
     known: u64,
     filter: &Filter,
 ) -> Result<Vec<Change>> {
+    let names = names_at(q, known)?;
     let mut pairs: Vec<(Option<u64>, Option<u64>)> = Vec::new();
-    for_each_pair(q, filter, |group| {
+    for_each_pair(q, &names, filter, |group| {
         let a = in_force(group, from, known).map(|(s, _)| s);
         let b = in_force(group, to, known).map(|(s, _)| s);
         if a != b {
@@ -187,7 +250,7 @@ pub(crate) fn changes(
         .collect();
     let views: HashMap<u64, Stance> = statement_views(q, &seqs, known)?
         .into_iter()
-        .map(|v| (v.seq, v.stance()))
+        .map(|v| (v.seq, named(v.stance(), &names)))
         .collect();
     let mut out = Vec::with_capacity(pairs.len());
     for (a, b) in pairs {

@@ -755,18 +755,30 @@ impl<'c> Query<'c> {
         rows.map(|r| r.sql()).collect()
     }
 
-    /// Every version of the given issues, in (actor, issue, ...) order per issue.
-    pub(crate) fn issue_versions(&self, issue: &Issue) -> Result<Vec<Version>> {
-        let mut out = Vec::new();
-        self.versions_where(
-            "WHERE issue = ?1 ORDER BY actor, issue, stated_on, statement_seq, version_seq",
-            [issue.as_str()],
-            |v| {
-                out.push(v);
-                Ok(())
-            },
-        )?;
-        Ok(out)
+    /// Statements up to `upto` on any of `issues`, and their distinct actors.
+    pub(crate) fn group_counts(&self, issues: &[Issue], upto: u64) -> Result<(u64, u64)> {
+        let mut seqs = std::collections::HashSet::new();
+        let mut actors = std::collections::HashSet::new();
+        let mut st = self
+            .conn
+            .prepare_cached(
+                "SELECT DISTINCT statement_seq, actor FROM versions WHERE issue = ?1 AND statement_seq <= ?2",
+            )
+            .sql()?;
+        for issue in issues {
+            let rows = st
+                .query_map(
+                    params![issue.as_str(), upto.min(i64::MAX as u64) as i64],
+                    |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)),
+                )
+                .sql()?;
+            for r in rows {
+                let (seq, actor) = r.sql()?;
+                seqs.insert(seq);
+                actors.insert(actor);
+            }
+        }
+        Ok((seqs.len() as u64, actors.len() as u64))
     }
 
     /// The statement seqs of a pair up to seq `upto`.
