@@ -587,6 +587,7 @@ fn valid_record() -> Vec<u8> {
             speaker: None,
             source_url: Some("https://a.example/".into()),
             source_title: None,
+            details: Default::default(),
         }),
     };
     stancelog::internals::codec::encode(&event)

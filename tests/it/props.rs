@@ -265,6 +265,7 @@ fn build(ledger: &Ledger, ops: &[Op], gaps: &[u8]) -> Vec<Request> {
                 speaker: None,
                 source_url: None,
                 source_title: None,
+                details: Default::default(),
             }),
             Op::Amend {
                 target,
@@ -280,6 +281,7 @@ fn build(ledger: &Ledger, ops: &[Op], gaps: &[u8]) -> Vec<Request> {
                 speaker: None,
                 source_url: None,
                 source_title: None,
+                stated_on_precision: None,
             }),
             Op::Retract { target } if !statements.is_empty() => {
                 Fact::StatementRetracted(Retraction {
