@@ -60,6 +60,12 @@ pub fn known(code: &Actor) -> Option<Known> {
         .map(|(_, n, kind)| Known::BuiltIn(n, *kind))
 }
 
+/// Every ISO 3166-1 alpha-3 code, in the crate's order (for generators
+/// of test data that need many valid codes).
+pub fn iso_codes() -> &'static [&'static str] {
+    rust_iso3166::ALL_ALPHA3
+}
+
 /// Why a code is not accepted for a new statement, with what to do: one line.
 pub fn hint(code: &str) -> String {
     let upper = code.to_ascii_uppercase();

@@ -110,7 +110,13 @@ impl Ledger {
             match resolve_in(q, &names, name, upto)? {
                 Resolved::Issue(s) | Resolved::Unknown(Some(s)) => Ok(s),
                 Resolved::Ambiguous(c) => Err(ambiguous(name, c)),
-                Resolved::Unknown(None) => Err(unknown(q, &names, name, upto)?.into()),
+                Resolved::Unknown(None) => match unknown(q, &names, name, upto)? {
+                    RuleViolation::UnknownIssue { suggestions, .. } if suggestions.is_empty() => {
+                        // Say what a slug is.
+                        name.parse::<Issue>()
+                    }
+                    v => Err(v.into()),
+                },
             }
         })
     }

@@ -682,4 +682,170 @@ mod tests {
             matches!(v, RuleViolation::InvalidValue(m) if m.starts_with("amendment changes nothing"))
         );
     }
+
+    // The naming kinds and reinstatement.
+
+    use crate::model::{ActorDefinition, Alias, AliasRemoval, IssueDefinition, IssueMerge, IssueRewording, Reinstatement};
+
+    fn slug(s: &str) -> Issue {
+        s.parse().unwrap()
+    }
+
+    fn define(s: &str) -> Command {
+        Command::DefineIssue(IssueDefinition {
+            slug: slug(s),
+            title: "t".into(),
+            proposition: "p".into(),
+            description: None,
+        })
+    }
+
+    fn alias(s: &str, a: &str) -> Command {
+        Command::AddAlias(Alias {
+            slug: slug(s),
+            alias: a.into(),
+            lang: None,
+            used_by: vec![],
+        })
+    }
+
+    /// A ledger where `facts` were decided and applied in order.
+    fn given_names(commands: Vec<Command>) -> Given {
+        let mut g = Given::default();
+        for (i, c) in commands.into_iter().enumerate() {
+            let fact = c.into_fact();
+            g.names.apply(&fact);
+            g.events.insert(content_id(&fact), (100 + i as u64, fact));
+        }
+        g
+    }
+
+    fn refused(g: &Given, c: Command) -> RuleViolation {
+        violation(decide(request(c), g, day("2020-01-01")))
+    }
+
+    #[test]
+    fn an_issue_is_defined_once_and_reworded_only_when_defined() {
+        let g = given_names(vec![define("senkaku-islands")]);
+        assert!(matches!(refused(&g, define("senkaku-islands")), RuleViolation::Conflict(m) if m.contains("already defined")));
+        let reword = |s: &str| {
+            Command::RewordIssue(IssueRewording {
+                slug: slug(s),
+                reason: "r".into(),
+                title: Some("new".into()),
+                proposition: None,
+                description: None,
+            })
+        };
+        assert!(decide(request(reword("senkaku-islands")), &g, day("2020-01-01")).is_ok());
+        assert!(matches!(refused(&g, reword("hong-kong-protests")), RuleViolation::NotFound(_)));
+    }
+
+    #[test]
+    fn an_alias_may_not_collide_with_another_issues_slug_or_alias() {
+        let g = given_names(vec![
+            define("senkaku-islands"),
+            define("east-china-sea-restraint"),
+            alias("senkaku-islands", "Diaoyu Islands"),
+        ]);
+        // Same normal form as an existing alias, in another case and spacing.
+        assert!(matches!(
+            refused(&g, alias("east-china-sea-restraint", "DIAOYU   islands")),
+            RuleViolation::Conflict(m) if m.contains("already an alias of senkaku-islands")
+        ));
+        // Another issue's slug, written as a name.
+        assert!(matches!(
+            refused(&g, alias("senkaku-islands", "East China Sea Restraint")),
+            RuleViolation::Conflict(m) if m.contains("slug of another issue")
+        ));
+        assert!(decide(request(alias("senkaku-islands", "尖閣諸島")), &g, day("2020-01-01")).is_ok());
+        // A statement may not take an alias's normal form as its slug.
+        let mut s = statement();
+        s.issue = slug("diaoyu-islands");
+        assert!(matches!(refused(&g, Command::Record(s)), RuleViolation::Conflict(m) if m.contains("alias of senkaku-islands")));
+    }
+
+    #[test]
+    fn an_alias_is_removed_only_from_the_issue_that_has_it() {
+        let g = given_names(vec![define("a"), define("b"), alias("a", "Alpha")]);
+        let unalias = |s: &str, a: &str| {
+            Command::RemoveAlias(AliasRemoval {
+                slug: slug(s),
+                alias: a.into(),
+                reason: "r".into(),
+            })
+        };
+        assert!(matches!(refused(&g, unalias("b", "alpha")), RuleViolation::NotFound(_)));
+        assert!(decide(request(unalias("a", "ALPHA")), &g, day("2020-01-01")).is_ok());
+    }
+
+    #[test]
+    fn merges_join_known_issues_once_and_the_slug_merged_away_takes_no_new_statements() {
+        let merge = |f: &str, i: &str| {
+            Command::MergeIssues(IssueMerge {
+                from: slug(f),
+                into: slug(i),
+                reason: "one dispute".into(),
+            })
+        };
+        let g = given_names(vec![define("senkaku-islands"), define("diaoyu-islands")]);
+        assert!(matches!(refused(&g, merge("diaoyu-islands", "nowhere")), RuleViolation::NotFound(_)));
+        let g = given_names(vec![
+            define("senkaku-islands"),
+            define("diaoyu-islands"),
+            define("diaoyu"),
+            merge("diaoyu-islands", "senkaku-islands"),
+        ]);
+        assert!(matches!(refused(&g, merge("diaoyu-islands", "senkaku-islands")), RuleViolation::Conflict(_)));
+        // Into a slug merged away: named, with where it went.
+        assert!(matches!(
+            refused(&g, merge("diaoyu", "diaoyu-islands")),
+            RuleViolation::Conflict(m) if m.contains("merge into senkaku-islands")
+        ));
+        let mut s = statement();
+        s.issue = slug("diaoyu-islands");
+        assert!(matches!(refused(&g, Command::Record(s)), RuleViolation::Conflict(m) if m.contains("merged into senkaku-islands")));
+    }
+
+    #[test]
+    fn actor_codes_of_iso_or_the_built_in_table_are_not_redefined() {
+        let def = |c: &str| {
+            Command::DefineActor(ActorDefinition {
+                code: c.parse().unwrap(),
+                name: "n".into(),
+                kind: None,
+            })
+        };
+        let g = given_names(vec![def("QUAD")]);
+        for c in ["JPN", "EU", "XKX", "QUAD"] {
+            assert!(matches!(refused(&g, def(c)), RuleViolation::Conflict(_)), "{c}");
+        }
+        assert!(decide(request(def("AUKUS")), &g, day("2020-01-01")).is_ok());
+        // New statements need a known code; the rule is the command's.
+        let mut s = statement();
+        s.actor = "JP".parse().unwrap();
+        let e = check_actors(&Fact::StatementRecorded(s.clone()), &g.names).unwrap_err();
+        assert!(e.to_string().contains("JPN (Japan)"), "{e}");
+        s.actor = "QUAD".parse().unwrap();
+        assert!(check_actors(&Fact::StatementRecorded(s), &g.names).is_ok());
+    }
+
+    #[test]
+    fn only_a_retracted_statement_is_reinstated() {
+        let reinstate = |target| {
+            Command::Reinstate(Reinstatement {
+                target,
+                reason: "retracted by mistake".into(),
+            })
+        };
+        let (g, id) = given_a_statement(false);
+        assert_eq!(refused(&g, reinstate(id)), RuleViolation::NotRetracted { target: id });
+        let (g, id) = given_a_statement(true);
+        let d = decide(request(reinstate(id)), &g, day("2020-01-01")).unwrap();
+        let Decision::Append { target: Some(t), .. } = d else {
+            panic!("not appended: {d:?}")
+        };
+        assert!(t.retracted, "the state just before the reinstatement");
+        assert!(!t.after(&reinstate(id).into_fact()).retracted);
+    }
 }

@@ -159,6 +159,11 @@ impl<'l> LineNames<'l> {
                 };
                 let slug = match self.names.resolve(&name, &has) {
                     Resolved::Issue(s) | Resolved::Unknown(Some(s)) => s,
+                    // Neither a slug nor an alias: the slug's own error says
+                    // what a slug is, unless a name is near.
+                    Resolved::Unknown(None) if self.names.all_names().is_empty() => {
+                        return wire.to_request()
+                    }
                     Resolved::Ambiguous(c) => {
                         return Err(RuleViolation::AmbiguousIssue {
                             name,

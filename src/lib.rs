@@ -109,6 +109,7 @@ pub use wire::{Wire, WireSource};
 #[cfg(feature = "internals")]
 #[doc(hidden)]
 pub mod internals {
+    pub use crate::actors::iso_codes;
     pub use crate::append::BATCH_EVENTS;
     pub use crate::chain::event_hash;
     pub use crate::derive::{Derived, Version};

@@ -245,19 +245,25 @@ pub struct Stance {
     pub stated_on: NaiveDate,
     /// How precise `stated_on` is: `day`, `month` or `year`.
     pub stated_on_precision: Precision,
-    /// Hedges on the position.
+    /// Hedges on the position (left out when none).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub qualifiers: Vec<Qualifier>,
     /// The condition of a `conditional` position.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub condition: Option<String>,
     /// Whose words: `on-record`, `anonymous`, `reported` or `inferred`.
     pub attribution: Attribution,
     /// Who reported it, for `reported`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub reported_by: Option<String>,
     /// The speaker's office.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub speaker_role: Option<SpeakerRole>,
     /// The language of the quote.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub quote_lang: Option<String>,
     /// A translation of the quote.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub translation: Option<String>,
     /// Its summary.
     pub summary: String,
@@ -269,7 +275,10 @@ pub struct Stance {
     pub source_url: Option<String>,
     /// Its source title (of the first source).
     pub source_title: Option<String>,
-    /// Every source, the first being `source_url`/`source_title`'s.
+    /// Every source, the first being `source_url`/`source_title`'s; left
+    /// out when there is at most one with only a URL and title (which
+    /// `source_url`/`source_title` then say).
+    #[serde(skip_serializing_if = "legacy_sources")]
     pub sources: Vec<Source>,
     /// The id of the statement in force.
     pub statement_id: Uuid,
@@ -282,6 +291,15 @@ pub struct Stance {
     pub recorded_by: String,
     /// How many amendments were applied to it.
     pub amendments: usize,
+}
+
+/// Whether `source_url`/`source_title` say everything about the sources.
+fn legacy_sources(sources: &[Source]) -> bool {
+    match sources {
+        [] => true,
+        [one] => one.publisher.is_none() && one.published_on.is_none(),
+        _ => false,
+    }
 }
 
 /// Picks the version in force among all version entries of one pair: each

@@ -771,6 +771,7 @@ fn run(cli: Cli) -> Result<()> {
                 speaker: a.speaker,
                 source_url: a.source_url,
                 source_title: a.source_title,
+                details: Default::default(),
             });
             write_one(g, &mut out, Request { id: a.id, command })
         }
@@ -785,6 +786,7 @@ fn run(cli: Cli) -> Result<()> {
                 speaker: a.speaker,
                 source_url: a.source_url,
                 source_title: a.source_title,
+                stated_on_precision: None,
             });
             write_one(g, &mut out, Request { id: a.id, command })
         }

@@ -314,6 +314,18 @@ pub fn log_line(out: &mut impl Write, e: &Event) -> Result<()> {
         ),
         Fact::StatementAmended(a) => format!("amends {}: {}", a.target, clean(&a.reason)),
         Fact::StatementRetracted(r) => format!("retracts {}: {}", r.target, clean(&r.reason)),
+        Fact::StatementReinstated(r) => format!("reinstates {}: {}", r.target, clean(&r.reason)),
+        Fact::IssueDefined(d) => format!("{}: {}", d.slug, clean(&d.proposition)),
+        Fact::IssueReworded(r) => format!("rewords {}: {}", r.slug, clean(&r.reason)),
+        Fact::AliasAdded(a) => format!("{} also named {}", a.slug, clean(&a.alias)),
+        Fact::AliasRemoved(a) => format!(
+            "{} no longer named {}: {}",
+            a.slug,
+            clean(&a.alias),
+            clean(&a.reason)
+        ),
+        Fact::IssuesMerged(m) => format!("{} merged into {}: {}", m.from, m.into, clean(&m.reason)),
+        Fact::ActorDefined(d) => format!("{} is {}", d.code, clean(&d.name)),
     };
     writeln!(
         out,
