@@ -16,23 +16,67 @@ use crate::model::{Actor, ActorKind};
 /// kind. Documented in docs/DOMAIN.md.
 pub const BUILT_IN: &[(&str, &str, ActorKind)] = &[
     ("AU", "African Union", ActorKind::Organisation),
-    ("APEC", "Asia-Pacific Economic Cooperation", ActorKind::Organisation),
-    ("ASEAN", "Association of Southeast Asian Nations", ActorKind::Organisation),
+    (
+        "APEC",
+        "Asia-Pacific Economic Cooperation",
+        ActorKind::Organisation,
+    ),
+    (
+        "ASEAN",
+        "Association of Southeast Asian Nations",
+        ActorKind::Organisation,
+    ),
     ("BRICS", "BRICS", ActorKind::Organisation),
-    ("CIS", "Commonwealth of Independent States", ActorKind::Organisation),
+    (
+        "CIS",
+        "Commonwealth of Independent States",
+        ActorKind::Organisation,
+    ),
     ("EU", "European Union", ActorKind::Organisation),
     ("G7", "Group of Seven", ActorKind::Organisation),
     ("G20", "Group of Twenty", ActorKind::Organisation),
     ("GCC", "Gulf Cooperation Council", ActorKind::Organisation),
-    ("IAEA", "International Atomic Energy Agency", ActorKind::Organisation),
-    ("NATO", "North Atlantic Treaty Organization", ActorKind::Organisation),
-    ("OAS", "Organization of American States", ActorKind::Organisation),
-    ("OIC", "Organisation of Islamic Cooperation", ActorKind::Organisation),
-    ("OPEC", "Organization of the Petroleum Exporting Countries", ActorKind::Organisation),
-    ("OSCE", "Organization for Security and Co-operation in Europe", ActorKind::Organisation),
-    ("SCO", "Shanghai Cooperation Organisation", ActorKind::Organisation),
+    (
+        "IAEA",
+        "International Atomic Energy Agency",
+        ActorKind::Organisation,
+    ),
+    (
+        "NATO",
+        "North Atlantic Treaty Organization",
+        ActorKind::Organisation,
+    ),
+    (
+        "OAS",
+        "Organization of American States",
+        ActorKind::Organisation,
+    ),
+    (
+        "OIC",
+        "Organisation of Islamic Cooperation",
+        ActorKind::Organisation,
+    ),
+    (
+        "OPEC",
+        "Organization of the Petroleum Exporting Countries",
+        ActorKind::Organisation,
+    ),
+    (
+        "OSCE",
+        "Organization for Security and Co-operation in Europe",
+        ActorKind::Organisation,
+    ),
+    (
+        "SCO",
+        "Shanghai Cooperation Organisation",
+        ActorKind::Organisation,
+    ),
     ("UN", "United Nations", ActorKind::Organisation),
-    ("UNSC", "United Nations Security Council", ActorKind::Organisation),
+    (
+        "UNSC",
+        "United Nations Security Council",
+        ActorKind::Organisation,
+    ),
     ("WTO", "World Trade Organization", ActorKind::Organisation),
     ("XKX", "Kosovo", ActorKind::State),
 ];
@@ -102,8 +146,14 @@ mod tests {
     #[test]
     fn iso_and_built_in_codes_are_known_with_names() {
         assert_eq!(known(&actor("JPN")), Some(Known::Iso("Japan")));
-        assert!(matches!(known(&actor("EU")), Some(Known::BuiltIn("European Union", _))));
-        assert!(matches!(known(&actor("XKX")), Some(Known::BuiltIn("Kosovo", ActorKind::State))));
+        assert!(matches!(
+            known(&actor("EU")),
+            Some(Known::BuiltIn("European Union", _))
+        ));
+        assert!(matches!(
+            known(&actor("XKX")),
+            Some(Known::BuiltIn("Kosovo", ActorKind::State))
+        ));
         for c in ["UN", "NATO", "ASEAN", "AU", "G7", "G20", "OPEC"] {
             assert!(known(&actor(c)).is_some(), "{c}");
         }

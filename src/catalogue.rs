@@ -3,10 +3,10 @@
 //! to a slug. Read from the read model's naming events (`names`) and
 //! counts (`versions`), never by replaying the log.
 
-use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::actors::{self, Known};
+use crate::axis::KnownAt;
 use crate::error::{Result, RuleViolation};
 use crate::ledger::{known, Ledger};
 use crate::model::{Actor, ActorKind, Issue};
@@ -68,22 +68,15 @@ fn describe(code: &Actor, names: &Names) -> Option<(String, &'static str)> {
     match actors::known(code) {
         Some(Known::Iso(n)) => Some((n.to_owned(), ActorKind::State.as_str())),
         Some(Known::BuiltIn(n, k)) => Some((n.to_owned(), k.as_str())),
-        None => names.actors.get(code).map(|e| {
-            (
-                e.name.clone(),
-                e.kind.unwrap_or(ActorKind::Other).as_str(),
-            )
-        }),
+        None => names
+            .actors
+            .get(code)
+            .map(|e| (e.name.clone(), e.kind.unwrap_or(ActorKind::Other).as_str())),
     }
 }
 
 /// Resolves `name` against `names`, with the suggestions of an error.
-fn resolve_in(
-    q: &Query<'_>,
-    names: &Names,
-    name: &str,
-    upto: u64,
-) -> Result<Resolved> {
+fn resolve_in(q: &Query<'_>, names: &Names, name: &str, upto: u64) -> Result<Resolved> {
     let has = |s: &Issue| q.has_statements(s, upto).unwrap_or(false);
     Ok(names.resolve(name, &has))
 }
@@ -125,9 +118,9 @@ impl Ledger {
     /// after that moment has not happened yet; an alias added since still
     /// resolves). A name that appears nowhere in the ledger (no definition,
     /// alias or statement) is an unknown issue, with the nearest names.
-    pub fn find_issue(&self, name: &str, known_at: Option<DateTime<Utc>>) -> Result<Issue> {
+    pub fn find_issue(&self, name: &str, known_at: impl Into<KnownAt>) -> Result<Issue> {
         self.read(|q| {
-            let k = known(q, known_at)?;
+            let k = known(q, known_at.into())?;
             let then = names_at(q, k)?;
             match resolve_in(q, &then, name, k)? {
                 Resolved::Issue(s) => return Ok(s),
@@ -149,16 +142,20 @@ impl Ledger {
     pub fn issue_wording(
         &self,
         issue: &Issue,
-        known_at: Option<DateTime<Utc>>,
+        known_at: impl Into<KnownAt>,
     ) -> Result<Option<Wording>> {
-        self.read(|q| Ok(names_at(q, known(q, known_at)?)?.wording(issue).cloned()))
+        self.read(|q| {
+            Ok(names_at(q, known(q, known_at.into())?)?
+                .wording(issue)
+                .cloned())
+        })
     }
 
     /// Every issue the ledger knows at `known_at` (defined, aliased,
     /// merged, or with statements), by slug.
-    pub fn issues(&self, known_at: Option<DateTime<Utc>>) -> Result<Vec<IssueInfo>> {
+    pub fn issues(&self, known_at: impl Into<KnownAt>) -> Result<Vec<IssueInfo>> {
         self.read(|q| {
-            let k = known(q, known_at)?;
+            let k = known(q, known_at.into())?;
             let names = names_at(q, k)?;
             let mut slugs: Vec<Issue> = names.issues.keys().cloned().collect();
             for (s, _, _) in q.issue_counts(k)? {
@@ -173,7 +170,8 @@ impl Ledger {
     }
 
     /// One issue, by slug or alias, as known at `known_at`.
-    pub fn issue(&self, name: &str, known_at: Option<DateTime<Utc>>) -> Result<IssueInfo> {
+    pub fn issue(&self, name: &str, known_at: impl Into<KnownAt>) -> Result<IssueInfo> {
+        let known_at: KnownAt = known_at.into();
         let slug = self.find_issue(name, known_at)?;
         self.read(|q| {
             let k = known(q, known_at)?;
@@ -202,7 +200,8 @@ impl Ledger {
         self.read(|q| {
             let head = q.watermark()?.seq;
             let names = names_at(q, head)?;
-            let mut rows: std::collections::BTreeMap<Actor, u64> = std::collections::BTreeMap::new();
+            let mut rows: std::collections::BTreeMap<Actor, u64> =
+                std::collections::BTreeMap::new();
             for (code, n) in q.actor_counts(head)? {
                 if let Ok(c) = code.parse() {
                     rows.insert(c, n);
@@ -253,7 +252,10 @@ impl Ledger {
         self.read(|q| {
             let head = q.watermark()?.seq;
             let names = names_at(q, head)?;
-            let used = q.actor_counts(head)?.iter().any(|(c, _)| c == code.as_str());
+            let used = q
+                .actor_counts(head)?
+                .iter()
+                .any(|(c, _)| c == code.as_str());
             if used || names.actors.contains_key(code) {
                 Ok(())
             } else {

@@ -180,7 +180,11 @@ pub(crate) fn visit_fields(p: &Fact, f: &mut dyn FnMut(Field, Slot<'_>)) {
                 f(Field::StatedOnPrecision, Slot::Tagged(p.as_str()));
             }
             if !d.qualifiers.is_empty() {
-                let items: Vec<Item> = d.qualifiers.iter().map(|q| item(&[Some(q.as_str())])).collect();
+                let items: Vec<Item> = d
+                    .qualifiers
+                    .iter()
+                    .map(|q| item(&[Some(q.as_str())]))
+                    .collect();
                 f(Field::Qualifiers, Slot::TaggedList(&items));
             }
             if let Some(c) = &d.condition {
@@ -202,7 +206,12 @@ pub(crate) fn visit_fields(p: &Fact, f: &mut dyn FnMut(Field, Slot<'_>)) {
                     .map(|src| {
                         let mut buf = [0u8; 10];
                         let on = src.published_on.map(|d| date_text(d, &mut buf).to_owned());
-                        vec![src.url.clone(), src.title.clone(), src.publisher.clone(), on]
+                        vec![
+                            src.url.clone(),
+                            src.title.clone(),
+                            src.publisher.clone(),
+                            on,
+                        ]
                     })
                     .collect();
                 f(Field::Sources, Slot::TaggedList(&items));
@@ -259,7 +268,11 @@ pub(crate) fn visit_fields(p: &Fact, f: &mut dyn FnMut(Field, Slot<'_>)) {
             f(Field::Slug, Slot::Fixed(Some(a.slug.as_str())));
             f(Field::Alias, Slot::Fixed(Some(&a.alias)));
             f(Field::Lang, Slot::Fixed(a.lang.as_deref()));
-            let items: Vec<Item> = a.used_by.iter().map(|u| item(&[Some(u.as_str())])).collect();
+            let items: Vec<Item> = a
+                .used_by
+                .iter()
+                .map(|u| item(&[Some(u.as_str())]))
+                .collect();
             f(Field::UsedBy, Slot::List(&items));
         }
         Fact::AliasRemoved(a) => {

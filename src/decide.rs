@@ -226,7 +226,10 @@ fn naming_rules(view: &impl View, fact: &Fact) -> Result<()> {
                 } else {
                     format!("already an alias of {owner}")
                 };
-                return conflict(format!("cannot add alias {:?} to {}: it is {whose}", a.alias, a.slug));
+                return conflict(format!(
+                    "cannot add alias {:?} to {}: it is {whose}",
+                    a.alias, a.slug
+                ));
             }
             if let Ok(other) = key.parse::<Issue>() {
                 if known(&other)? {
@@ -247,7 +250,11 @@ fn naming_rules(view: &impl View, fact: &Fact) -> Result<()> {
         }
         Fact::IssuesMerged(m) => {
             usable_slug(names, &m.from, "merge")?;
-            if let Some(into) = names.issues.get(&m.into).and_then(|e| e.merged_into.as_ref()) {
+            if let Some(into) = names
+                .issues
+                .get(&m.into)
+                .and_then(|e| e.merged_into.as_ref())
+            {
                 return conflict(format!(
                     "cannot merge into {}: it was merged into {into} (merge into {})",
                     m.into,
@@ -286,9 +293,8 @@ fn naming_rules(view: &impl View, fact: &Fact) -> Result<()> {
 /// before it keep their codes): a new statement's actor, and the actors
 /// an alias is used by, are ISO 3166-1 alpha-3, built in, or defined.
 pub(crate) fn check_actors(fact: &Fact, names: &Names) -> Result<()> {
-    let ok = |a: &crate::model::Actor| {
-        crate::actors::known(a).is_some() || names.actors.contains_key(a)
-    };
+    let ok =
+        |a: &crate::model::Actor| crate::actors::known(a).is_some() || names.actors.contains_key(a);
     let codes: Vec<&crate::model::Actor> = match fact {
         Fact::StatementRecorded(s) => vec![&s.actor],
         Fact::AliasAdded(a) => a.used_by.iter().collect(),
@@ -685,7 +691,10 @@ mod tests {
 
     // The naming kinds and reinstatement.
 
-    use crate::model::{ActorDefinition, Alias, AliasRemoval, IssueDefinition, IssueMerge, IssueRewording, Reinstatement};
+    use crate::model::{
+        ActorDefinition, Alias, AliasRemoval, IssueDefinition, IssueMerge, IssueRewording,
+        Reinstatement,
+    };
 
     fn slug(s: &str) -> Issue {
         s.parse().unwrap()
@@ -727,7 +736,9 @@ mod tests {
     #[test]
     fn an_issue_is_defined_once_and_reworded_only_when_defined() {
         let g = given_names(vec![define("senkaku-islands")]);
-        assert!(matches!(refused(&g, define("senkaku-islands")), RuleViolation::Conflict(m) if m.contains("already defined")));
+        assert!(
+            matches!(refused(&g, define("senkaku-islands")), RuleViolation::Conflict(m) if m.contains("already defined"))
+        );
         let reword = |s: &str| {
             Command::RewordIssue(IssueRewording {
                 slug: slug(s),
@@ -738,7 +749,10 @@ mod tests {
             })
         };
         assert!(decide(request(reword("senkaku-islands")), &g, day("2020-01-01")).is_ok());
-        assert!(matches!(refused(&g, reword("hong-kong-protests")), RuleViolation::NotFound(_)));
+        assert!(matches!(
+            refused(&g, reword("hong-kong-protests")),
+            RuleViolation::NotFound(_)
+        ));
     }
 
     #[test]
@@ -758,11 +772,18 @@ mod tests {
             refused(&g, alias("senkaku-islands", "East China Sea Restraint")),
             RuleViolation::Conflict(m) if m.contains("slug of another issue")
         ));
-        assert!(decide(request(alias("senkaku-islands", "尖閣諸島")), &g, day("2020-01-01")).is_ok());
+        assert!(decide(
+            request(alias("senkaku-islands", "尖閣諸島")),
+            &g,
+            day("2020-01-01")
+        )
+        .is_ok());
         // A statement may not take an alias's normal form as its slug.
         let mut s = statement();
         s.issue = slug("diaoyu-islands");
-        assert!(matches!(refused(&g, Command::Record(s)), RuleViolation::Conflict(m) if m.contains("alias of senkaku-islands")));
+        assert!(
+            matches!(refused(&g, Command::Record(s)), RuleViolation::Conflict(m) if m.contains("alias of senkaku-islands"))
+        );
     }
 
     #[test]
@@ -775,7 +796,10 @@ mod tests {
                 reason: "r".into(),
             })
         };
-        assert!(matches!(refused(&g, unalias("b", "alpha")), RuleViolation::NotFound(_)));
+        assert!(matches!(
+            refused(&g, unalias("b", "alpha")),
+            RuleViolation::NotFound(_)
+        ));
         assert!(decide(request(unalias("a", "ALPHA")), &g, day("2020-01-01")).is_ok());
     }
 
@@ -789,14 +813,20 @@ mod tests {
             })
         };
         let g = given_names(vec![define("senkaku-islands"), define("diaoyu-islands")]);
-        assert!(matches!(refused(&g, merge("diaoyu-islands", "nowhere")), RuleViolation::NotFound(_)));
+        assert!(matches!(
+            refused(&g, merge("diaoyu-islands", "nowhere")),
+            RuleViolation::NotFound(_)
+        ));
         let g = given_names(vec![
             define("senkaku-islands"),
             define("diaoyu-islands"),
             define("diaoyu"),
             merge("diaoyu-islands", "senkaku-islands"),
         ]);
-        assert!(matches!(refused(&g, merge("diaoyu-islands", "senkaku-islands")), RuleViolation::Conflict(_)));
+        assert!(matches!(
+            refused(&g, merge("diaoyu-islands", "senkaku-islands")),
+            RuleViolation::Conflict(_)
+        ));
         // Into a slug merged away: named, with where it went.
         assert!(matches!(
             refused(&g, merge("diaoyu", "diaoyu-islands")),
@@ -804,7 +834,9 @@ mod tests {
         ));
         let mut s = statement();
         s.issue = slug("diaoyu-islands");
-        assert!(matches!(refused(&g, Command::Record(s)), RuleViolation::Conflict(m) if m.contains("merged into senkaku-islands")));
+        assert!(
+            matches!(refused(&g, Command::Record(s)), RuleViolation::Conflict(m) if m.contains("merged into senkaku-islands"))
+        );
     }
 
     #[test]
@@ -818,7 +850,10 @@ mod tests {
         };
         let g = given_names(vec![def("QUAD")]);
         for c in ["JPN", "EU", "XKX", "QUAD"] {
-            assert!(matches!(refused(&g, def(c)), RuleViolation::Conflict(_)), "{c}");
+            assert!(
+                matches!(refused(&g, def(c)), RuleViolation::Conflict(_)),
+                "{c}"
+            );
         }
         assert!(decide(request(def("AUKUS")), &g, day("2020-01-01")).is_ok());
         // New statements need a known code; the rule is the command's.
@@ -839,10 +874,16 @@ mod tests {
             })
         };
         let (g, id) = given_a_statement(false);
-        assert_eq!(refused(&g, reinstate(id)), RuleViolation::NotRetracted { target: id });
+        assert_eq!(
+            refused(&g, reinstate(id)),
+            RuleViolation::NotRetracted { target: id }
+        );
         let (g, id) = given_a_statement(true);
         let d = decide(request(reinstate(id)), &g, day("2020-01-01")).unwrap();
-        let Decision::Append { target: Some(t), .. } = d else {
+        let Decision::Append {
+            target: Some(t), ..
+        } = d
+        else {
             panic!("not appended: {d:?}")
         };
         assert!(t.retracted, "the state just before the reinstatement");

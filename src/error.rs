@@ -40,6 +40,30 @@ pub enum Error {
     )]
     Busy(PathBuf, u64),
 
+    /// `--known-at seq:N` names a seq past the head.
+    #[error("there is no seq {seq} in this ledger: its head is seq {head} (`stancelog log` lists the seqs)")]
+    NoSuchSeq {
+        /// The seq asked for.
+        seq: u64,
+        /// The ledger's head.
+        head: u64,
+    },
+
+    /// A short id (a prefix of a statement's id) that names no statement.
+    #[error(
+        "no statement id starts with {0} (`stancelog history` and `stancelog log` show the ids)"
+    )]
+    UnknownIdPrefix(String),
+
+    /// A short id that is the prefix of several statements' ids.
+    #[error("the id prefix {prefix} is ambiguous: it starts {}; give more of the id", candidates.iter().map(Uuid::to_string).collect::<Vec<_>>().join(", "))]
+    AmbiguousIdPrefix {
+        /// The prefix given.
+        prefix: String,
+        /// Some of the ids it starts (at most ten).
+        candidates: Vec<Uuid>,
+    },
+
     /// A stored record or index entry does not match what the log says.
     #[error("corrupt ledger at seq {seq}: {message}")]
     Corrupt {

@@ -28,7 +28,9 @@ fn at(day: u32) -> DateTime<Utc> {
 
 fn statement(i: usize) -> Statement {
     Statement {
-        actor: ["CHN", "JPN", "USA", "KOR", "RUS", "PRK", "FRA"][i % 7].parse().unwrap(),
+        actor: ["CHN", "JPN", "USA", "KOR", "RUS", "PRK", "FRA"][i % 7]
+            .parse()
+            .unwrap(),
         issue: format!("issue-{}", i % 11).parse().unwrap(),
         position: [Position::Support, Position::Oppose, Position::Mixed][i % 3],
         stated_on: NaiveDate::from_ymd_opt(2000, 1, 1).unwrap()

@@ -175,7 +175,10 @@ impl<'l> LineNames<'l> {
                         let all: Vec<String> =
                             self.names.all_names().into_iter().map(|(n, _)| n).collect();
                         return Err(RuleViolation::UnknownIssue {
-                            suggestions: crate::names::nearest(&name, all.iter().map(String::as_str)),
+                            suggestions: crate::names::nearest(
+                                &name,
+                                all.iter().map(String::as_str),
+                            ),
                             name,
                         }
                         .into());

@@ -14,6 +14,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::append::{self, Context, Summary, WriteView};
 use crate::audit::{self, Digest, Report};
+use crate::axis::KnownAt;
 use crate::chain::recomputed_hash;
 use crate::decide::{decide, Decision, Request};
 use crate::derive::derive;
@@ -329,9 +330,22 @@ impl Ledger {
         self.read(|q| q.watermark())
     }
 
-    /// The last seq recorded at or before `known_at` (the head when `None`).
-    pub fn known_seq(&self, known_at: Option<DateTime<Utc>>) -> Result<u64> {
-        self.read(|q| known(q, known_at))
+    /// The last seq a query at `known_at` sees: the head for [`KnownAt::Now`],
+    /// the last event recorded at or before a moment, or the seq named.
+    pub fn known_seq(&self, known_at: impl Into<KnownAt>) -> Result<u64> {
+        self.read(|q| known(q, known_at.into()))
+    }
+
+    /// A summary of the ledger: formats, counts, dates and size on disk.
+    pub fn info(&self) -> Result<crate::info::Info> {
+        self.read(|q| crate::info::info(&self.path, q))
+    }
+
+    /// The id of the one statement whose id starts with `prefix`: hex
+    /// digits (hyphens optional), at least [`crate::MIN_ID_PREFIX`] of them. An
+    /// ambiguous prefix is an error listing the candidates.
+    pub fn statement_id(&self, prefix: &str) -> Result<uuid::Uuid> {
+        self.read(|q| q.statement_id(prefix))
     }
 
     /// The stance in force for a pair as of a date, as known at a moment.
@@ -340,19 +354,19 @@ impl Ledger {
         actor: &Actor,
         issue: &Issue,
         as_of: NaiveDate,
-        known_at: Option<DateTime<Utc>>,
+        known_at: impl Into<KnownAt>,
     ) -> Result<Option<Stance>> {
-        self.read(|q| query::stance(q, actor, issue, as_of, known(q, known_at)?))
+        self.read(|q| query::stance(q, actor, issue, as_of, known(q, known_at.into())?))
     }
 
     /// Every stance in force, sorted by issue then actor.
     pub fn stances(
         &self,
         as_of: NaiveDate,
-        known_at: Option<DateTime<Utc>>,
+        known_at: impl Into<KnownAt>,
         filter: &Filter,
     ) -> Result<Vec<Stance>> {
-        self.read(|q| query::stances(q, as_of, known(q, known_at)?, filter))
+        self.read(|q| query::stances(q, as_of, known(q, known_at.into())?, filter))
     }
 
     /// Every statement on a pair, in `stated_on` order, with its edits.
@@ -360,9 +374,9 @@ impl Ledger {
         &self,
         actor: &Actor,
         issue: &Issue,
-        known_at: Option<DateTime<Utc>>,
+        known_at: impl Into<KnownAt>,
     ) -> Result<Vec<StatementView>> {
-        self.read(|q| query::history(q, actor, issue, known(q, known_at)?))
+        self.read(|q| query::history(q, actor, issue, known(q, known_at.into())?))
     }
 
     /// Every pair whose stance in force differs between two dates.
@@ -370,10 +384,40 @@ impl Ledger {
         &self,
         from: NaiveDate,
         to: NaiveDate,
-        known_at: Option<DateTime<Utc>>,
+        known_at: impl Into<KnownAt>,
         filter: &Filter,
     ) -> Result<Vec<Change>> {
-        self.read(|q| query::changes(q, from, to, known(q, known_at)?, filter))
+        self.read(|q| query::changes(q, from, to, known(q, known_at.into())?, filter))
+    }
+
+    /// Two actors' stances in force on the issues both have one on, with
+    /// their agreement (see [`crate::agreement`]).
+    pub fn compare(
+        &self,
+        a: &Actor,
+        b: &Actor,
+        as_of: NaiveDate,
+        known_at: impl Into<KnownAt>,
+    ) -> Result<crate::analysis::Comparison> {
+        let filter = Filter {
+            actors: vec![a.clone(), b.clone()],
+            issues: Vec::new(),
+        };
+        let stances = self.stances(as_of, known_at, &filter)?;
+        Ok(crate::analysis::compare(a, b, as_of, &stances))
+    }
+
+    /// Every change of a position in force with `stated_on` in
+    /// `[from, to]` (either end open), in date order; retracted statements
+    /// are not shifts.
+    pub fn shifts(
+        &self,
+        from: Option<NaiveDate>,
+        to: Option<NaiveDate>,
+        known_at: impl Into<KnownAt>,
+        filter: &Filter,
+    ) -> Result<Vec<crate::analysis::Shift>> {
+        self.read(|q| crate::analysis::shifts(q, from, to, known(q, known_at.into())?, filter))
     }
 
     /// The committed log from `from_seq` to the head at the time of the
@@ -511,12 +555,9 @@ fn diverged(seq: u64) -> Error {
 }
 
 /// The seq a `--known-at` moment means in a snapshot.
-pub(crate) fn known(q: &Query<'_>, known_at: Option<DateTime<Utc>>) -> Result<u64> {
+pub(crate) fn known(q: &Query<'_>, known_at: KnownAt) -> Result<u64> {
     let head = q.watermark()?.seq;
-    match known_at {
-        None => Ok(head),
-        Some(t) => q.known_seq(&t, head),
-    }
+    crate::axis::resolve(known_at, head, |t| q.known_seq(t, head))
 }
 
 /// Adds to the read model (inside `writer`'s transaction) the rows of the

@@ -47,8 +47,10 @@
 #![warn(missing_docs)]
 
 mod actors;
+mod analysis;
 mod append;
 mod audit;
+mod axis;
 mod catalogue;
 mod chain;
 mod codec;
@@ -59,6 +61,7 @@ mod event;
 #[cfg(test)]
 mod fault_tests;
 mod import;
+mod info;
 // Public only to the project's own tests and bench (see `internals`).
 #[cfg(feature = "internals")]
 #[doc(hidden)]
@@ -78,14 +81,17 @@ mod store;
 mod wire;
 mod writer;
 
+pub use analysis::{agreement, Comparison, Shared, Shift, ShiftKind};
 pub use append::{Context, Outcome, Summary};
 pub use audit::{Digest, Report};
+pub use axis::KnownAt;
 pub use catalogue::{ActorInfo, AliasInfo, IssueInfo, Wording};
 pub use chain::{content_id, hex_hash, parse_hash};
 pub use decide::Request;
 pub use error::{Error, Result, RuleViolation, StorageError};
 pub use event::{Event, Hash, GENESIS};
 pub use import::MAX_LINE;
+pub use info::Info;
 pub use ledger::Ledger;
 pub use model::{
     format_timestamp, is_invisible, parse_date, parse_moment, parse_stated_on, validate_author,
@@ -97,10 +103,10 @@ pub use model::{
 pub use names::normalise as normalise_name;
 pub use projection::{Edit, Stance, StatementView};
 pub use query::{Change, Filter};
-pub use readmodel::FILE_NAME as READ_MODEL_FILE;
+pub use readmodel::{is_id_prefix, FILE_NAME as READ_MODEL_FILE, MIN_ID_PREFIX};
 pub use restore::{Restored, RESTORE_SKEW};
 pub use store::{Head, OpenOptions, BULK_CACHE_BYTES};
-pub use wire::{Wire, WireSource};
+pub use wire::{split_sources, Wire, WireSource};
 
 /// Internals for this project's own tests and benchmark harness only:
 /// pure functions of the stored format and sizes of the write path. No

@@ -442,21 +442,34 @@ pub fn parse_stated_on(s: &str) -> Result<StatedOn> {
     match s.len() {
         4 if digits(s) => {
             let y: i32 = s.parse().map_err(|_| bad())?;
-            let d = NaiveDate::from_ymd_opt(y, 12, 31).filter(|_| y >= 1).ok_or_else(bad)?;
-            Ok(StatedOn { date: d, precision: Precision::Year })
+            let d = NaiveDate::from_ymd_opt(y, 12, 31)
+                .filter(|_| y >= 1)
+                .ok_or_else(bad)?;
+            Ok(StatedOn {
+                date: d,
+                precision: Precision::Year,
+            })
         }
         7 if digits(&s[..4]) && &s[4..5] == "-" && digits(&s[5..]) => {
             let y: i32 = s[..4].parse().map_err(|_| bad())?;
             let m: u32 = s[5..].parse().map_err(|_| bad())?;
-            let first = NaiveDate::from_ymd_opt(y, m, 1).filter(|_| y >= 1).ok_or_else(bad)?;
+            let first = NaiveDate::from_ymd_opt(y, m, 1)
+                .filter(|_| y >= 1)
+                .ok_or_else(bad)?;
             let last = first
                 .checked_add_months(chrono::Months::new(1))
                 .map(|n| n - chrono::Days::new(1))
                 .unwrap_or_else(|| NaiveDate::from_ymd_opt(9999, 12, 31).expect("valid"));
-            Ok(StatedOn { date: last, precision: Precision::Month })
+            Ok(StatedOn {
+                date: last,
+                precision: Precision::Month,
+            })
         }
         _ => parse_date(s)
-            .map(|date| StatedOn { date, precision: Precision::Day })
+            .map(|date| StatedOn {
+                date,
+                precision: Precision::Day,
+            })
             .map_err(|_| bad()),
     }
 }

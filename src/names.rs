@@ -40,7 +40,10 @@ pub fn normalise(name: &str) -> String {
 
 /// Hyphens and dashes that NFKC leaves apart from `-`.
 fn is_dash(c: char) -> bool {
-    matches!(c, '-' | '\u{2010}'..='\u{2015}' | '\u{2212}' | '\u{FE58}' | '\u{FE63}' | '\u{FF0D}')
+    matches!(
+        c,
+        '-' | '\u{2010}'..='\u{2015}' | '\u{2212}' | '\u{FE58}' | '\u{FE63}' | '\u{FF0D}'
+    )
 }
 
 /// The wording of a defined issue.
@@ -320,7 +323,10 @@ mod tests {
         assert_eq!(normalise("  diaoyu--islands "), "diaoyu-islands");
         assert_eq!(normalise("DIAOYU_ISLANDS"), "diaoyu-islands");
         // Full-width letters and the ideographic space (NFKC).
-        assert_eq!(normalise("ＤＩＡＯＹＵ\u{3000}Ｉｓｌａｎｄｓ"), "diaoyu-islands");
+        assert_eq!(
+            normalise("ＤＩＡＯＹＵ\u{3000}Ｉｓｌａｎｄｓ"),
+            "diaoyu-islands"
+        );
         assert_eq!(normalise("Islas   Malvinas"), "islas-malvinas");
         assert_eq!(normalise("尖閣諸島"), "尖閣諸島");
         // Composed and decomposed accents are one name.
@@ -341,7 +347,13 @@ mod tests {
             n.apply(&alias("senkaku-islands", a));
         }
         let none = |_: &Issue| false;
-        for name in ["senkaku-islands", "diaoyu islands", "DIAOYU-ISLANDS", "钓鱼岛", "尖閣諸島"] {
+        for name in [
+            "senkaku-islands",
+            "diaoyu islands",
+            "DIAOYU-ISLANDS",
+            "钓鱼岛",
+            "尖閣諸島",
+        ] {
             assert_eq!(
                 n.resolve(name, &none),
                 Resolved::Issue(slug("senkaku-islands")),
@@ -375,7 +387,10 @@ mod tests {
     fn a_merged_slug_and_its_aliases_name_the_issue_it_was_merged_into() {
         let mut n = Names::default();
         n.apply(&alias("diaoyu-islands", "钓鱼岛"));
-        for (from, into) in [("diaoyu-islands", "senkaku"), ("senkaku", "senkaku-islands")] {
+        for (from, into) in [
+            ("diaoyu-islands", "senkaku"),
+            ("senkaku", "senkaku-islands"),
+        ] {
             n.apply(&Fact::IssuesMerged(IssueMerge {
                 from: slug(from),
                 into: slug(into),
@@ -391,7 +406,11 @@ mod tests {
         }
         assert_eq!(
             n.merged_group(&slug("senkaku-islands")),
-            vec![slug("diaoyu-islands"), slug("senkaku"), slug("senkaku-islands")]
+            vec![
+                slug("diaoyu-islands"),
+                slug("senkaku"),
+                slug("senkaku-islands")
+            ]
         );
     }
 

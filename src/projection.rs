@@ -12,8 +12,8 @@ use uuid::Uuid;
 use crate::derive::Version;
 use crate::event::Event;
 use crate::model::{
-    Actor, Amendment, Attribution, Fact, Issue, Position, Precision, Qualifier, Source, SpeakerRole,
-    StatedOn, Statement,
+    Actor, Amendment, Attribution, Fact, Issue, Position, Precision, Qualifier, Source,
+    SpeakerRole, StatedOn, Statement,
 };
 
 /// An amendment or retraction as it appears in a statement's history.
@@ -195,7 +195,10 @@ pub fn apply_amendment(s: &mut Statement, a: &Amendment) -> Changes {
         changes.insert("stated_on", StatedOn::as_given(d, new));
     }
     if let Some(v) = &a.summary {
-        previous.insert("summary", Some(std::mem::replace(&mut s.summary, v.clone())));
+        previous.insert(
+            "summary",
+            Some(std::mem::replace(&mut s.summary, v.clone())),
+        );
         changes.insert("summary", v.clone());
     }
     if a.source_url.is_some() || a.source_title.is_some() {
@@ -308,6 +311,15 @@ fn legacy_sources(sources: &[Source]) -> bool {
 /// latest date wins, and a tie goes to the statement recorded later.
 /// Returns `(stmt_seq, version_seq)`.
 pub fn in_force(versions: &[Version], as_of: NaiveDate, known_seq: u64) -> Option<(u64, u64)> {
+    counting(versions, known_seq)
+        .filter(|v| v.stated_on <= as_of)
+        .max_by_key(|v| (v.stated_on, v.stmt_seq))
+        .map(|v| (v.stmt_seq, v.version_seq))
+}
+
+/// The statements that count as known at `known_seq`, each in its latest
+/// version then: those whose latest version is not a retraction.
+pub fn counting(versions: &[Version], known_seq: u64) -> impl Iterator<Item = &Version> {
     let mut latest: HashMap<u64, &Version> = HashMap::new();
     for v in versions.iter().filter(|v| v.version_seq <= known_seq) {
         let slot = latest.entry(v.stmt_seq).or_insert(v);
@@ -315,11 +327,7 @@ pub fn in_force(versions: &[Version], as_of: NaiveDate, known_seq: u64) -> Optio
             *slot = v;
         }
     }
-    latest
-        .values()
-        .filter(|v| !v.tombstone && v.stated_on <= as_of)
-        .max_by_key(|v| (v.stated_on, v.stmt_seq))
-        .map(|v| (v.stmt_seq, v.version_seq))
+    latest.into_values().filter(|v| !v.tombstone)
 }
 
 /// Every statement as known at `known_seq`, folded from the whole log in one

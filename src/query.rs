@@ -33,7 +33,11 @@ fn fold(event: &Event, edits: &[Event]) -> Result<StatementView> {
 
 /// The statements at `seqs` with their edits up to `known` applied, in the
 /// order of `seqs`; a few queries for all of them.
-fn statement_views(q: &Query<'_>, seqs: &[u64], known: u64) -> Result<Vec<StatementView>> {
+pub(crate) fn statement_views(
+    q: &Query<'_>,
+    seqs: &[u64],
+    known: u64,
+) -> Result<Vec<StatementView>> {
     // A chunk at a time, in log order (neighbouring rows share pages), so
     // that memory holds one chunk's events, not every winner's.
     let mut order: Vec<(usize, u64)> = seqs.iter().copied().enumerate().collect();
@@ -65,7 +69,7 @@ pub(crate) fn names_at(q: &Query<'_>, known: u64) -> Result<Names> {
 
 /// A stance with what the naming events say: the slug a merged issue now
 /// names, and the wording in force.
-fn named(mut s: Stance, names: &Names) -> Stance {
+pub(crate) fn named(mut s: Stance, names: &Names) -> Stance {
     s.issue = names.canonical(&s.issue);
     if let Some(w) = names.wording(&s.issue) {
         s.title = Some(w.title.clone());
@@ -117,7 +121,7 @@ impl Filter {
 /// selects, pair by pair, in (actor, issue) order. With merges, a pair is
 /// an actor and the slug its issue now names (its versions under every
 /// slug merged into it); the filter's issues are such slugs.
-fn for_each_pair(
+pub(crate) fn for_each_pair(
     q: &Query<'_>,
     names: &Names,
     filter: &Filter,
@@ -130,7 +134,7 @@ fn for_each_pair(
     let mut actor_rows: BTreeMap<String, Vec<Version>> = BTreeMap::new();
     let mut actor: Option<String> = None;
     let flush = |rows: &mut BTreeMap<String, Vec<Version>>,
-                     f: &mut dyn FnMut(&[Version]) -> Result<()>|
+                 f: &mut dyn FnMut(&[Version]) -> Result<()>|
      -> Result<()> {
         for (_, g) in std::mem::take(rows) {
             f(&g)?;
@@ -150,7 +154,10 @@ fn for_each_pair(
                 flush(&mut actor_rows, &mut f)?;
                 actor = Some(ver.actor.clone());
             }
-            actor_rows.entry(issue.as_str().to_owned()).or_default().push(ver);
+            actor_rows
+                .entry(issue.as_str().to_owned())
+                .or_default()
+                .push(ver);
             return Ok(());
         }
         if !filter.keeps_issue(&ver.issue) {

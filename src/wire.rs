@@ -20,9 +20,7 @@ use crate::model::{
 /// Sources as the model keeps them: one with only a url and title stays
 /// in `source_url`/`source_title` (as before sources were lists);
 /// anything more is the list.
-pub(crate) fn split_sources(
-    mut all: Vec<Source>,
-) -> (Option<String>, Option<String>, Vec<Source>) {
+pub fn split_sources(mut all: Vec<Source>) -> (Option<String>, Option<String>, Vec<Source>) {
     match all.as_slice() {
         [] => (None, None, Vec::new()),
         [one] if one.publisher.is_none() && one.published_on.is_none() => {
@@ -239,15 +237,38 @@ impl Wire {
     /// Refuses any field the kind `k` does not have.
     fn forbid_others(&self, k: &str) -> Result<()> {
         const STATEMENT: &[&str] = &[
-            "actor", "issue", "position", "stated_on", "summary", "quote", "speaker",
-            "source_url", "source_title", "stated_on_precision", "qualifiers", "condition",
-            "attribution", "reported_by", "speaker_role", "sources", "quote_lang", "translation",
+            "actor",
+            "issue",
+            "position",
+            "stated_on",
+            "summary",
+            "quote",
+            "speaker",
+            "source_url",
+            "source_title",
+            "stated_on_precision",
+            "qualifiers",
+            "condition",
+            "attribution",
+            "reported_by",
+            "speaker_role",
+            "sources",
+            "quote_lang",
+            "translation",
         ];
         let allowed: &[&str] = match k {
             "statement" => STATEMENT,
             "amendment" => &[
-                "target", "reason", "position", "stated_on", "summary", "quote", "speaker",
-                "source_url", "source_title", "stated_on_precision",
+                "target",
+                "reason",
+                "position",
+                "stated_on",
+                "summary",
+                "quote",
+                "speaker",
+                "source_url",
+                "source_title",
+                "stated_on_precision",
             ],
             "retraction" | "reinstatement" => &["target", "reason"],
             "issue_definition" => &["slug", "title", "proposition", "description"],
@@ -266,8 +287,18 @@ impl Wire {
             };
             forbid(k, f, present && !allowed.contains(&f), hint)?;
         }
-        forbid(k, "kind", self.actor_kind.is_some() && k != "actor_definition", "")?;
-        forbid(k, "name", self.name.is_some() && k != "actor_definition", "")
+        forbid(
+            k,
+            "kind",
+            self.actor_kind.is_some() && k != "actor_definition",
+            "",
+        )?;
+        forbid(
+            k,
+            "name",
+            self.name.is_some() && k != "actor_definition",
+            "",
+        )
     }
 
     /// `stated_on` as given (`YYYY`, `YYYY-MM`, `YYYY-MM-DD`), or as the

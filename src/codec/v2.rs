@@ -329,11 +329,7 @@ impl TryFrom<EventV2> for Event {
                     slug: a.slug.parse()?,
                     alias: a.alias,
                     lang: a.lang,
-                    used_by: a
-                        .used_by
-                        .iter()
-                        .map(|u| u.parse())
-                        .collect::<Result<_>>()?,
+                    used_by: a.used_by.iter().map(|u| u.parse()).collect::<Result<_>>()?,
                 }),
                 PayloadV2::AliasRemoval(a) => Fact::AliasRemoved(AliasRemoval {
                     slug: a.slug.parse()?,

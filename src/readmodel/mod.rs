@@ -18,6 +18,10 @@
 //! reader falls back to SQLite's `immutable` mode.
 
 mod dialect;
+mod lookup;
+
+pub(crate) use lookup::Column;
+pub use lookup::{is_id_prefix, MIN_ID_PREFIX};
 
 use std::path::{Path, PathBuf};
 
@@ -733,7 +737,11 @@ impl<'c> Query<'c> {
             .sql()?;
         let rows = st
             .query_map([upto.min(i64::MAX as u64) as i64], |r| {
-                Ok((r.get(0)?, r.get::<_, i64>(1)? as u64, r.get::<_, i64>(2)? as u64))
+                Ok((
+                    r.get(0)?,
+                    r.get::<_, i64>(1)? as u64,
+                    r.get::<_, i64>(2)? as u64,
+                ))
             })
             .sql()?;
         rows.map(|r| r.sql()).collect()

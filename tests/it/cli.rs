@@ -3,29 +3,7 @@
 use predicates::prelude::*;
 use serde_json::Value;
 
-use crate::support::{article, run_fails, run_ok, statement_line, TestLedger};
-
-fn record_args<'a>(
-    actor: &'a str,
-    issue: &'a str,
-    position: &'a str,
-    date: &'a str,
-    summary: &'a str,
-) -> Vec<&'a str> {
-    vec![
-        "record",
-        "--actor",
-        actor,
-        "--issue",
-        issue,
-        "--position",
-        position,
-        "--stated-on",
-        date,
-        "--summary",
-        summary,
-    ]
-}
+use crate::support::{article, record_args, run_fails, run_ok, statement_line, TestLedger};
 
 /// Records a statement and returns its id.
 fn record(

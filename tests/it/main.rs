@@ -2,6 +2,7 @@
 
 mod support;
 
+mod analysis;
 mod chain_vector;
 mod cli;
 mod concurrency;

@@ -146,7 +146,10 @@ mod oracle {
                         continue;
                     }
                     if kind == "reinstatement" {
-                        let undone = entry.retraction.take().expect("rules: only a retracted one");
+                        let undone = entry
+                            .retraction
+                            .take()
+                            .expect("rules: only a retracted one");
                         entry.undone.push(undone);
                         entry.undone.push(edit(e, Map::new()));
                         continue;
@@ -187,6 +190,48 @@ mod oracle {
             }
         }
         best.into_iter().map(|(k, v)| (k, v.stance())).collect()
+    }
+
+    /// Every change of a position in force, found by asking the fold for
+    /// the stances on every date a statement can have (the test's dates
+    /// are `day(0..12)`) and comparing each with the day before; sorted by
+    /// date, then actor, then issue.
+    pub fn shifts(log: &[Value], known: u64) -> Value {
+        let firm = |p: &Value| p == "support" || p == "oppose";
+        let mut out: Vec<Value> = Vec::new();
+        let mut before: BTreeMap<(String, String), Value> = BTreeMap::new();
+        for k in 0..12 {
+            let now = stances(log, super::day(k), known);
+            for ((issue, actor), s) in &now {
+                let to = &s["position"];
+                let from = before
+                    .get(&(issue.clone(), actor.clone()))
+                    .map(|p| &p["position"]);
+                let kind = match from {
+                    None => "first",
+                    Some(f) if f == to => continue,
+                    Some(f) if firm(f) && firm(to) => "reversal",
+                    Some(f) if firm(f) => "softening",
+                    Some(_) if firm(to) => "hardening",
+                    Some(_) => "shift",
+                };
+                out.push(serde_json::json!({
+                    "actor": actor, "issue": issue,
+                    "from": from.cloned().unwrap_or(Value::Null), "to": to,
+                    "kind": kind, "stated_on": s["stated_on"], "statement_id": s["statement_id"],
+                }));
+            }
+            before = now;
+        }
+        let key = |v: &Value| {
+            (
+                v["stated_on"].to_string(),
+                v["actor"].to_string(),
+                v["issue"].to_string(),
+            )
+        };
+        out.sort_by_key(key);
+        Value::Array(out)
     }
 
     /// Every statement on the pair, ordered by `stated_on` then seq.
@@ -407,6 +452,11 @@ fn check_against_fold(ledger: &Ledger, log: &[Value], probes: &[(u8, u16)]) {
             .filter(|k| id(expected.get(k)) != id(after.get(k)))
             .count();
         assert_eq!(changes.len(), moved);
+        assert_eq!(
+            js(&ledger.shifts(None, None, Some(known_at), &all).unwrap()),
+            oracle::shifts(log, known),
+            "shifts known at {known_at}"
+        );
     }
 }
 

@@ -309,3 +309,26 @@ pub const A_RECORD: [&str; 11] = [
     "--summary",
     "s",
 ];
+
+/// The arguments of a `record` with the required flags.
+pub fn record_args<'a>(
+    actor: &'a str,
+    issue: &'a str,
+    position: &'a str,
+    date: &'a str,
+    summary: &'a str,
+) -> Vec<&'a str> {
+    vec![
+        "record",
+        "--actor",
+        actor,
+        "--issue",
+        issue,
+        "--position",
+        position,
+        "--stated-on",
+        date,
+        "--summary",
+        summary,
+    ]
+}

@@ -1,0 +1,221 @@
+//! `log`, `export`, `head`, `verify`, `rebuild` and `repair`: the audit
+//! trail, the published digest, and the checks and repairs of the store.
+
+use std::io::{self, Write};
+
+use anyhow::{anyhow, Result};
+use clap::Args;
+
+use stancelog::{format_timestamp, hex_hash, Digest, Event, Fact, Wire};
+
+use super::{env, json, open, parse, text, Global};
+
+#[derive(Args, Debug)]
+pub struct LogArgs {
+    /// Start after this seq
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    after_seq: u64,
+    /// Show at most this many events
+    #[arg(long, value_name = "N")]
+    limit: Option<u64>,
+}
+
+#[derive(Args, Debug)]
+pub struct VerifyArgs {
+    /// Also check that the log still extends a published head (SEQ:HASH from `stancelog head`)
+    #[arg(long, value_parser = parse::digest, value_name = "SEQ:HASH")]
+    digest: Option<Digest>,
+}
+
+pub fn log(g: &Global, out: &mut impl Write, a: LogArgs) -> Result<()> {
+    let ledger = open::open_read(g)?;
+    let limit = a.limit.unwrap_or(u64::MAX);
+    let events = ledger
+        .events(a.after_seq.saturating_add(1))?
+        .take(usize::try_from(limit).unwrap_or(usize::MAX));
+    for event in events {
+        let event = event?;
+        if g.json {
+            json::line(out, &Wire::from_event(&event))?;
+        } else {
+            log_line(out, &event)?;
+        }
+    }
+    Ok(out.flush()?)
+}
+
+pub fn export(g: &Global, out: &mut impl Write) -> Result<()> {
+    let ledger = open::open_read(g)?;
+    let mut out = io::BufWriter::new(out);
+    for event in ledger.events(1)? {
+        json::line(&mut out, &Wire::from_event(&event?))?;
+    }
+    Ok(out.flush()?)
+}
+
+pub fn verify(g: &Global, out: &mut impl Write, VerifyArgs { digest }: VerifyArgs) -> Result<()> {
+    let ledger = open::open(g, false)?;
+    let bar = env::progress_bar("verifying", Some(ledger.head()?.seq));
+    let report = ledger
+        .verify(digest, &mut |n| bar.set_position(n))
+        .map_err(|e| verify_failed(e, digest))?;
+    bar.finish_and_clear();
+    let head = format!("{}:{}", report.head.seq, hex_hash(&report.head.hash));
+    if g.json {
+        let v = json::Verified {
+            events: report.events,
+            hash: hex_hash(&report.head.hash),
+            index_entries: report.index_entries,
+            ok: true,
+            seq: report.head.seq,
+        };
+        json::line(out, &v)
+    } else {
+        writeln!(
+            out,
+            "ok: {} events and {} index entries verified{}",
+            report.events,
+            report.index_entries,
+            digest.map_or(String::new(), |d| format!(
+                "; the log extends digest {}:{}",
+                d.seq,
+                hex_hash(&d.hash)
+            ))
+        )?;
+        writeln!(out, "head {head}")?;
+        Ok(())
+    }
+}
+
+pub fn head(g: &Global, out: &mut impl Write) -> Result<()> {
+    let ledger = open::open_read(g)?;
+    let head = ledger.head()?;
+    if g.json {
+        json::line(out, &json::HeadJson::from(&head))
+    } else {
+        Ok(writeln!(out, "{}:{}", head.seq, hex_hash(&head.hash))?)
+    }
+}
+
+pub fn repair(g: &Global, out: &mut impl Write) -> Result<()> {
+    let ledger = open::open_for_repair(g)?;
+    let n = ledger.repair(&mut |_| {})?;
+    let report = ledger
+        .verify(None, &mut |_| {})
+        .map_err(|e| anyhow!("verify failed after the repair: {e}"))?;
+    let head = format!("{}:{}", report.head.seq, hex_hash(&report.head.hash));
+    if g.json {
+        let v = json::Repaired {
+            hash: hex_hash(&report.head.hash),
+            repaired: n,
+            seq: report.head.seq,
+        };
+        json::line(out, &v)
+    } else if n == 0 {
+        Ok(writeln!(
+            out,
+            "nothing to repair: the log holds every event the read model witnessed; head {head}"
+        )?)
+    } else {
+        Ok(writeln!(out, "repaired: re-appended {n} events to the log from the read model; verified, head {head}")?)
+    }
+}
+
+pub fn rebuild(g: &Global, out: &mut impl Write) -> Result<()> {
+    let ledger = open::open_for_rebuild(g)?;
+    let bar = env::progress_bar("rebuilding", Some(ledger.head()?.seq));
+    let n = ledger.rebuild(&mut |n| bar.set_position(n))?;
+    bar.finish_and_clear();
+    if g.json {
+        json::line(
+            out,
+            &json::Rebuilt {
+                events: n,
+                rebuilt: true,
+            },
+        )
+    } else {
+        Ok(writeln!(out, "rebuilt the indexes from {n} events")?)
+    }
+}
+
+/// A failed verify. A digest the log does not extend is not corruption the
+/// log shows by itself: say that either the digest or the history is wrong.
+fn verify_failed(e: stancelog::Error, digest: Option<Digest>) -> anyhow::Error {
+    if let (stancelog::Error::Corrupt { seq, message }, Some(d)) = (&e, digest) {
+        let shown = format!("{}:{}", d.seq, hex_hash(&d.hash));
+        let check = "check it against the digest as published";
+        if message.starts_with("the log no longer extends the digest") {
+            // "...: hash at seq N is HASH, the digest says ..."
+            let logged = message
+                .split_once(" is ")
+                .and_then(|(_, rest)| rest.split_once(','))
+                .map_or(String::new(), |(hash, _)| {
+                    format!(" (the log has {}:{hash})", d.seq)
+                });
+            return anyhow!(
+                "verify failed: the log does not extend digest {shown}{logged}: either the digest is wrong ({check}) or history was rewritten at or before seq {}",
+                d.seq
+            );
+        }
+        if message.starts_with("the digest names seq") {
+            if d.seq == 0 {
+                return anyhow!(
+                    "verify failed: the log does not extend digest {shown}: seq 0 only ever has the all-zero hash, so the digest is wrong ({check})"
+                );
+            }
+            return anyhow!(
+                "verify failed: the log does not extend digest {shown}: the log ends at seq {}; either the digest is wrong ({check}) or history was rewritten at or before seq {}",
+                seq.saturating_sub(1),
+                d.seq
+            );
+        }
+    }
+    anyhow!("verify failed: {e}")
+}
+
+/// One line of `log`.
+fn log_line(out: &mut impl Write, e: &Event) -> Result<()> {
+    let what = match &e.payload {
+        Fact::StatementRecorded(s) => format!(
+            "{} {} {} {}: {}",
+            s.actor,
+            s.issue,
+            s.position,
+            s.stated_on,
+            text::clean(&s.summary)
+        ),
+        Fact::StatementAmended(a) => format!("amends {}: {}", a.target, text::clean(&a.reason)),
+        Fact::StatementRetracted(r) => format!("retracts {}: {}", r.target, text::clean(&r.reason)),
+        Fact::StatementReinstated(r) => {
+            format!("reinstates {}: {}", r.target, text::clean(&r.reason))
+        }
+        Fact::IssueDefined(d) => format!("{}: {}", d.slug, text::clean(&d.proposition)),
+        Fact::IssueReworded(r) => format!("rewords {}: {}", r.slug, text::clean(&r.reason)),
+        Fact::AliasAdded(a) => format!("{} also named {}", a.slug, text::clean(&a.alias)),
+        Fact::AliasRemoved(a) => format!(
+            "{} no longer named {}: {}",
+            a.slug,
+            text::clean(&a.alias),
+            text::clean(&a.reason)
+        ),
+        Fact::IssuesMerged(m) => format!(
+            "{} merged into {}: {}",
+            m.from,
+            m.into,
+            text::clean(&m.reason)
+        ),
+        Fact::ActorDefined(d) => format!("{} is {}", d.code, text::clean(&d.name)),
+    };
+    writeln!(
+        out,
+        "{:>6}  {}  {:<10} {}  by {}  {}",
+        e.seq,
+        format_timestamp(&e.recorded_at),
+        e.kind(),
+        e.id,
+        text::clean(&e.recorded_by),
+        what
+    )?;
+    Ok(())
+}

@@ -1,0 +1,54 @@
+//! Text shown to a human. Free text from the ledger is passed through
+//! [`clean`] before it reaches a terminal, so control characters and ANSI
+//! escapes stored in a quote are shown, never obeyed.
+
+use std::borrow::Cow;
+use std::io::Write;
+
+use anyhow::Result;
+
+pub use stancelog::is_invisible;
+
+fn needs_escape(c: char) -> bool {
+    c.is_control() || is_invisible(c)
+}
+
+/// Escapes control characters (ESC included), bidirectional controls and
+/// invisible characters, so text cannot drive the terminal or display other
+/// than it reads.
+pub fn clean(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(needs_escape) {
+        return Cow::Borrowed(s);
+    }
+    Cow::Owned(
+        s.chars()
+            .map(|c| {
+                if c.is_control() {
+                    c.escape_default().to_string()
+                } else if is_invisible(c) {
+                    c.escape_unicode().to_string()
+                } else {
+                    c.to_string()
+                }
+            })
+            .collect(),
+    )
+}
+
+/// A path as shown to a human: its lossy text, escaped like [`clean`].
+pub fn path(p: &std::path::Path) -> String {
+    clean(&p.display().to_string()).into_owned()
+}
+
+/// Writes `  label: value` when there is a value.
+pub fn opt(out: &mut impl Write, label: &str, v: &Option<String>) -> Result<()> {
+    if let Some(v) = v {
+        writeln!(out, "  {label}: {}", clean(v))?;
+    }
+    Ok(())
+}
+
+/// `n thing` or `n things`.
+pub fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}

@@ -1,0 +1,162 @@
+//! Lookups that help a person name things: a statement by a short id, and
+//! the counts `info` shows. Plain indexed reads of the read model.
+
+use rusqlite::OptionalExtension;
+use uuid::Uuid;
+
+use super::{Query, Sql};
+use crate::error::{Error, Result};
+
+/// The fewest hex digits a short id may have: with fewer, a ledger of a few
+/// thousand statements would already have ambiguous ones.
+pub const MIN_ID_PREFIX: usize = 6;
+
+/// Most candidates an ambiguity error lists.
+const MAX_CANDIDATES: usize = 10;
+
+/// `prefix` as the start of a hyphenated lower-case UUID (the form ids are
+/// stored in), or `None` when it is not hex digits and hyphens, has too few
+/// digits, or more than a UUID has.
+fn hyphenated_prefix(prefix: &str) -> Option<String> {
+    let digits: String = prefix.chars().filter(|&c| c != '-').collect();
+    if digits.len() < MIN_ID_PREFIX
+        || digits.len() > 32
+        || !digits.chars().all(|c| c.is_ascii_hexdigit())
+    {
+        return None;
+    }
+    let mut out = String::with_capacity(36);
+    for (i, c) in digits.chars().enumerate() {
+        if matches!(i, 8 | 12 | 16 | 20) {
+            out.push('-');
+        }
+        out.push(c.to_ascii_lowercase());
+    }
+    Some(out)
+}
+
+/// Whether `s` is a short id: at least [`MIN_ID_PREFIX`] hex digits from
+/// the start of an id, hyphens optional. A complete UUID is not one: it is
+/// used as it is, even when the ledger does not hold it, so that the rules
+/// give their own message.
+pub fn is_id_prefix(s: &str) -> bool {
+    Uuid::parse_str(s).is_err() && hyphenated_prefix(s).is_some()
+}
+
+impl Query<'_> {
+    /// The one statement whose id starts with `prefix`.
+    pub(crate) fn statement_id(&self, prefix: &str) -> Result<Uuid> {
+        if let Ok(id) = Uuid::parse_str(prefix) {
+            return Ok(id);
+        }
+        let Some(start) = hyphenated_prefix(prefix) else {
+            return Err(Error::invalid(format!(
+                "invalid id {} (expected a UUID, or at least {MIN_ID_PREFIX} of its first hex digits)",
+                crate::model::excerpt(prefix)
+            )));
+        };
+        // Ids are lower-case hex with hyphens, so every id starting with
+        // `start` sorts in [start, start + "~"): '~' is above every hex digit
+        // and the hyphen. A range on the unique index, not a scan.
+        let end = format!("{start}~");
+        let mut st = self
+            .conn
+            .prepare_cached(
+                "SELECT id FROM events WHERE id >= ?1 AND id < ?2 AND type = 'statement' ORDER BY id LIMIT ?3",
+            )
+            .sql()?;
+        let ids = st
+            .query_map(
+                rusqlite::params![start, end, MAX_CANDIDATES as i64 + 1],
+                |r| r.get::<_, String>(0),
+            )
+            .sql()?
+            .map(|r| {
+                let text = r.sql()?;
+                Uuid::parse_str(&text)
+                    .map_err(|_| super::corrupt(0, format!("unreadable statement id {text:?}")))
+            })
+            .collect::<Result<Vec<Uuid>>>()?;
+        match ids.as_slice() {
+            [] => Err(Error::UnknownIdPrefix(prefix.to_owned())),
+            [id] => Ok(*id),
+            many => Err(Error::AmbiguousIdPrefix {
+                prefix: prefix.to_owned(),
+                candidates: many.iter().take(MAX_CANDIDATES).copied().collect(),
+            }),
+        }
+    }
+
+    /// How many events of type `kind` the read model holds.
+    pub(crate) fn count_of(&self, kind: &str) -> Result<u64> {
+        let n: i64 = self
+            .conn
+            .prepare_cached("SELECT count(*) FROM events WHERE type = ?1")
+            .sql()?
+            .query_row([kind], |r| r.get(0))
+            .sql()?;
+        Ok(n as u64)
+    }
+
+    /// How many distinct values `column` of the statements takes.
+    pub(crate) fn distinct_statement_values(&self, column: Column) -> Result<u64> {
+        let sql = match column {
+            Column::Actor => "SELECT count(DISTINCT actor) FROM events WHERE type = 'statement'",
+            Column::Issue => "SELECT count(DISTINCT issue) FROM events WHERE type = 'statement'",
+        };
+        let n: i64 = self
+            .conn
+            .prepare_cached(sql)
+            .sql()?
+            .query_row([], |r| r.get(0))
+            .sql()?;
+        Ok(n as u64)
+    }
+
+    /// The earliest and latest `stated_on` of any statement version.
+    pub(crate) fn stated_on_range(&self) -> Result<Option<(String, String)>> {
+        self.conn
+            .prepare_cached("SELECT min(stated_on), max(stated_on) FROM versions")
+            .sql()?
+            .query_row([], |r| {
+                Ok(match (r.get::<_, Option<String>>(0)?, r.get(1)?) {
+                    (Some(a), Some(b)) => Some((a, b)),
+                    _ => None,
+                })
+            })
+            .optional()
+            .sql()
+            .map(Option::flatten)
+    }
+}
+
+/// A column of the statements that `info` counts values of.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Column {
+    Actor,
+    Issue,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefixes_become_hyphenated_starts() {
+        assert_eq!(hyphenated_prefix("7871159f").as_deref(), Some("7871159f"));
+        assert_eq!(
+            hyphenated_prefix("7871159F3A").as_deref(),
+            Some("7871159f-3a")
+        );
+        assert_eq!(
+            hyphenated_prefix("7871159f-3a").as_deref(),
+            Some("7871159f-3a")
+        );
+        assert_eq!(hyphenated_prefix("78711"), None, "too short");
+        assert_eq!(hyphenated_prefix("7871159g"), None, "not hex");
+        assert_eq!(hyphenated_prefix(&"a".repeat(33)), None, "too long");
+        assert!(!is_id_prefix("7871159f-3a4b-4c5d-8e6f-0123456789ab"));
+        assert!(is_id_prefix("7871159f"));
+        assert!(!is_id_prefix("78711"));
+    }
+}
