@@ -113,7 +113,9 @@ pub fn import(g: &Global, out: &mut impl Write, ImportArgs { file }: ImportArgs)
     };
     let summary = open::bulk_write(g, |ledger| {
         let reader = input.reader()?;
-        Ok(ledger.import(reader, &name, &mut ctx)?)
+        let summary = ledger.import(reader, &name, &mut ctx)?;
+        super::write::warn_undefined(ledger, &summary.undefined_issues)?;
+        Ok(summary)
     })?;
     bar.finish_and_clear();
     if summary.envelopes > 0 {

@@ -169,6 +169,15 @@ fn slug_of(g: &Global, name: &str) -> Result<stancelog::Issue> {
     }
 }
 
+/// A slug as given (so that the rules can say a slug was merged away), or
+/// the slug an alias names.
+fn exact_slug(g: &Global, name: &str) -> Result<stancelog::Issue> {
+    match name.parse() {
+        Ok(slug) => Ok(slug),
+        Err(_) => slug_of(g, name),
+    }
+}
+
 pub fn issue(g: &Global, out: &mut impl Write, c: IssueCommand) -> Result<()> {
     let (id, command) = match c {
         IssueCommand::Define(a) => (
@@ -215,8 +224,8 @@ pub fn issue(g: &Global, out: &mut impl Write, c: IssueCommand) -> Result<()> {
         IssueCommand::Merge(a) => (
             a.id,
             LedgerCommand::MergeIssues(IssueMerge {
-                from: slug_of(g, &a.from)?,
-                into: slug_of(g, &a.into)?,
+                from: exact_slug(g, &a.from)?,
+                into: exact_slug(g, &a.into)?,
                 reason: a.reason,
             }),
         ),
