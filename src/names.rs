@@ -106,8 +106,8 @@ pub enum Resolved {
     Issue(Issue),
     /// To several slugs: the caller must say which.
     Ambiguous(Vec<Issue>),
-    /// To nothing the naming events know; `Some` when the name is itself a
-    /// valid slug (which may still have statements).
+    /// To nothing the ledger knows; `Some` when the name is itself a valid
+    /// slug, written as one (a new issue).
     Unknown(Option<Issue>),
 }
 
@@ -252,7 +252,9 @@ impl Names {
         found.sort();
         found.dedup();
         match found.len() {
-            0 => Resolved::Unknown(as_slug),
+            // A new slug only as written: "Senkaku Islands" names an
+            // existing issue, but does not coin one.
+            0 => Resolved::Unknown(name.parse().ok()),
             1 => Resolved::Issue(found.remove(0)),
             _ => Resolved::Ambiguous(found),
         }

@@ -114,10 +114,14 @@ pub fn import(g: &Global, out: &mut impl Write, ImportArgs { file }: ImportArgs)
     let summary = open::bulk_write(g, |ledger| {
         let reader = input.reader()?;
         let summary = ledger.import(reader, &name, &mut ctx)?;
-        super::write::warn_undefined(ledger, &summary.undefined_issues)?;
-        Ok(summary)
+        let warning = super::write::undefined_warning(ledger, &summary.undefined_issues)?;
+        Ok((summary, warning))
     })?;
+    let (summary, warning) = summary;
     bar.finish_and_clear();
+    if let Some(w) = warning {
+        let _ = writeln!(std::io::stderr(), "{w}");
+    }
     if summary.envelopes > 0 {
         let _ = writeln!(
             io::stderr(),

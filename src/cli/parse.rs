@@ -66,6 +66,19 @@ pub fn statement_ref(s: &str) -> Result<StatementRef, String> {
     Ok(StatementRef::Prefix(s.to_owned()))
 }
 
+/// An issue as a user names it (a slug or an alias): visible text without
+/// control, bidirectional or invisible characters, which neither slugs nor
+/// aliases can hold, so such a name is a usage error, not an unknown issue.
+pub fn issue_name(s: &str) -> Result<String, String> {
+    let s = visible_text(s)?;
+    if s.chars().any(|c| c.is_control() || stancelog::is_invisible(c)) {
+        return Err(format!(
+            "invalid issue {s:?}: control, bidirectional and invisible characters are in no slug or alias"
+        ));
+    }
+    Ok(s)
+}
+
 /// A required text flag: refused (a usage error) when it shows nothing,
 /// being empty or only whitespace and invisible characters.
 pub fn visible_text(s: &str) -> Result<String, String> {

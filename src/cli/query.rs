@@ -34,7 +34,7 @@ pub struct FilterArgs {
     #[arg(long = "actor", value_parser = parse::actor, value_name = "ACTOR")]
     actors: Vec<Actor>,
     /// Only this issue, by slug or alias (repeatable)
-    #[arg(long = "issue", value_parser = parse::visible_text, value_name = "ISSUE")]
+    #[arg(long = "issue", value_parser = parse::issue_name, value_name = "ISSUE")]
     issues: Vec<String>,
 }
 
@@ -62,7 +62,7 @@ pub struct StanceArgs {
     #[arg(value_parser = parse::actor)]
     actor: Actor,
     /// Issue slug or alias, e.g. north-korea-sanctions-relief
-    #[arg(value_parser = parse::visible_text, value_name = "ISSUE")]
+    #[arg(value_parser = parse::issue_name, value_name = "ISSUE")]
     issue: String,
     #[command(flatten)]
     time: TimeArgs,
@@ -82,7 +82,7 @@ pub struct HistoryArgs {
     #[arg(value_parser = parse::actor)]
     actor: Actor,
     /// Issue slug or alias
-    #[arg(value_parser = parse::visible_text, value_name = "ISSUE")]
+    #[arg(value_parser = parse::issue_name, value_name = "ISSUE")]
     issue: String,
     /// Only events recorded at or before this moment (RFC 3339, or a date = end of that day UTC), or seq:N: right after seq N
     #[arg(long, value_parser = parse::known_at, value_name = "TIME")]

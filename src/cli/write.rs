@@ -17,8 +17,16 @@ use stancelog::{
 /// One line on stderr naming the undefined issues a write recorded
 /// statements on, with the nearest defined ones.
 pub(super) fn warn_undefined(ledger: &Ledger, undefined: &[Issue]) -> Result<()> {
+    if let Some(w) = undefined_warning(ledger, undefined)? {
+        eprintln!("{w}");
+    }
+    Ok(())
+}
+
+/// The warning [`warn_undefined`] prints, if there is one.
+pub(super) fn undefined_warning(ledger: &Ledger, undefined: &[Issue]) -> Result<Option<String>> {
     if undefined.is_empty() {
-        return Ok(());
+        return Ok(None);
     }
     let mut near: Vec<String> = Vec::new();
     for i in undefined {
@@ -42,11 +50,10 @@ pub(super) fn warn_undefined(ledger: &Ledger, undefined: &[Issue]) -> Result<()>
             near.join(", ")
         )
     };
-    eprintln!(
+    Ok(Some(format!(
         "warning: statements on issues no definition names: {}{more}{hint}",
         shown.join(", ")
-    );
-    Ok(())
+    )))
 }
 
 use super::{env, json, open, parse, Global};
@@ -57,7 +64,7 @@ pub struct RecordArgs {
     #[arg(long, value_parser = parse::actor)]
     pub actor: Actor,
     /// Issue slug naming a proposition, e.g. senkaku-islands, or one of its aliases
-    #[arg(long, value_parser = parse::visible_text, value_name = "ISSUE")]
+    #[arg(long, value_parser = parse::issue_name, value_name = "ISSUE")]
     pub issue: String,
     /// support, oppose, neutral or mixed
     #[arg(long, value_parser = parse::position)]
@@ -200,8 +207,8 @@ pub fn record(g: &Global, out: &mut impl Write, a: RecordArgs) -> Result<()> {
     qualifiers.sort_unstable();
     qualifiers.dedup();
     let name = a.issue;
-    // The issue is resolved against the ledger (an alias names its issue),
-    // so the ledger is opened first; a placeholder slug until then.
+    // The issue is resolved against the ledger (an alias names its issue,
+    // a merged slug the one it was merged into) once it is open.
     let statement = move |issue: Issue| Statement {
         actor: a.actor,
         issue,
@@ -224,12 +231,18 @@ pub fn record(g: &Global, out: &mut impl Write, a: RecordArgs) -> Result<()> {
             translation: a.translation,
         },
     };
-    let placeholder: Issue = name
-        .parse()
-        .unwrap_or_else(|_| "unresolved".parse().expect("a slug"));
+    // A name that is no slug must be an alias of a ledger that exists: a
+    // failed record creates no ledger.
+    let issue: Issue = match name.parse() {
+        Ok(slug) => slug,
+        Err(e) => match open::open_read(g) {
+            Ok(ledger) => ledger.resolve_issue(&name)?,
+            Err(_) => return Err(e.into()),
+        },
+    };
     let req = Request {
         id: a.id,
-        command: LedgerCommand::Record(statement(placeholder)),
+        command: LedgerCommand::Record(statement(issue)),
     };
     write_resolved(g, out, req, Some(&name))
 }
