@@ -71,7 +71,9 @@ pub fn statement_ref(s: &str) -> Result<StatementRef, String> {
 /// aliases can hold, so such a name is a usage error, not an unknown issue.
 pub fn issue_name(s: &str) -> Result<String, String> {
     let s = visible_text(s)?;
-    if s.chars().any(|c| c.is_control() || stancelog::is_invisible(c)) {
+    if s.chars()
+        .any(|c| c.is_control() || stancelog::is_invisible(c))
+    {
         return Err(format!(
             "invalid issue {s:?}: control, bidirectional and invisible characters are in no slug or alias"
         ));

@@ -175,10 +175,16 @@ fn the_format_2_vector_recomputes_from_the_documented_encoding() {
         assert!(kinds.contains(*k), "no {k} in the format 2 vector");
     }
     for k in tagged_order("statement") {
-        assert!(export.contains(&format!("\"{k}\"")), "no {k} in the format 2 vector");
+        assert!(
+            export.contains(&format!("\"{k}\"")),
+            "no {k} in the format 2 vector"
+        );
     }
     let l = TestLedger::new();
-    l.ok(&["restore", fixture("chain-vector-v2.jsonl").to_str().unwrap()]);
+    l.ok(&[
+        "restore",
+        fixture("chain-vector-v2.jsonl").to_str().unwrap(),
+    ]);
     assert_eq!(l.head(), head);
     assert_eq!(l.ok(&["export"]), export);
 }

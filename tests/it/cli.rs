@@ -327,7 +327,13 @@ fn record_rejects_bad_values() {
     }
     // Rule violations exit 1 with one line, and write nothing. An issue is
     // a name now (a slug or an alias), so a malformed one is found there.
-    let name = l.fails(&record_args("JPN", "Senkaku Islands", "support", "2019-12-23", "x"));
+    let name = l.fails(&record_args(
+        "JPN",
+        "Senkaku Islands",
+        "support",
+        "2019-12-23",
+        "x",
+    ));
     assert!(name.contains("invalid issue \"Senkaku Islands\""), "{name}");
     let future = l.fails(&record_args(
         "JPN",

@@ -169,7 +169,10 @@ fn a_write_that_creates_a_ledger_says_so() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     let (first, rest) = stderr.split_at(created.len().min(stderr.len()));
     assert_eq!(first, created);
-    assert!(rest.is_empty() || rest.starts_with("warning: statements on issues no definition names"), "{rest}");
+    assert!(
+        rest.is_empty() || rest.starts_with("warning: statements on issues no definition names"),
+        "{rest}"
+    );
     let out = l.cmd().args(RECORD).output().unwrap();
     assert!(out.status.success());
     assert_eq!(String::from_utf8_lossy(&out.stderr), "");
