@@ -265,6 +265,15 @@ impl Ledger {
     }
 }
 
+impl Ledger {
+    /// The amendment at `seq` with what it changed and from what (the
+    /// `changes` and `previous` of `history`), for `log`; `None` when that
+    /// event is not an amendment.
+    pub fn amendment(&self, seq: u64) -> Result<Option<crate::projection::Edit>> {
+        self.read(|q| crate::query::amendment(q, seq))
+    }
+}
+
 fn ambiguous(name: &str, candidates: Vec<Issue>) -> crate::Error {
     RuleViolation::AmbiguousIssue {
         name: name.to_owned(),

@@ -736,8 +736,13 @@ mod tests {
     #[test]
     fn an_issue_is_defined_once_and_reworded_only_when_defined() {
         let g = given_names(vec![define("senkaku-islands")]);
+        // The same definition again is a repeat; another one is refused.
+        let mut other = define("senkaku-islands");
+        if let Command::DefineIssue(d) = &mut other {
+            d.title = "another title".into();
+        }
         assert!(
-            matches!(refused(&g, define("senkaku-islands")), RuleViolation::Conflict(m) if m.contains("already defined"))
+            matches!(refused(&g, other), RuleViolation::Conflict(m) if m.contains("already defined"))
         );
         let reword = |s: &str| {
             Command::RewordIssue(IssueRewording {
@@ -823,10 +828,11 @@ mod tests {
             define("diaoyu"),
             merge("diaoyu-islands", "senkaku-islands"),
         ]);
-        assert!(matches!(
-            refused(&g, merge("diaoyu-islands", "senkaku-islands")),
-            RuleViolation::Conflict(_)
-        ));
+        let mut again = merge("diaoyu-islands", "senkaku-islands");
+        if let Command::MergeIssues(m) = &mut again {
+            m.reason = "again".into();
+        }
+        assert!(matches!(refused(&g, again), RuleViolation::Conflict(_)));
         // Into a slug merged away: named, with where it went.
         assert!(matches!(
             refused(&g, merge("diaoyu", "diaoyu-islands")),
@@ -848,7 +854,11 @@ mod tests {
                 kind: None,
             })
         };
-        let g = given_names(vec![def("QUAD")]);
+        let g = given_names(vec![Command::DefineActor(ActorDefinition {
+            code: "QUAD".parse().unwrap(),
+            name: "Quadrilateral Security Dialogue".into(),
+            kind: None,
+        })]);
         for c in ["JPN", "EU", "XKX", "QUAD"] {
             assert!(
                 matches!(refused(&g, def(c)), RuleViolation::Conflict(_)),

@@ -277,3 +277,19 @@ pub(crate) fn changes(
     out.sort_by(|a, b| (&a.issue, &a.actor).cmp(&(&b.issue, &b.actor)));
     Ok(out)
 }
+
+/// The amendment at `seq` as the statement's history shows it, with the
+/// values it changed from (`None` for an event that is not an amendment).
+pub(crate) fn amendment(q: &Query<'_>, seq: u64) -> Result<Option<crate::projection::Edit>> {
+    let Some(event) = q.event(seq)? else {
+        return Ok(None);
+    };
+    let crate::model::Fact::StatementAmended(a) = &event.payload else {
+        return Ok(None);
+    };
+    let Some(statement) = q.event_by_id(&a.target)? else {
+        return Ok(None);
+    };
+    let view = fold(&statement, &q.edits(statement.seq, seq)?)?;
+    Ok(view.amendments.last().filter(|e| e.seq == seq).cloned())
+}

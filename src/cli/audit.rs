@@ -6,7 +6,7 @@ use std::io::{self, Write};
 use anyhow::{anyhow, Result};
 use clap::Args;
 
-use stancelog::{format_timestamp, hex_hash, Digest, Event, Fact, Wire};
+use stancelog::{format_timestamp, hex_hash, Digest, Edit, Event, Fact, Wire};
 
 use super::{env, json, open, parse, text, Global};
 
@@ -35,10 +35,20 @@ pub fn log(g: &Global, out: &mut impl Write, a: LogArgs) -> Result<()> {
         .take(usize::try_from(limit).unwrap_or(usize::MAX));
     for event in events {
         let event = event?;
+        // An amendment shows what it changed from (the export's line plus
+        // `previous`, the values before it).
+        let edit = match event.payload {
+            Fact::StatementAmended(_) => ledger.amendment(event.seq)?,
+            _ => None,
+        };
         if g.json {
-            json::line(out, &Wire::from_event(&event))?;
+            let mut v = serde_json::to_value(Wire::from_event(&event))?;
+            if let (Some(e), Some(o)) = (&edit, v.as_object_mut()) {
+                o.insert("previous".into(), serde_json::to_value(&e.previous)?);
+            }
+            json::line(out, &v)?;
         } else {
-            log_line(out, &event)?;
+            log_line(out, &event, edit.as_ref())?;
         }
     }
     Ok(out.flush()?)
@@ -175,7 +185,7 @@ fn verify_failed(e: stancelog::Error, digest: Option<Digest>) -> anyhow::Error {
 }
 
 /// One line of `log`.
-fn log_line(out: &mut impl Write, e: &Event) -> Result<()> {
+fn log_line(out: &mut impl Write, e: &Event, edit: Option<&Edit>) -> Result<()> {
     let what = match &e.payload {
         Fact::StatementRecorded(s) => format!(
             "{} {} {} {}: {}",
@@ -185,7 +195,19 @@ fn log_line(out: &mut impl Write, e: &Event) -> Result<()> {
             s.stated_on,
             text::clean(&s.summary)
         ),
-        Fact::StatementAmended(a) => format!("amends {}: {}", a.target, text::clean(&a.reason)),
+        Fact::StatementAmended(a) => {
+            let changes = edit.map(super::query::changes_text).unwrap_or_default();
+            format!(
+                "amends {}: {}{}",
+                a.target,
+                text::clean(&a.reason),
+                if changes.is_empty() {
+                    String::new()
+                } else {
+                    format!(" [{}]", changes.join(", "))
+                }
+            )
+        }
         Fact::StatementRetracted(r) => format!("retracts {}: {}", r.target, text::clean(&r.reason)),
         Fact::StatementReinstated(r) => {
             format!("reinstates {}: {}", r.target, text::clean(&r.reason))

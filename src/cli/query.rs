@@ -325,9 +325,9 @@ fn print_stances(out: &mut impl Write, as_of: NaiveDate, stances: &[Stance]) -> 
     Ok(())
 }
 
-fn edit_line(out: &mut impl Write, e: &Edit) -> Result<()> {
-    let changes: Vec<String> = e
-        .changes
+/// An amendment's changes as `field: old → new`, in field order.
+pub(super) fn changes_text(e: &Edit) -> Vec<String> {
+    e.changes
         .iter()
         .map(|(k, v)| {
             let old = e.previous.as_ref().and_then(|p| p.get(k));
@@ -337,7 +337,11 @@ fn edit_line(out: &mut impl Write, e: &Edit) -> Result<()> {
                 None => format!("{k}={}", text::clean(v)),
             }
         })
-        .collect();
+        .collect()
+}
+
+fn edit_line(out: &mut impl Write, e: &Edit) -> Result<()> {
+    let changes = changes_text(e);
     writeln!(
         out,
         "    {} at seq {} ({} by {}): {}{}",
