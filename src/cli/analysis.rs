@@ -56,6 +56,8 @@ pub fn compare(g: &Global, out: &mut impl Write, a: CompareArgs) -> Result<()> {
         ));
     }
     let ledger = open::open_read(g)?;
+    ledger.check_actor(&a.a)?;
+    ledger.check_actor(&a.b)?;
     let as_of = a.as_of.unwrap_or_else(env::today);
     let c = ledger.compare(&a.a, &a.b, as_of, a.known_at.unwrap_or_default())?;
     if g.json {
@@ -72,6 +74,9 @@ pub fn shifts(g: &Global, out: &mut impl Write, a: ShiftsArgs) -> Result<()> {
         }
     }
     let ledger = open::open_read(g)?;
+    for actor in &a.actors {
+        ledger.check_actor(actor)?;
+    }
     let known_at = a.known_at.unwrap_or_default();
     let issues = a
         .issues
