@@ -212,8 +212,9 @@ pub(crate) fn shifts(
     filter: &Filter,
 ) -> Result<Vec<Shift>> {
     // A pair's statements in force in turn, by seq; read in one batch.
+    let names = query::names_at(q, known)?;
     let mut pairs: Vec<Vec<u64>> = Vec::new();
-    query::for_each_pair(q, filter, |group| {
+    query::for_each_pair(q, &names, filter, |group| {
         let seqs: Vec<u64> = succession(group, known)
             .into_iter()
             .map(|(_, s)| s)
@@ -226,7 +227,7 @@ pub(crate) fn shifts(
     let all: Vec<u64> = pairs.iter().flatten().copied().collect();
     let mut stances = query::statement_views(q, &all, known)?
         .into_iter()
-        .map(|v| v.stance());
+        .map(|v| query::named(v.stance(), &names));
     let mut out = Vec::new();
     for seqs in &pairs {
         let run: Vec<Stance> = stances.by_ref().take(seqs.len()).collect();

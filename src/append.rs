@@ -8,12 +8,13 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::chain::event_hash;
-use crate::decide::{check_content_id, decide, Decision, Request, View};
+use crate::decide::{check_actors, check_content_id, decide, Decision, Request, View};
 use crate::derive::{derive, TargetState};
 use crate::error::{Result, RuleViolation};
 use crate::event::Event;
 use crate::ledger::Ledger;
 use crate::model::{format_timestamp, to_micros, validate_author, Amendment, Fact};
+use crate::names::Names;
 use crate::projection::StatementView;
 use crate::writer::Writer;
 
@@ -67,13 +68,32 @@ pub struct Summary {
     pub last: Option<Outcome>,
     /// The committed head after the write.
     pub head_seq: u64,
+    /// The slugs of statements added on issues no definition names (still
+    /// valid: a slug alone is an issue), in the order first met, once each.
+    pub undefined_issues: Vec<crate::model::Issue>,
 }
 
 /// The rules' view of the ledger during a write: the read model inside the
-/// writer's transaction, which sees the rows of this write's own events.
-pub(crate) struct WriteView<'w, 's>(pub(crate) &'w Writer<'s>);
+/// writer's transaction, which sees the rows of this write's own events,
+/// and the naming events folded so far (kept up to date by the write).
+pub(crate) struct WriteView<'w, 's>(pub(crate) &'w Writer<'s>, pub(crate) &'w Names);
+
+impl WriteView<'_, '_> {
+    /// The naming events of the read model as the writer sees it.
+    pub(crate) fn load_names(writer: &Writer<'_>) -> Result<Names> {
+        Ok(Names::from_events(&writer.query().naming_events(u64::MAX)?))
+    }
+}
 
 impl View for WriteView<'_, '_> {
+    fn names(&self) -> &Names {
+        self.1
+    }
+
+    fn has_statements(&self, issue: &crate::model::Issue) -> Result<bool> {
+        self.0.query().has_statements(issue, u64::MAX)
+    }
+
     fn find(&self, id: &Uuid) -> Result<Option<(u64, Fact)>> {
         Ok(self.0.query().event_by_id(id)?.map(|e| (e.seq, e.payload)))
     }
@@ -91,11 +111,12 @@ impl View for WriteView<'_, '_> {
 /// `author`) and pushes it with its rows.
 fn push(
     writer: &mut Writer<'_>,
+    names: &mut Names,
     req: Request,
     now: DateTime<Utc>,
     author: &str,
 ) -> Result<Outcome> {
-    let (id, fact, target) = match decide(req, &WriteView(writer), now.date_naive())? {
+    let (id, fact, target) = match decide(req, &WriteView(writer, names), now.date_naive())? {
         Decision::AlreadyRecorded {
             id,
             seq,
@@ -113,6 +134,7 @@ fn push(
     // A repeat was checked when it was first appended; a new event's id
     // must be the content id of what it says, if it claims to be one.
     check_content_id(id, &fact)?;
+    check_actors(&fact, names)?;
     if let (Fact::StatementAmended(a), Some(t)) = (&fact, &target) {
         if amends_nothing(writer, t.seq, a)? {
             return Err(RuleViolation::AmendsNothing { target: a.target }.into());
@@ -135,6 +157,7 @@ fn push(
         message: "an edit without the state of its target".into(),
     })?;
     writer.push_event(&event, &derived)?;
+    names.apply(&event.payload);
     if writer.batch_len() >= BATCH_EVENTS {
         writer.apply()?;
     }
@@ -159,7 +182,9 @@ fn amends_nothing(writer: &Writer<'_>, seq: u64, a: &Amendment) -> Result<bool> 
     let s = &view.statement;
     let same = |given: &Option<String>, have: &Option<String>| given.is_none() || given == have;
     Ok(a.position.is_none_or(|p| p == s.position)
-        && a.stated_on.is_none_or(|d| d == s.stated_on)
+        && a.stated_on.is_none_or(|d| {
+            d == s.stated_on && a.stated_on_precision == s.details.stated_on_precision
+        })
         && a.summary.as_ref().is_none_or(|v| v == &s.summary)
         && same(&a.quote, &s.quote)
         && same(&a.speaker, &s.speaker)
@@ -190,8 +215,19 @@ pub(crate) fn append(
     let now = clock.max(last);
     let mut summary = Summary::default();
     let mut handled = 0u64;
+    let mut names = WriteView::load_names(&writer)?;
     for req in requests {
-        let outcome = push(&mut writer, req?, now, &ctx.author)?;
+        let req = req?;
+        let on_issue = match &req.command {
+            crate::model::Command::Record(s) => Some(s.issue.clone()),
+            _ => None,
+        };
+        let outcome = push(&mut writer, &mut names, req, now, &ctx.author)?;
+        if let Some(issue) = on_issue.filter(|i| outcome.added && !names.is_defined(i)) {
+            if !summary.undefined_issues.contains(&issue) {
+                summary.undefined_issues.push(issue);
+            }
+        }
         if outcome.added {
             summary.added += 1;
         } else {

@@ -10,7 +10,8 @@ use uuid::Uuid;
 use crate::chain::content_id;
 use crate::derive::TargetState;
 use crate::error::{Result, RuleViolation};
-use crate::model::{Command, Fact};
+use crate::model::{Command, Fact, Issue};
+use crate::names::{normalise as normalise_key, Names};
 
 /// A command and, optionally, the id its fact must have.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -39,6 +40,10 @@ pub(crate) trait View {
     /// The seq of the latest edit of the statement at `seq`, if any (for
     /// telling a repeated request from one that history has superseded).
     fn latest_edit(&self, seq: u64) -> Result<Option<u64>>;
+    /// What the naming events so far say.
+    fn names(&self) -> &Names;
+    /// Whether any statement is on this slug.
+    fn has_statements(&self, issue: &Issue) -> Result<bool>;
 }
 
 /// The outcome of applying the rules to a request. Built once per request
@@ -117,7 +122,14 @@ pub(crate) fn decide(req: Request, view: &impl View, recorded_on: NaiveDate) -> 
                 Some((t, _)) => view.latest_edit(t)?.filter(|&e| e > seq),
                 None => None,
             },
-            Fact::StatementRetracted(_) => None,
+            Fact::StatementRetracted(_)
+            | Fact::StatementReinstated(_)
+            | Fact::IssueDefined(_)
+            | Fact::IssueReworded(_)
+            | Fact::AliasAdded(_)
+            | Fact::AliasRemoved(_)
+            | Fact::IssuesMerged(_)
+            | Fact::ActorDefined(_) => None,
         };
         return Ok(Decision::AlreadyRecorded {
             id,
@@ -126,11 +138,195 @@ pub(crate) fn decide(req: Request, view: &impl View, recorded_on: NaiveDate) -> 
         });
     }
     let target = match &fact {
-        Fact::StatementRecorded(_) => None,
+        Fact::StatementRecorded(s) => {
+            usable_slug(view.names(), &s.issue, "record a statement on")?;
+            None
+        }
         Fact::StatementAmended(a) => Some(live_target(view, &a.target, "amend")?),
         Fact::StatementRetracted(r) => Some(live_target(view, &r.target, "retract")?),
+        Fact::StatementReinstated(r) => Some(retracted_target(view, &r.target)?),
+        Fact::IssueDefined(_)
+        | Fact::IssueReworded(_)
+        | Fact::AliasAdded(_)
+        | Fact::AliasRemoved(_)
+        | Fact::IssuesMerged(_)
+        | Fact::ActorDefined(_) => {
+            naming_rules(view, &fact)?;
+            None
+        }
     };
     Ok(Decision::Append { id, fact, target })
+}
+
+/// A slug a new event may use as an issue of its own: not merged away, and
+/// not another issue's alias (either would split one issue in two).
+fn usable_slug(names: &Names, slug: &Issue, verb: &str) -> Result<()> {
+    if let Some(into) = names.issues.get(slug).and_then(|e| e.merged_into.as_ref()) {
+        return Err(RuleViolation::Conflict(format!(
+            "cannot {verb} {slug}: it was merged into {} (use {})",
+            into,
+            names.canonical(slug)
+        ))
+        .into());
+    }
+    if let Some(owner) = names.alias_owner(slug.as_str()) {
+        if owner != slug {
+            return Err(RuleViolation::Conflict(format!(
+                "cannot {verb} {slug}: it is an alias of {} (use {})",
+                owner,
+                names.canonical(owner)
+            ))
+            .into());
+        }
+    }
+    Ok(())
+}
+
+/// The rules of the naming kinds: definitions once, rewordings of defined
+/// issues, aliases that collide with no other issue's slug or alias,
+/// merges of known issues without cycles, actor codes that ISO 3166-1 and
+/// the built-in table do not already name.
+fn naming_rules(view: &impl View, fact: &Fact) -> Result<()> {
+    let names = view.names();
+    let known = |slug: &Issue| -> Result<bool> {
+        Ok(names.issues.contains_key(slug) || view.has_statements(slug)?)
+    };
+    let conflict = |m: String| Err(RuleViolation::Conflict(m).into());
+    let not_found = |m: String| Err(RuleViolation::NotFound(m).into());
+    match fact {
+        Fact::IssueDefined(d) => {
+            usable_slug(names, &d.slug, "define")?;
+            if names.is_defined(&d.slug) {
+                return conflict(format!(
+                    "issue {} is already defined (change its wording with `stancelog issue reword`)",
+                    d.slug
+                ));
+            }
+            Ok(())
+        }
+        Fact::IssueReworded(r) => {
+            usable_slug(names, &r.slug, "reword")?;
+            if !names.is_defined(&r.slug) {
+                return not_found(format!(
+                    "issue {} is not defined (define it first with `stancelog issue define`)",
+                    r.slug
+                ));
+            }
+            Ok(())
+        }
+        Fact::AliasAdded(a) => {
+            usable_slug(names, &a.slug, "alias")?;
+            let key = normalise_key(&a.alias);
+            if key == a.slug.as_str() {
+                return conflict(format!("{:?} is the slug {} itself", a.alias, a.slug));
+            }
+            if let Some(owner) = names.alias_owner(&key) {
+                let whose = if owner == &a.slug {
+                    "already an alias of it".to_owned()
+                } else {
+                    format!("already an alias of {owner}")
+                };
+                return conflict(format!(
+                    "cannot add alias {:?} to {}: it is {whose}",
+                    a.alias, a.slug
+                ));
+            }
+            if let Ok(other) = key.parse::<Issue>() {
+                if known(&other)? {
+                    return conflict(format!(
+                        "cannot add alias {:?} to {}: it is the slug of another issue, {other} (merge the two with `stancelog issue merge`)",
+                        a.alias, a.slug
+                    ));
+                }
+            }
+            Ok(())
+        }
+        Fact::AliasRemoved(a) => {
+            let key = normalise_key(&a.alias);
+            match names.alias_owner(&key) {
+                Some(owner) if names.canonical(owner) == names.canonical(&a.slug) => Ok(()),
+                _ => not_found(format!("{} has no alias {:?}", a.slug, a.alias)),
+            }
+        }
+        Fact::IssuesMerged(m) => {
+            usable_slug(names, &m.from, "merge")?;
+            if let Some(into) = names
+                .issues
+                .get(&m.into)
+                .and_then(|e| e.merged_into.as_ref())
+            {
+                return conflict(format!(
+                    "cannot merge into {}: it was merged into {into} (merge into {})",
+                    m.into,
+                    names.canonical(&m.into)
+                ));
+            }
+            for slug in [&m.from, &m.into] {
+                if !known(slug)? {
+                    return not_found(format!(
+                        "no issue {slug} in this ledger (nothing defines, aliases or records it)"
+                    ));
+                }
+            }
+            Ok(())
+        }
+        Fact::ActorDefined(d) => {
+            if crate::actors::known(&d.code).is_some() {
+                return conflict(format!(
+                    "{} is already a code of ISO 3166-1 or of the built-in table (stancelog actors lists it)",
+                    d.code
+                ));
+            }
+            if names.actors.contains_key(&d.code) {
+                return conflict(format!("actor {} is already defined", d.code));
+            }
+            Ok(())
+        }
+        Fact::StatementRecorded(_)
+        | Fact::StatementAmended(_)
+        | Fact::StatementRetracted(_)
+        | Fact::StatementReinstated(_) => Ok(()),
+    }
+}
+
+/// A rule of new commands (a replay never runs it, so statements recorded
+/// before it keep their codes): a new statement's actor, and the actors
+/// an alias is used by, are ISO 3166-1 alpha-3, built in, or defined.
+pub(crate) fn check_actors(fact: &Fact, names: &Names) -> Result<()> {
+    let ok =
+        |a: &crate::model::Actor| crate::actors::known(a).is_some() || names.actors.contains_key(a);
+    let codes: Vec<&crate::model::Actor> = match fact {
+        Fact::StatementRecorded(s) => vec![&s.actor],
+        Fact::AliasAdded(a) => a.used_by.iter().collect(),
+        _ => Vec::new(),
+    };
+    for c in codes {
+        if !ok(c) {
+            return Err(RuleViolation::UnknownActor(crate::actors::hint(c.as_str())).into());
+        }
+    }
+    Ok(())
+}
+
+/// Finds the statement a reinstatement targets and checks it is retracted.
+fn retracted_target(view: &impl View, target: &Uuid) -> Result<TargetState> {
+    let (seq, fact) = view.find(target)?.ok_or(RuleViolation::UnknownTarget {
+        verb: "reinstate",
+        target: *target,
+    })?;
+    if !matches!(fact, Fact::StatementRecorded(_)) {
+        return Err(RuleViolation::NotAStatement {
+            verb: "reinstate",
+            target: *target,
+            kind: fact.kind(),
+        }
+        .into());
+    }
+    let state = view.target_state(seq)?;
+    if !state.retracted {
+        return Err(RuleViolation::NotRetracted { target: *target }.into());
+    }
+    Ok(state)
 }
 
 /// Finds the statement an edit targets and checks it still counts.
@@ -174,6 +370,7 @@ mod tests {
         events: HashMap<Uuid, (u64, Fact)>,
         states: HashMap<u64, TargetState>,
         edits: HashMap<u64, u64>,
+        names: Names,
     }
 
     impl View for Given {
@@ -185,6 +382,15 @@ mod tests {
         }
         fn latest_edit(&self, seq: u64) -> Result<Option<u64>> {
             Ok(self.edits.get(&seq).copied())
+        }
+        fn names(&self) -> &Names {
+            &self.names
+        }
+        fn has_statements(&self, issue: &Issue) -> Result<bool> {
+            Ok(self
+                .events
+                .values()
+                .any(|(_, f)| matches!(f, Fact::StatementRecorded(s) if &s.issue == issue)))
         }
     }
 
@@ -203,6 +409,7 @@ mod tests {
             speaker: None,
             source_url: None,
             source_title: None,
+            details: Default::default(),
         }
     }
 
@@ -217,6 +424,7 @@ mod tests {
             speaker: None,
             source_url: None,
             source_title: None,
+            stated_on_precision: None,
         }
     }
 
@@ -479,5 +687,216 @@ mod tests {
         assert!(
             matches!(v, RuleViolation::InvalidValue(m) if m.starts_with("amendment changes nothing"))
         );
+    }
+
+    // The naming kinds and reinstatement.
+
+    use crate::model::{
+        ActorDefinition, Alias, AliasRemoval, IssueDefinition, IssueMerge, IssueRewording,
+        Reinstatement,
+    };
+
+    fn slug(s: &str) -> Issue {
+        s.parse().unwrap()
+    }
+
+    fn define(s: &str) -> Command {
+        Command::DefineIssue(IssueDefinition {
+            slug: slug(s),
+            title: "t".into(),
+            proposition: "p".into(),
+            description: None,
+        })
+    }
+
+    fn alias(s: &str, a: &str) -> Command {
+        Command::AddAlias(Alias {
+            slug: slug(s),
+            alias: a.into(),
+            lang: None,
+            used_by: vec![],
+        })
+    }
+
+    /// A ledger where `facts` were decided and applied in order.
+    fn given_names(commands: Vec<Command>) -> Given {
+        let mut g = Given::default();
+        for (i, c) in commands.into_iter().enumerate() {
+            let fact = c.into_fact();
+            g.names.apply(&fact);
+            g.events.insert(content_id(&fact), (100 + i as u64, fact));
+        }
+        g
+    }
+
+    fn refused(g: &Given, c: Command) -> RuleViolation {
+        violation(decide(request(c), g, day("2020-01-01")))
+    }
+
+    #[test]
+    fn an_issue_is_defined_once_and_reworded_only_when_defined() {
+        let g = given_names(vec![define("senkaku-islands")]);
+        // The same definition again is a repeat; another one is refused.
+        let mut other = define("senkaku-islands");
+        if let Command::DefineIssue(d) = &mut other {
+            d.title = "another title".into();
+        }
+        assert!(
+            matches!(refused(&g, other), RuleViolation::Conflict(m) if m.contains("already defined"))
+        );
+        let reword = |s: &str| {
+            Command::RewordIssue(IssueRewording {
+                slug: slug(s),
+                reason: "r".into(),
+                title: Some("new".into()),
+                proposition: None,
+                description: None,
+            })
+        };
+        assert!(decide(request(reword("senkaku-islands")), &g, day("2020-01-01")).is_ok());
+        assert!(matches!(
+            refused(&g, reword("hong-kong-protests")),
+            RuleViolation::NotFound(_)
+        ));
+    }
+
+    #[test]
+    fn an_alias_may_not_collide_with_another_issues_slug_or_alias() {
+        let g = given_names(vec![
+            define("senkaku-islands"),
+            define("east-china-sea-restraint"),
+            alias("senkaku-islands", "Diaoyu Islands"),
+        ]);
+        // Same normal form as an existing alias, in another case and spacing.
+        assert!(matches!(
+            refused(&g, alias("east-china-sea-restraint", "DIAOYU   islands")),
+            RuleViolation::Conflict(m) if m.contains("already an alias of senkaku-islands")
+        ));
+        // Another issue's slug, written as a name.
+        assert!(matches!(
+            refused(&g, alias("senkaku-islands", "East China Sea Restraint")),
+            RuleViolation::Conflict(m) if m.contains("slug of another issue")
+        ));
+        assert!(decide(
+            request(alias("senkaku-islands", "尖閣諸島")),
+            &g,
+            day("2020-01-01")
+        )
+        .is_ok());
+        // A statement may not take an alias's normal form as its slug.
+        let mut s = statement();
+        s.issue = slug("diaoyu-islands");
+        assert!(
+            matches!(refused(&g, Command::Record(s)), RuleViolation::Conflict(m) if m.contains("alias of senkaku-islands"))
+        );
+    }
+
+    #[test]
+    fn an_alias_is_removed_only_from_the_issue_that_has_it() {
+        let g = given_names(vec![define("a"), define("b"), alias("a", "Alpha")]);
+        let unalias = |s: &str, a: &str| {
+            Command::RemoveAlias(AliasRemoval {
+                slug: slug(s),
+                alias: a.into(),
+                reason: "r".into(),
+            })
+        };
+        assert!(matches!(
+            refused(&g, unalias("b", "alpha")),
+            RuleViolation::NotFound(_)
+        ));
+        assert!(decide(request(unalias("a", "ALPHA")), &g, day("2020-01-01")).is_ok());
+    }
+
+    #[test]
+    fn merges_join_known_issues_once_and_the_slug_merged_away_takes_no_new_statements() {
+        let merge = |f: &str, i: &str| {
+            Command::MergeIssues(IssueMerge {
+                from: slug(f),
+                into: slug(i),
+                reason: "one dispute".into(),
+            })
+        };
+        let g = given_names(vec![define("senkaku-islands"), define("diaoyu-islands")]);
+        assert!(matches!(
+            refused(&g, merge("diaoyu-islands", "nowhere")),
+            RuleViolation::NotFound(_)
+        ));
+        let g = given_names(vec![
+            define("senkaku-islands"),
+            define("diaoyu-islands"),
+            define("diaoyu"),
+            merge("diaoyu-islands", "senkaku-islands"),
+        ]);
+        let mut again = merge("diaoyu-islands", "senkaku-islands");
+        if let Command::MergeIssues(m) = &mut again {
+            m.reason = "again".into();
+        }
+        assert!(matches!(refused(&g, again), RuleViolation::Conflict(_)));
+        // Into a slug merged away: named, with where it went.
+        assert!(matches!(
+            refused(&g, merge("diaoyu", "diaoyu-islands")),
+            RuleViolation::Conflict(m) if m.contains("merge into senkaku-islands")
+        ));
+        let mut s = statement();
+        s.issue = slug("diaoyu-islands");
+        assert!(
+            matches!(refused(&g, Command::Record(s)), RuleViolation::Conflict(m) if m.contains("merged into senkaku-islands"))
+        );
+    }
+
+    #[test]
+    fn actor_codes_of_iso_or_the_built_in_table_are_not_redefined() {
+        let def = |c: &str| {
+            Command::DefineActor(ActorDefinition {
+                code: c.parse().unwrap(),
+                name: "n".into(),
+                kind: None,
+            })
+        };
+        let g = given_names(vec![Command::DefineActor(ActorDefinition {
+            code: "QUAD".parse().unwrap(),
+            name: "Quadrilateral Security Dialogue".into(),
+            kind: None,
+        })]);
+        for c in ["JPN", "EU", "XKX", "QUAD"] {
+            assert!(
+                matches!(refused(&g, def(c)), RuleViolation::Conflict(_)),
+                "{c}"
+            );
+        }
+        assert!(decide(request(def("AUKUS")), &g, day("2020-01-01")).is_ok());
+        // New statements need a known code; the rule is the command's.
+        let mut s = statement();
+        s.actor = "JP".parse().unwrap();
+        let e = check_actors(&Fact::StatementRecorded(s.clone()), &g.names).unwrap_err();
+        assert!(e.to_string().contains("JPN (Japan)"), "{e}");
+        s.actor = "QUAD".parse().unwrap();
+        assert!(check_actors(&Fact::StatementRecorded(s), &g.names).is_ok());
+    }
+
+    #[test]
+    fn only_a_retracted_statement_is_reinstated() {
+        let reinstate = |target| {
+            Command::Reinstate(Reinstatement {
+                target,
+                reason: "retracted by mistake".into(),
+            })
+        };
+        let (g, id) = given_a_statement(false);
+        assert_eq!(
+            refused(&g, reinstate(id)),
+            RuleViolation::NotRetracted { target: id }
+        );
+        let (g, id) = given_a_statement(true);
+        let d = decide(request(reinstate(id)), &g, day("2020-01-01")).unwrap();
+        let Decision::Append {
+            target: Some(t), ..
+        } = d
+        else {
+            panic!("not appended: {d:?}")
+        };
+        assert!(t.retracted, "the state just before the reinstatement");
+        assert!(!t.after(&reinstate(id).into_fact()).retracted);
     }
 }

@@ -36,7 +36,14 @@ impl TargetState {
                 }
             }
             Fact::StatementRetracted(_) => next.retracted = true,
-            Fact::StatementRecorded(_) => {}
+            Fact::StatementReinstated(_) => next.retracted = false,
+            Fact::StatementRecorded(_)
+            | Fact::IssueDefined(_)
+            | Fact::IssueReworded(_)
+            | Fact::AliasAdded(_)
+            | Fact::AliasRemoved(_)
+            | Fact::IssuesMerged(_)
+            | Fact::ActorDefined(_) => {}
         }
         next
     }
@@ -51,7 +58,7 @@ impl TargetState {
                 stated_on: s.stated_on,
                 retracted: false,
             }),
-            Fact::StatementAmended(_) | Fact::StatementRetracted(_) => None,
+            _ => None,
         }
     }
 }
@@ -78,13 +85,17 @@ pub struct Version {
 pub struct Derived {
     /// For an edit, the seq of the statement it edits.
     pub target_seq: Option<u64>,
-    /// The version of a statement the event makes.
-    pub version: Version,
+    /// The version of a statement the event makes (none for an event that
+    /// names things).
+    pub version: Option<Version>,
 }
 
 /// The rows `event` derives; `target` is the state of the statement an edit
 /// targets just before it (`None` for a statement). `None` for an edit
-/// without a target state, which the rules never let through.
+/// without a target state, which the rules never let through. A
+/// reinstatement makes a version that counts again, at the statement's
+/// date; the naming kinds make no version (queries read them from
+/// `events`).
 pub fn derive(event: &Event, target: Option<&TargetState>) -> Option<Derived> {
     let version = |t: &TargetState, stated_on: NaiveDate, tombstone: bool| Version {
         actor: t.actor.as_str().to_owned(),
@@ -97,23 +108,42 @@ pub fn derive(event: &Event, target: Option<&TargetState>) -> Option<Derived> {
     match (&event.payload, target) {
         (Fact::StatementRecorded(s), _) => Some(Derived {
             target_seq: None,
-            version: Version {
+            version: Some(Version {
                 actor: s.actor.as_str().to_owned(),
                 issue: s.issue.as_str().to_owned(),
                 stated_on: s.stated_on,
                 stmt_seq: event.seq,
                 version_seq: event.seq,
                 tombstone: false,
-            },
+            }),
         }),
         (Fact::StatementAmended(a), Some(t)) => Some(Derived {
             target_seq: Some(t.seq),
-            version: version(t, a.stated_on.unwrap_or(t.stated_on), false),
+            version: Some(version(t, a.stated_on.unwrap_or(t.stated_on), false)),
         }),
         (Fact::StatementRetracted(_), Some(t)) => Some(Derived {
             target_seq: Some(t.seq),
-            version: version(t, t.stated_on, true),
+            version: Some(version(t, t.stated_on, true)),
         }),
-        (Fact::StatementAmended(_) | Fact::StatementRetracted(_), None) => None,
+        (Fact::StatementReinstated(_), Some(t)) => Some(Derived {
+            target_seq: Some(t.seq),
+            version: Some(version(t, t.stated_on, false)),
+        }),
+        (
+            Fact::StatementAmended(_) | Fact::StatementRetracted(_) | Fact::StatementReinstated(_),
+            None,
+        ) => None,
+        (
+            Fact::IssueDefined(_)
+            | Fact::IssueReworded(_)
+            | Fact::AliasAdded(_)
+            | Fact::AliasRemoved(_)
+            | Fact::IssuesMerged(_)
+            | Fact::ActorDefined(_),
+            _,
+        ) => Some(Derived {
+            target_seq: None,
+            version: None,
+        }),
     }
 }

@@ -152,6 +152,15 @@ impl Error {
     }
 }
 
+/// ` (did you mean a or b?)`, or nothing without suggestions.
+fn did_you_mean(suggestions: &[String]) -> String {
+    match suggestions {
+        [] => String::new(),
+        [one] => format!(" (did you mean {one}?)"),
+        [rest @ .., last] => format!(" (did you mean {} or {last}?)", rest.join(", ")),
+    }
+}
+
 /// The library's result type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -240,6 +249,41 @@ pub enum RuleViolation {
     #[error("the amendment changes nothing: every field it gives already has that value in statement {target}")]
     AmendsNothing {
         /// The statement.
+        target: Uuid,
+    },
+    /// A naming request that conflicts with what the ledger holds (409): an
+    /// alias that another issue's slug or alias already has, an issue
+    /// defined twice, a slug merged away used again.
+    #[error("{0}")]
+    Conflict(String),
+    /// A naming request about something the ledger does not hold (404):
+    /// rewording an issue never defined, removing an alias it does not have.
+    #[error("{0}")]
+    NotFound(String),
+    /// An actor code that is neither ISO 3166-1 alpha-3, built in, nor
+    /// defined in the ledger (422); the message says what to use instead.
+    #[error("{0}")]
+    UnknownActor(String),
+    /// A name that no issue of the ledger has (404), with the nearest names.
+    #[error("no issue {name} in this ledger{}", did_you_mean(.suggestions))]
+    UnknownIssue {
+        /// The name asked for.
+        name: String,
+        /// The nearest names the ledger has.
+        suggestions: Vec<String>,
+    },
+    /// A name that several issues answer to (422).
+    #[error("{name} is ambiguous: it names {} (give the slug)", .candidates.join(", "))]
+    AmbiguousIssue {
+        /// The name asked for.
+        name: String,
+        /// The slugs it names.
+        candidates: Vec<String>,
+    },
+    /// A reinstatement of a statement that is not retracted (409).
+    #[error("cannot reinstate {target}: the statement is not retracted")]
+    NotRetracted {
+        /// The statement's id.
         target: Uuid,
     },
     /// A restore into a ledger that already holds events (409).

@@ -28,7 +28,9 @@ fn at(day: u32) -> DateTime<Utc> {
 
 fn statement(i: usize) -> Statement {
     Statement {
-        actor: format!("A{}", i % 7).parse().unwrap(),
+        actor: ["CHN", "JPN", "USA", "KOR", "RUS", "PRK", "FRA"][i % 7]
+            .parse()
+            .unwrap(),
         issue: format!("issue-{}", i % 11).parse().unwrap(),
         position: [Position::Support, Position::Oppose, Position::Mixed][i % 3],
         stated_on: NaiveDate::from_ymd_opt(2000, 1, 1).unwrap()
@@ -38,6 +40,7 @@ fn statement(i: usize) -> Statement {
         speaker: None,
         source_url: None,
         source_title: None,
+        details: Default::default(),
     }
 }
 
@@ -64,6 +67,7 @@ fn requests(first: usize, n: usize) -> Vec<Request> {
                     speaker: None,
                     source_url: None,
                     source_title: None,
+                    stated_on_precision: None,
                 }),
             });
         }
@@ -279,6 +283,7 @@ fn article_ledger() -> (MemoryHandle, tempfile::TempDir, Ledger) {
             speaker: None,
             source_url: None,
             source_title: None,
+            stated_on_precision: None,
         }),
     };
     append(&l, vec![amend], 2).unwrap();
@@ -363,6 +368,7 @@ const FORGERIES: &[Forgery] = &[
                 speaker: None,
                 source_url: None,
                 source_title: None,
+                stated_on_precision: None,
             });
         },
     },

@@ -8,8 +8,12 @@ use crate::chain::{event_hash, parse_hash};
 use crate::decide::precheck;
 use crate::model::to_micros;
 
+use std::collections::HashSet;
+
 use crate::decide::Request;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, RuleViolation};
+use crate::model::{Fact, Issue};
+use crate::names::{Names, Resolved};
 use crate::wire::Wire;
 
 /// Longest accepted input line, in bytes.
@@ -121,19 +125,79 @@ impl<R: BufRead> Iterator for Lines<R> {
     }
 }
 
-/// The append requests in a JSONL stream. Each error names `source_name` and
-/// the line; the rules checked later by the ledger are tagged with the line
-/// by [`tag_line`].
-pub fn requests<R: BufRead>(
-    reader: R,
-    source_name: &str,
-) -> impl Iterator<Item = Result<(u64, Request)>> {
-    let name = source_name.to_owned();
-    Lines::new(reader, source_name).map(move |item| {
-        let (line, wire) = item?;
-        let req = wire.to_request().map_err(|e| tag_line(e, &name, line))?;
-        Ok((line, req))
-    })
+/// Resolves the issue names of statement lines (a slug or an alias) to
+/// slugs, as the ledger's naming events and the file's own earlier lines
+/// say, the same way in both passes of an import.
+struct LineNames<'l> {
+    names: Names,
+    /// Slugs the file's earlier statements are on.
+    file_issues: HashSet<Issue>,
+    ledger: &'l crate::ledger::Ledger,
+}
+
+impl<'l> LineNames<'l> {
+    fn new(ledger: &'l crate::ledger::Ledger) -> Result<Self> {
+        let names = ledger.read(|q| crate::query::names_at(q, q.watermark()?.seq))?;
+        Ok(LineNames {
+            names,
+            file_issues: HashSet::new(),
+            ledger,
+        })
+    }
+
+    /// The line's request, its statement's issue name resolved (lines with
+    /// an export's envelope are kept as they are: their hash covers the slug).
+    fn request(&mut self, wire: &mut Wire) -> Result<Request> {
+        if wire.kind == "statement" && !has_envelope(wire) {
+            if let Some(name) = wire.issue.clone() {
+                let has = |s: &Issue| {
+                    self.file_issues.contains(s)
+                        || self
+                            .ledger
+                            .read(|q| q.has_statements(s, u64::MAX))
+                            .unwrap_or(false)
+                };
+                let slug = match self.names.resolve(&name, &has) {
+                    Resolved::Issue(s) | Resolved::Unknown(Some(s)) => s,
+                    // Neither a slug nor an alias: the slug's own error says
+                    // what a slug is, unless a name is near.
+                    Resolved::Unknown(None) if self.names.all_names().is_empty() => {
+                        return wire.to_request()
+                    }
+                    Resolved::Ambiguous(c) => {
+                        return Err(RuleViolation::AmbiguousIssue {
+                            name,
+                            candidates: c.iter().map(|i| i.as_str().to_owned()).collect(),
+                        }
+                        .into())
+                    }
+                    Resolved::Unknown(None) => {
+                        let all: Vec<String> =
+                            self.names.all_names().into_iter().map(|(n, _)| n).collect();
+                        return Err(RuleViolation::UnknownIssue {
+                            suggestions: crate::names::nearest(
+                                &name,
+                                all.iter().map(String::as_str),
+                            ),
+                            name,
+                        }
+                        .into());
+                    }
+                };
+                wire.issue = Some(slug.as_str().to_owned());
+            }
+        }
+        let req = wire.to_request()?;
+        let fact = req.command.clone().into_fact();
+        match &fact {
+            Fact::StatementRecorded(s) => {
+                self.file_issues.insert(s.issue.clone());
+            }
+            f if f.is_naming() => self.names.apply(f),
+            _ => {}
+        }
+        Ok(req)
+    }
 }
 
 /// Attaches a file and line to a rule violation found while appending it.
@@ -168,10 +232,11 @@ pub(crate) fn import<R: BufRead + Seek>(
         .date_naive();
     let mut envelopes = 0u64;
     let mut previous: Option<(u64, crate::event::Hash)> = None;
+    let mut names = LineNames::new(ledger)?;
     for item in Lines::new(&mut reader, source_name) {
-        let (line, wire) = item?;
-        let req = wire
-            .to_request()
+        let (line, mut wire) = item?;
+        let req = names
+            .request(&mut wire)
             .map_err(|e| tag_line(e, source_name, line))?;
         precheck(&req.command, recorded_on).map_err(|e| tag_line(e, source_name, line))?;
         if has_envelope(&wire) {
@@ -190,11 +255,13 @@ pub(crate) fn import<R: BufRead + Seek>(
         .seek(SeekFrom::Start(0))
         .map_err(|e| Error::io(format!("cannot reread {source_name}"), e))?;
     let line = std::cell::Cell::new(0);
-    let reqs = requests(reader, source_name).map(|r| {
-        r.map(|(l, req)| {
-            line.set(l);
-            req
-        })
+    let mut names = LineNames::new(ledger)?;
+    let reqs = Lines::new(reader, source_name).map(|item| {
+        let (l, mut wire) = item?;
+        line.set(l);
+        names
+            .request(&mut wire)
+            .map_err(|e| tag_line(e, source_name, l))
     });
     let mut summary = crate::append::append(ledger, reqs, ctx)
         .map_err(|e| tag_line(e, source_name, line.get()))?;

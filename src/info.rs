@@ -21,7 +21,8 @@ pub struct Info {
     pub read_model: PathBuf,
     /// The log format this build writes and reads.
     pub log_format: u8,
-    /// The record format new events are encoded in.
+    /// The newest record format this build writes (an event is written in
+    /// the oldest format that holds it, so older kinds keep format 1).
     pub record_format: u8,
     /// The read model's schema version.
     pub read_model_schema: String,
@@ -52,7 +53,7 @@ pub(crate) fn info(path: &Path, q: &Query<'_>) -> Result<Info> {
         path: path.to_owned(),
         read_model: readmodel::path_in(path),
         log_format: crate::index::LOG_FORMAT,
-        record_format: crate::codec::FORMAT_V1,
+        record_format: crate::codec::FORMAT_V2,
         read_model_schema: readmodel::SCHEMA_VERSION.to_owned(),
         events: head.seq,
         head,

@@ -288,7 +288,7 @@ impl Ledger {
     }
 
     /// Runs `f` on one consistent snapshot of the read model.
-    fn read<T>(&self, f: impl FnOnce(&Query<'_>) -> Result<T>) -> Result<T> {
+    pub(crate) fn read<T>(&self, f: impl FnOnce(&Query<'_>) -> Result<T>) -> Result<T> {
         let conn = self.model_reader.lock().unwrap_or_else(|p| p.into_inner());
         readmodel::snapshot(&conn, f)
     }
@@ -570,7 +570,7 @@ fn diverged(seq: u64) -> Error {
 }
 
 /// The seq a `--known-at` moment means in a snapshot.
-fn known(q: &Query<'_>, known_at: KnownAt) -> Result<u64> {
+pub(crate) fn known(q: &Query<'_>, known_at: KnownAt) -> Result<u64> {
     let head = q.watermark()?.seq;
     crate::axis::resolve(known_at, head, |t| q.known_seq(t, head))
 }
@@ -580,6 +580,7 @@ fn known(q: &Query<'_>, known_at: KnownAt) -> Result<u64> {
 /// the read model as it stands and against the chain; returns how many.
 fn apply_logged(writer: &Writer<'_>, from: u64, progress: &mut dyn FnMut(u64)) -> Result<u64> {
     let log = writer.store();
+    let mut names = WriteView::load_names(writer)?;
     let mut n = 0;
     let mut prev_hash = match from {
         1 => crate::event::GENESIS,
@@ -600,7 +601,11 @@ fn apply_logged(writer: &Writer<'_>, from: u64, progress: &mut dyn FnMut(u64)) -
             id: Some(event.id),
             command: event.payload.clone().into_command(),
         };
-        let target = match decide(request, &WriteView(writer), event.recorded_at.date_naive()) {
+        let target = match decide(
+            request,
+            &WriteView(writer, &names),
+            event.recorded_at.date_naive(),
+        ) {
             Ok(Decision::Append { target, .. }) => target,
             Ok(Decision::AlreadyRecorded { id, .. }) => {
                 return Err(fault(format!("duplicate id {id}")))
@@ -610,6 +615,7 @@ fn apply_logged(writer: &Writer<'_>, from: u64, progress: &mut dyn FnMut(u64)) -
         let derived = derive(&event, target.as_ref())
             .ok_or_else(|| fault("an edit without a target".into()))?;
         readmodel::insert(writer.model(), &event, &derived)?;
+        names.apply(&event.payload);
         prev_hash = event.hash;
         n += 1;
         if n % 8192 == 0 {

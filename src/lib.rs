@@ -19,6 +19,7 @@
 //!     stated_on: "2019-12-23".parse().unwrap(),
 //!     summary: "Too soon to consider easing sanctions on Pyongyang.".into(),
 //!     quote: None, speaker: None, source_url: None, source_title: None,
+//!     details: Default::default(),
 //! };
 //! let req = Request { id: None, command: Command::Record(statement) };
 //! ledger.append([Ok(req)], &mut ctx).unwrap();
@@ -47,10 +48,12 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod actors;
 mod analysis;
 mod append;
 mod audit;
 mod axis;
+mod catalogue;
 mod chain;
 mod codec;
 mod decide;
@@ -69,6 +72,7 @@ pub mod index;
 mod index;
 mod ledger;
 mod model;
+mod names;
 mod projection;
 mod query;
 mod readmodel;
@@ -83,6 +87,7 @@ pub use analysis::{agreement, Comparison, Shared, Shift, ShiftKind};
 pub use append::{Context, Outcome, Summary};
 pub use audit::{Digest, Report};
 pub use axis::KnownAt;
+pub use catalogue::{ActorInfo, AliasInfo, IssueInfo, Wording};
 pub use chain::{content_id, hex_hash, parse_hash};
 pub use decide::Request;
 pub use error::{Error, Result, RuleViolation, StorageError};
@@ -91,16 +96,19 @@ pub use import::MAX_LINE;
 pub use info::Info;
 pub use ledger::Ledger;
 pub use model::{
-    format_timestamp, is_invisible, parse_date, parse_moment, validate_author, Actor, Amendment,
-    Command, Fact, Issue, Position, Retraction, Statement, MAX_NAME, MAX_QUOTE, MAX_REASON,
-    MAX_SUMMARY, MAX_URL,
+    format_timestamp, is_invisible, parse_date, parse_moment, parse_stated_on, validate_author,
+    Actor, ActorDefinition, ActorKind, Alias, AliasRemoval, Amendment, Attribution, Command,
+    Details, Fact, Issue, IssueDefinition, IssueMerge, IssueRewording, Position, Precision,
+    Qualifier, Reinstatement, Retraction, Source, SpeakerRole, StatedOn, Statement, KINDS,
+    MAX_NAME, MAX_QUOTE, MAX_REASON, MAX_SOURCES, MAX_SUMMARY, MAX_URL, MAX_USED_BY,
 };
+pub use names::normalise as normalise_name;
 pub use projection::{Edit, Stance, StatementView};
 pub use query::{Authorship, Change, Filter, Snapshot};
 pub use readmodel::{is_id_prefix, FILE_NAME as READ_MODEL_FILE, MIN_ID_PREFIX};
 pub use restore::{Restored, RESTORE_SKEW};
 pub use store::{Head, OpenOptions, BULK_CACHE_BYTES};
-pub use wire::Wire;
+pub use wire::{split_sources, Wire, WireSource};
 
 /// Internals for this project's own tests and benchmark harness only:
 /// pure functions of the stored format and sizes of the write path. No
@@ -109,6 +117,7 @@ pub use wire::Wire;
 #[cfg(feature = "internals")]
 #[doc(hidden)]
 pub mod internals {
+    pub use crate::actors::iso_codes;
     pub use crate::append::BATCH_EVENTS;
     pub use crate::chain::event_hash;
     pub use crate::derive::{Derived, Version};
@@ -120,6 +129,6 @@ pub mod internals {
 
     /// The stored record format.
     pub mod codec {
-        pub use crate::codec::{decode, encode, FORMAT_V1};
+        pub use crate::codec::{decode, encode, FORMAT_V1, FORMAT_V2};
     }
 }

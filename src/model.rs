@@ -233,6 +233,10 @@ pub struct Statement {
     pub source_url: Option<String>,
     /// The title of the report.
     pub source_title: Option<String>,
+    /// Everything added by record format 2 (qualifiers, attribution,
+    /// sources, coarse dates...): all optional, and a statement that uses
+    /// none of it is stored and hashed exactly as before.
+    pub details: Details,
 }
 
 /// A correction of a recorded statement. Only the fields present change;
@@ -257,6 +261,9 @@ pub struct Amendment {
     pub source_url: Option<String>,
     /// New source title, if it changes.
     pub source_title: Option<String>,
+    /// How precise the new `stated_on` is (only with `stated_on`; `None`
+    /// means a day).
+    pub stated_on_precision: Option<Precision>,
 }
 
 /// The withdrawal of a statement: from then on it no longer counts.
@@ -265,6 +272,471 @@ pub struct Retraction {
     /// The id of the statement withdrawn.
     pub target: uuid::Uuid,
     /// Why, for the audit trail.
+    pub reason: String,
+}
+
+/// A string-named enum: its names in input, output and the hash chain.
+macro_rules! named_enum {
+    ($(#[$m:meta])* $name:ident, $what:literal, { $($(#[$vm:meta])* $v:ident = $s:literal),+ $(,)? }) => {
+        $(#[$m])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+        pub enum $name {
+            $($(#[$vm])* #[serde(rename = $s)] $v),+
+        }
+
+        impl $name {
+            /// Every value, in canonical order.
+            pub const ALL: &'static [$name] = &[$($name::$v),+];
+
+            /// The name used in input, output and the hash chain.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$v => $s),+
+                }
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = Error;
+            fn from_str(s: &str) -> Result<Self> {
+                match s {
+                    $($s => Ok($name::$v),)+
+                    _ => Err(Error::invalid(format!(
+                        concat!("unknown ", $what, " {} (expected {})"),
+                        excerpt(s),
+                        $name::ALL.iter().map(|v| v.as_str()).collect::<Vec<_>>().join(", ")
+                    ))),
+                }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+named_enum!(
+    /// How precisely a statement's date is known. A coarse date counts from
+    /// the last day of its period, so the ledger never claims a position
+    /// earlier than it can show.
+    Precision, "stated_on precision", {
+        /// `YYYY-MM-DD`.
+        Day = "day",
+        /// `YYYY-MM`: in force from the month's last day.
+        Month = "month",
+        /// `YYYY`: in force from 31 December.
+        Year = "year",
+    }
+);
+
+named_enum!(
+    /// A hedge on a position.
+    Qualifier, "qualifier", {
+        /// "Too soon": against it for now, not in principle.
+        NotYet = "not-yet",
+        /// Only under a condition (the statement's `condition`).
+        Conditional = "conditional",
+        /// In principle, without commitment to act.
+        InPrinciple = "in-principle",
+        /// A restatement of a standing position.
+        Reiterated = "reiterated",
+    }
+);
+
+named_enum!(
+    /// Whose words a statement reports.
+    Attribution, "attribution", {
+        /// Said on the record by the actor (the default).
+        OnRecord = "on-record",
+        /// An unnamed source of the actor's.
+        Anonymous = "anonymous",
+        /// Reported by a third party (`reported_by`).
+        Reported = "reported",
+        /// The analyst's inference (from a co-sponsorship, a vote...).
+        Inferred = "inferred",
+    }
+);
+
+named_enum!(
+    /// The office of whoever spoke for the actor.
+    SpeakerRole, "speaker_role", {
+        /// Head of state.
+        HeadOfState = "head-of-state",
+        /// Head of government.
+        HeadOfGovernment = "head-of-government",
+        /// Foreign minister.
+        ForeignMinister = "foreign-minister",
+        /// Spokesperson.
+        Spokesperson = "spokesperson",
+        /// Another official.
+        Official = "official",
+        /// A legislature or its members.
+        Legislature = "legislature",
+        /// An envoy or ambassador.
+        Envoy = "envoy",
+        /// State media.
+        StateMedia = "state-media",
+        /// Anything else.
+        Other = "other",
+    }
+);
+
+named_enum!(
+    /// What kind of actor a ledger-defined code names.
+    ActorKind, "actor kind", {
+        /// A state.
+        State = "state",
+        /// An international organisation.
+        Organisation = "organisation",
+        /// A party.
+        Party = "party",
+        /// Anything else.
+        Other = "other",
+    }
+);
+
+/// A dated statement's date as given: the day it counts from (the last day
+/// of a coarse period) and how precise it is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StatedOn {
+    /// The day the statement counts from.
+    pub date: NaiveDate,
+    /// How precise the date given was.
+    pub precision: Precision,
+}
+
+impl StatedOn {
+    /// The date as the user gave it (`1994`, `2019-12`, `2019-12-23`).
+    pub fn as_given(date: NaiveDate, precision: Precision) -> String {
+        match precision {
+            Precision::Day => date.format("%Y-%m-%d").to_string(),
+            Precision::Month => date.format("%Y-%m").to_string(),
+            Precision::Year => date.format("%Y").to_string(),
+        }
+    }
+
+    /// Whether `date` is a day a coarse date of this precision can mean
+    /// (the last day of its period).
+    pub fn fits(date: NaiveDate, precision: Precision) -> bool {
+        match precision {
+            Precision::Day => true,
+            Precision::Month => (date + chrono::Days::new(1)).month() != date.month(),
+            Precision::Year => date.month() == 12 && date.day() == 31,
+        }
+    }
+}
+
+/// Parses `stated_on` as `YYYY`, `YYYY-MM` or `YYYY-MM-DD`; a coarse date
+/// becomes the last day of its period.
+pub fn parse_stated_on(s: &str) -> Result<StatedOn> {
+    let digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
+    let bad = || {
+        Error::invalid(format!(
+            "invalid date {} (expected YYYY-MM-DD, or YYYY-MM or YYYY for a date known only to the month or year)",
+            excerpt(s)
+        ))
+    };
+    match s.len() {
+        4 if digits(s) => {
+            let y: i32 = s.parse().map_err(|_| bad())?;
+            let d = NaiveDate::from_ymd_opt(y, 12, 31)
+                .filter(|_| y >= 1)
+                .ok_or_else(bad)?;
+            Ok(StatedOn {
+                date: d,
+                precision: Precision::Year,
+            })
+        }
+        7 if digits(&s[..4]) && &s[4..5] == "-" && digits(&s[5..]) => {
+            let y: i32 = s[..4].parse().map_err(|_| bad())?;
+            let m: u32 = s[5..].parse().map_err(|_| bad())?;
+            let first = NaiveDate::from_ymd_opt(y, m, 1)
+                .filter(|_| y >= 1)
+                .ok_or_else(bad)?;
+            let last = first
+                .checked_add_months(chrono::Months::new(1))
+                .map(|n| n - chrono::Days::new(1))
+                .unwrap_or_else(|| NaiveDate::from_ymd_opt(9999, 12, 31).expect("valid"));
+            Ok(StatedOn {
+                date: last,
+                precision: Precision::Month,
+            })
+        }
+        _ => parse_date(s)
+            .map(|date| StatedOn {
+                date,
+                precision: Precision::Day,
+            })
+            .map_err(|_| bad()),
+    }
+}
+
+/// One source of a statement. At least one of the four is given.
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct Source {
+    /// Where (http or https).
+    pub url: Option<String>,
+    /// The report's title.
+    pub title: Option<String>,
+    /// Who published it.
+    pub publisher: Option<String>,
+    /// When it was published.
+    pub published_on: Option<NaiveDate>,
+}
+
+impl Source {
+    fn validate(&self) -> Result<()> {
+        opt_url(&self.url)?;
+        opt_text("source title", &self.title, MAX_NAME)?;
+        opt_text("source publisher", &self.publisher, MAX_NAME)?;
+        if self.url.is_none() && self.title.is_none() && self.publisher.is_none() {
+            return Err(Error::invalid(
+                "a source needs at least one of url, title and publisher",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The optional fields of a statement added in record format 2. The
+/// default is a statement of format 1: dated to the day, on the record,
+/// unqualified, with at most the one source of `source_url`/`source_title`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Details {
+    /// How precise `stated_on` is; `None` means a day.
+    pub stated_on_precision: Option<Precision>,
+    /// Hedges, in canonical order, without repeats.
+    pub qualifiers: Vec<Qualifier>,
+    /// The condition of a `conditional` position (required with it).
+    pub condition: Option<String>,
+    /// Whose words; `None` means on the record.
+    pub attribution: Option<Attribution>,
+    /// Who reported it (required with `reported`).
+    pub reported_by: Option<String>,
+    /// The speaker's office.
+    pub speaker_role: Option<SpeakerRole>,
+    /// Every source, when more than `source_url`/`source_title` can say
+    /// (then those two are absent and the first source here is the first).
+    pub sources: Vec<Source>,
+    /// The language of `quote` (a BCP 47 tag such as `ja` or `zh-Hans`).
+    pub quote_lang: Option<String>,
+    /// An English translation of `quote`.
+    pub translation: Option<String>,
+}
+
+impl Details {
+    fn validate(&self, s: &Statement) -> Result<()> {
+        if let Some(p) = self.stated_on_precision {
+            if p == Precision::Day {
+                return Err(Error::invalid(
+                    "stated_on_precision day is the default and is left out",
+                ));
+            }
+            if !StatedOn::fits(s.stated_on, p) {
+                return Err(Error::invalid(format!(
+                    "stated_on {} is not the last day of its {p} (a coarse date counts from the last day of its period)",
+                    s.stated_on
+                )));
+            }
+        }
+        let mut sorted = self.qualifiers.clone();
+        sorted.sort_unstable();
+        sorted.dedup();
+        if sorted != self.qualifiers {
+            return Err(Error::invalid(
+                "qualifiers must be given once each, in the order not-yet, conditional, in-principle, reiterated",
+            ));
+        }
+        let conditional = self.qualifiers.contains(&Qualifier::Conditional);
+        match (&self.condition, conditional) {
+            (None, true) => {
+                return Err(Error::invalid(
+                    "qualifier conditional needs a condition (--condition TEXT)",
+                ))
+            }
+            (Some(_), false) => {
+                return Err(Error::invalid(
+                    "a condition is given only with the qualifier conditional",
+                ))
+            }
+            _ => {}
+        }
+        if let Some(c) = &self.condition {
+            text("condition", c, MAX_SUMMARY, true)?;
+        }
+        if self.attribution == Some(Attribution::OnRecord) {
+            return Err(Error::invalid(
+                "attribution on-record is the default and is left out",
+            ));
+        }
+        let reported = self.attribution == Some(Attribution::Reported);
+        match (&self.reported_by, reported) {
+            (None, true) => {
+                return Err(Error::invalid(
+                    "attribution reported needs reported_by (who reported it)",
+                ))
+            }
+            (Some(_), false) => {
+                return Err(Error::invalid(
+                    "reported_by is given only with attribution reported",
+                ))
+            }
+            _ => {}
+        }
+        if let Some(r) = &self.reported_by {
+            text("reported_by", r, MAX_NAME, true)?;
+        }
+        if !self.sources.is_empty() {
+            if s.source_url.is_some() || s.source_title.is_some() {
+                return Err(Error::invalid(
+                    "give sources either as source_url/source_title or as sources, not both",
+                ));
+            }
+            if self.sources.len() > MAX_SOURCES {
+                return Err(Error::invalid(format!(
+                    "{} sources (at most {MAX_SOURCES})",
+                    self.sources.len()
+                )));
+            }
+            if self.sources.len() == 1
+                && self.sources[0].publisher.is_none()
+                && self.sources[0].published_on.is_none()
+            {
+                return Err(Error::invalid(
+                    "a single source with only a url and title is given as source_url/source_title",
+                ));
+            }
+            for src in &self.sources {
+                src.validate()?;
+            }
+        }
+        if let Some(l) = &self.quote_lang {
+            validate_lang("quote_lang", l)?;
+            if s.quote.is_none() {
+                return Err(Error::invalid("quote_lang is given only with a quote"));
+            }
+        }
+        if let Some(t) = &self.translation {
+            text("translation", t, MAX_QUOTE, true)?;
+            if s.quote.is_none() {
+                return Err(Error::invalid("a translation is given only with a quote"));
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether nothing of format 2 is used.
+    pub fn is_empty(&self) -> bool {
+        *self == Details::default()
+    }
+}
+
+/// Most sources one statement cites.
+pub const MAX_SOURCES: usize = 64;
+/// Most actors one alias is attributed to.
+pub const MAX_USED_BY: usize = 64;
+
+/// Checks a language tag: 1-35 characters of `A-Z a-z 0-9 -`, as BCP 47 tags are.
+fn validate_lang(field: &str, l: &str) -> Result<()> {
+    let ok = (1..=35).contains(&l.len())
+        && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        && !l.starts_with('-')
+        && !l.ends_with('-');
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::invalid(format!(
+            "invalid {field} {} (expected a language tag such as ja, zh-Hans or en)",
+            excerpt(l)
+        )))
+    }
+}
+
+/// An issue's proposition, as defined (`issue_definition`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IssueDefinition {
+    /// The slug defined.
+    pub slug: Issue,
+    /// A short title.
+    pub title: String,
+    /// The full sentence support and oppose refer to.
+    pub proposition: String,
+    /// Background, if any.
+    pub description: Option<String>,
+}
+
+/// A new wording of a defined issue (`issue_rewording`): only the fields given change.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IssueRewording {
+    /// The issue reworded.
+    pub slug: Issue,
+    /// Why, for the audit trail.
+    pub reason: String,
+    /// New title.
+    pub title: Option<String>,
+    /// New proposition.
+    pub proposition: Option<String>,
+    /// New description.
+    pub description: Option<String>,
+}
+
+/// Another name of an issue (`alias`), in any script.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Alias {
+    /// The issue named.
+    pub slug: Issue,
+    /// The name, as written.
+    pub alias: String,
+    /// Its language (a BCP 47 tag), if known.
+    pub lang: Option<String>,
+    /// The actors that use it, in code order.
+    pub used_by: Vec<Actor>,
+}
+
+/// The withdrawal of an alias (`alias_removal`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AliasRemoval {
+    /// The issue it named.
+    pub slug: Issue,
+    /// The alias, as written when it was added (or any text with the same normal form).
+    pub alias: String,
+    /// Why.
+    pub reason: String,
+}
+
+/// Two slugs found to name one issue (`issue_merge`): afterwards `from`
+/// names `into` everywhere.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IssueMerge {
+    /// The slug merged away.
+    pub from: Issue,
+    /// The slug it now names.
+    pub into: Issue,
+    /// Why.
+    pub reason: String,
+}
+
+/// An actor code defined in the ledger (`actor_definition`), for actors
+/// neither ISO 3166-1 nor the built-in table names.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ActorDefinition {
+    /// The code.
+    pub code: Actor,
+    /// Its name.
+    pub name: String,
+    /// What kind of actor, if given.
+    pub kind: Option<ActorKind>,
+}
+
+/// The undoing of a retraction (`reinstatement`): the statement counts again.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reinstatement {
+    /// The statement reinstated.
+    pub target: uuid::Uuid,
+    /// Why.
     pub reason: String,
 }
 
@@ -280,6 +752,20 @@ pub enum Fact {
     StatementAmended(Amendment),
     /// A statement was retracted (`retraction`).
     StatementRetracted(Retraction),
+    /// An issue was defined (`issue_definition`).
+    IssueDefined(IssueDefinition),
+    /// An issue was reworded (`issue_rewording`).
+    IssueReworded(IssueRewording),
+    /// An alias was added (`alias`).
+    AliasAdded(Alias),
+    /// An alias was removed (`alias_removal`).
+    AliasRemoved(AliasRemoval),
+    /// One issue was merged into another (`issue_merge`).
+    IssuesMerged(IssueMerge),
+    /// An actor code was defined (`actor_definition`).
+    ActorDefined(ActorDefinition),
+    /// A retracted statement was reinstated (`reinstatement`).
+    StatementReinstated(Reinstatement),
 }
 
 /// What a user asks the ledger to do. [`crate::decide`] turns a command
@@ -292,46 +778,106 @@ pub enum Command {
     Amend(Amendment),
     /// Retract a recorded statement.
     Retract(Retraction),
+    /// Define an issue's proposition.
+    DefineIssue(IssueDefinition),
+    /// Reword a defined issue.
+    RewordIssue(IssueRewording),
+    /// Add an alias.
+    AddAlias(Alias),
+    /// Remove an alias.
+    RemoveAlias(AliasRemoval),
+    /// Merge one issue into another.
+    MergeIssues(IssueMerge),
+    /// Define an actor code.
+    DefineActor(ActorDefinition),
+    /// Reinstate a retracted statement.
+    Reinstate(Reinstatement),
 }
 
-impl Command {
-    /// The fact this command records if the rules allow it.
-    pub fn into_fact(self) -> Fact {
-        match self {
-            Command::Record(s) => Fact::StatementRecorded(s),
-            Command::Amend(a) => Fact::StatementAmended(a),
-            Command::Retract(r) => Fact::StatementRetracted(r),
+/// Pairs each `Command` variant with its `Fact` and kind name, so the
+/// conversions are written once.
+macro_rules! command_fact {
+    ($($c:ident <=> $f:ident : $k:literal),+ $(,)?) => {
+        impl Command {
+            /// The fact this command records if the rules allow it.
+            pub fn into_fact(self) -> Fact {
+                match self { $(Command::$c(x) => Fact::$f(x)),+ }
+            }
+            /// The `type` of the fact this command records.
+            pub fn kind(&self) -> &'static str {
+                match self { $(Command::$c(_) => $k),+ }
+            }
         }
-    }
+        impl Fact {
+            /// The command that records this fact: what a replay of the log
+            /// asks the rules about each event.
+            pub fn into_command(self) -> Command {
+                match self { $(Fact::$f(x) => Command::$c(x)),+ }
+            }
+            /// The event type as named in JSON and in the hash chain.
+            pub fn kind(&self) -> &'static str {
+                match self { $(Fact::$f(_) => $k),+ }
+            }
+        }
+    };
 }
+
+command_fact!(
+    Record <=> StatementRecorded: "statement",
+    Amend <=> StatementAmended: "amendment",
+    Retract <=> StatementRetracted: "retraction",
+    DefineIssue <=> IssueDefined: "issue_definition",
+    RewordIssue <=> IssueReworded: "issue_rewording",
+    AddAlias <=> AliasAdded: "alias",
+    RemoveAlias <=> AliasRemoved: "alias_removal",
+    MergeIssues <=> IssuesMerged: "issue_merge",
+    DefineActor <=> ActorDefined: "actor_definition",
+    Reinstate <=> StatementReinstated: "reinstatement",
+);
+
+/// Every event type, in the order of the record format's variants.
+pub const KINDS: &[&str] = &[
+    "statement",
+    "amendment",
+    "retraction",
+    "issue_definition",
+    "issue_rewording",
+    "alias",
+    "alias_removal",
+    "issue_merge",
+    "actor_definition",
+    "reinstatement",
+];
 
 impl Fact {
-    /// The command that records this fact: what a replay of the log asks
-    /// the rules about each event.
-    pub fn into_command(self) -> Command {
-        match self {
-            Fact::StatementRecorded(s) => Command::Record(s),
-            Fact::StatementAmended(a) => Command::Amend(a),
-            Fact::StatementRetracted(r) => Command::Retract(r),
-        }
-    }
-
-    /// The event type as named in JSON and in the hash chain.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            Fact::StatementRecorded(_) => "statement",
-            Fact::StatementAmended(_) => "amendment",
-            Fact::StatementRetracted(_) => "retraction",
-        }
-    }
-
-    /// The statement an amendment or retraction refers to.
+    /// The statement an amendment, retraction or reinstatement refers to.
     pub fn target(&self) -> Option<uuid::Uuid> {
         match self {
-            Fact::StatementRecorded(_) => None,
             Fact::StatementAmended(a) => Some(a.target),
             Fact::StatementRetracted(r) => Some(r.target),
+            Fact::StatementReinstated(r) => Some(r.target),
+            Fact::StatementRecorded(_)
+            | Fact::IssueDefined(_)
+            | Fact::IssueReworded(_)
+            | Fact::AliasAdded(_)
+            | Fact::AliasRemoved(_)
+            | Fact::IssuesMerged(_)
+            | Fact::ActorDefined(_) => None,
         }
+    }
+
+    /// Whether this fact names things (issues, aliases, merges, actors)
+    /// rather than recording or editing a statement.
+    pub fn is_naming(&self) -> bool {
+        matches!(
+            self,
+            Fact::IssueDefined(_)
+                | Fact::IssueReworded(_)
+                | Fact::AliasAdded(_)
+                | Fact::AliasRemoved(_)
+                | Fact::IssuesMerged(_)
+                | Fact::ActorDefined(_)
+        )
     }
 
     /// Checks every field against the model's limits. Called on every payload
@@ -341,6 +887,13 @@ impl Fact {
             Fact::StatementRecorded(s) => s.validate(),
             Fact::StatementAmended(a) => a.validate(),
             Fact::StatementRetracted(r) => r.validate(),
+            Fact::IssueDefined(d) => d.validate(),
+            Fact::IssueReworded(r) => r.validate(),
+            Fact::AliasAdded(a) => a.validate(),
+            Fact::AliasRemoved(a) => a.validate(),
+            Fact::IssuesMerged(m) => m.validate(),
+            Fact::ActorDefined(d) => d.validate(),
+            Fact::StatementReinstated(r) => text("reason", &r.reason, MAX_REASON, true),
         }
     }
 }
@@ -352,15 +905,13 @@ impl Command {
             Command::Record(s) => s.validate(),
             Command::Amend(a) => a.validate(),
             Command::Retract(r) => r.validate(),
-        }
-    }
-
-    /// The `type` of the fact this command records.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            Command::Record(_) => "statement",
-            Command::Amend(_) => "amendment",
-            Command::Retract(_) => "retraction",
+            Command::DefineIssue(d) => d.validate(),
+            Command::RewordIssue(r) => r.validate(),
+            Command::AddAlias(a) => a.validate(),
+            Command::RemoveAlias(a) => a.validate(),
+            Command::MergeIssues(m) => m.validate(),
+            Command::DefineActor(d) => d.validate(),
+            Command::Reinstate(r) => text("reason", &r.reason, MAX_REASON, true),
         }
     }
 
@@ -369,7 +920,14 @@ impl Command {
         match self {
             Command::Record(s) => Some(s.stated_on),
             Command::Amend(a) => a.stated_on,
-            Command::Retract(_) => None,
+            Command::Retract(_)
+            | Command::DefineIssue(_)
+            | Command::RewordIssue(_)
+            | Command::AddAlias(_)
+            | Command::RemoveAlias(_)
+            | Command::MergeIssues(_)
+            | Command::DefineActor(_)
+            | Command::Reinstate(_) => None,
         }
     }
 }
@@ -381,7 +939,107 @@ impl Statement {
         opt_text("quote", &s.quote, MAX_QUOTE)?;
         opt_text("speaker", &s.speaker, MAX_NAME)?;
         opt_text("source_title", &s.source_title, MAX_NAME)?;
-        opt_url(&s.source_url)
+        opt_url(&s.source_url)?;
+        s.details.validate(s)
+    }
+}
+
+impl IssueDefinition {
+    fn validate(&self) -> Result<()> {
+        text("title", &self.title, MAX_NAME, true)?;
+        text("proposition", &self.proposition, MAX_SUMMARY, true)?;
+        opt_text("description", &self.description, MAX_QUOTE)
+    }
+}
+
+impl IssueRewording {
+    fn validate(&self) -> Result<()> {
+        text("reason", &self.reason, MAX_REASON, true)?;
+        if let Some(t) = &self.title {
+            text("title", t, MAX_NAME, true)?;
+        }
+        if let Some(p) = &self.proposition {
+            text("proposition", p, MAX_SUMMARY, true)?;
+        }
+        opt_text("description", &self.description, MAX_QUOTE)?;
+        if self.title.is_none() && self.proposition.is_none() && self.description.is_none() {
+            return Err(Error::invalid(
+                "issue rewording changes nothing (give at least one of title, proposition, description)",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Checks an alias as text: a name, on one line, that shows something.
+fn alias_text(a: &str) -> Result<()> {
+    text("alias", a, MAX_NAME, true)?;
+    if a.chars().any(|c| c.is_control() || is_invisible(c)) {
+        return Err(Error::invalid(
+            "alias must not contain control characters, bidirectional controls or invisible characters",
+        ));
+    }
+    if crate::names::normalise(a).is_empty() {
+        return Err(Error::invalid(
+            "alias must have a letter or digit (spaces and hyphens alone name nothing)",
+        ));
+    }
+    Ok(())
+}
+
+impl Alias {
+    fn validate(&self) -> Result<()> {
+        alias_text(&self.alias)?;
+        if let Some(l) = &self.lang {
+            validate_lang("lang", l)?;
+        }
+        let mut sorted = self.used_by.clone();
+        sorted.sort();
+        sorted.dedup();
+        if sorted != self.used_by {
+            return Err(Error::invalid(
+                "used_by must list each actor once, in code order",
+            ));
+        }
+        if self.used_by.len() > MAX_USED_BY {
+            return Err(Error::invalid(format!(
+                "used_by lists {} actors (at most {MAX_USED_BY})",
+                self.used_by.len()
+            )));
+        }
+        Ok(())
+    }
+}
+
+impl AliasRemoval {
+    fn validate(&self) -> Result<()> {
+        alias_text(&self.alias)?;
+        text("reason", &self.reason, MAX_REASON, true)
+    }
+}
+
+impl IssueMerge {
+    fn validate(&self) -> Result<()> {
+        text("reason", &self.reason, MAX_REASON, true)?;
+        if self.from == self.into {
+            return Err(Error::invalid(format!(
+                "cannot merge {} into itself",
+                self.from
+            )));
+        }
+        Ok(())
+    }
+}
+
+impl ActorDefinition {
+    fn validate(&self) -> Result<()> {
+        text("name", &self.name, MAX_NAME, true)?;
+        if self.name.chars().any(|c| c.is_control() || is_invisible(c)) {
+            return Err(Error::invalid(
+                "name must not contain control characters or invisible characters",
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -396,6 +1054,24 @@ impl Amendment {
         opt_text("speaker", &a.speaker, MAX_NAME)?;
         opt_text("source_title", &a.source_title, MAX_NAME)?;
         opt_url(&a.source_url)?;
+        match (a.stated_on, a.stated_on_precision) {
+            (_, Some(Precision::Day)) => {
+                return Err(Error::invalid(
+                    "stated_on_precision day is the default and is left out",
+                ))
+            }
+            (None, Some(_)) => {
+                return Err(Error::invalid(
+                    "stated_on_precision is given only with stated_on",
+                ))
+            }
+            (Some(d), Some(p)) if !StatedOn::fits(d, p) => {
+                return Err(Error::invalid(format!(
+                    "stated_on {d} is not the last day of its {p} (a coarse date counts from the last day of its period)"
+                )))
+            }
+            _ => {}
+        }
         let changes_something = a.position.is_some()
             || a.stated_on.is_some()
             || a.summary.is_some()

@@ -11,7 +11,10 @@ use uuid::Uuid;
 
 use crate::derive::Version;
 use crate::event::Event;
-use crate::model::{Actor, Amendment, Fact, Issue, Position, Statement};
+use crate::model::{
+    Actor, Amendment, Attribution, Fact, Issue, Position, Precision, Qualifier, Source,
+    SpeakerRole, StatedOn, Statement,
+};
 
 /// An amendment or retraction as it appears in a statement's history.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -32,6 +35,10 @@ pub struct Edit {
     pub reason: String,
     /// What an amendment changed (field name, new value); empty for a retraction.
     pub changes: BTreeMap<&'static str, String>,
+    /// For an amendment, each changed field's value just before it (`null`
+    /// where the field was absent); not written for other kinds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub previous: Option<BTreeMap<&'static str, Option<String>>>,
 }
 
 /// A statement as it stands after its edits up to some point of the log.
@@ -49,8 +56,11 @@ pub struct StatementView {
     pub statement: Statement,
     /// Every amendment applied, in log order.
     pub amendments: Vec<Edit>,
-    /// The retraction, if it was withdrawn.
+    /// The retraction in force, if it is withdrawn now.
     pub retraction: Option<Edit>,
+    /// Retractions a reinstatement undid, each followed by that
+    /// reinstatement, in log order: the audit trail keeps both.
+    pub undone: Vec<Edit>,
 }
 
 pub(crate) fn ser_time<S: serde::Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
@@ -69,6 +79,7 @@ impl StatementView {
                 statement: s.clone(),
                 amendments: Vec::new(),
                 retraction: None,
+                undone: Vec::new(),
             }),
             _ => None,
         }
@@ -76,7 +87,7 @@ impl StatementView {
 
     /// Applies an edit event of this statement.
     pub fn apply(&mut self, event: &Event) {
-        let edit = |reason: &str, changes| Edit {
+        let edit = |reason: &str, changes, previous| Edit {
             seq: event.seq,
             id: event.id,
             kind: event.kind(),
@@ -84,21 +95,61 @@ impl StatementView {
             recorded_by: event.recorded_by.clone(),
             reason: reason.to_owned(),
             changes,
+            previous,
         };
         match &event.payload {
             Fact::StatementAmended(a) => {
-                let changes = apply_amendment(&mut self.statement, a);
-                self.amendments.push(edit(&a.reason, changes));
+                let (changes, previous) = apply_amendment(&mut self.statement, a);
+                self.amendments
+                    .push(edit(&a.reason, changes, Some(previous)));
             }
-            Fact::StatementRetracted(r) => self.retraction = Some(edit(&r.reason, BTreeMap::new())),
-            Fact::StatementRecorded(_) => {}
+            Fact::StatementRetracted(r) => {
+                self.retraction = Some(edit(&r.reason, BTreeMap::new(), None))
+            }
+            Fact::StatementReinstated(r) => {
+                if let Some(old) = self.retraction.take() {
+                    self.undone.push(old);
+                }
+                self.undone.push(edit(&r.reason, BTreeMap::new(), None));
+            }
+            Fact::StatementRecorded(_)
+            | Fact::IssueDefined(_)
+            | Fact::IssueReworded(_)
+            | Fact::AliasAdded(_)
+            | Fact::AliasRemoved(_)
+            | Fact::IssuesMerged(_)
+            | Fact::ActorDefined(_) => {}
         }
     }
 
-    /// The stance this statement gives, for output.
+    /// The stance this statement gives, for output (`title` and
+    /// `proposition` are the query's to fill in, from the issue's wording).
     pub fn stance(&self) -> Stance {
         let s = &self.statement;
+        let d = &s.details;
+        let mut sources = d.sources.clone();
+        if s.source_url.is_some() || s.source_title.is_some() {
+            sources.insert(
+                0,
+                Source {
+                    url: s.source_url.clone(),
+                    title: s.source_title.clone(),
+                    ..Source::default()
+                },
+            );
+        }
+        let first = sources.first();
         Stance {
+            title: None,
+            proposition: None,
+            stated_on_precision: d.stated_on_precision.unwrap_or(Precision::Day),
+            qualifiers: d.qualifiers.clone(),
+            condition: d.condition.clone(),
+            attribution: d.attribution.unwrap_or(Attribution::OnRecord),
+            reported_by: d.reported_by.clone(),
+            speaker_role: d.speaker_role,
+            quote_lang: d.quote_lang.clone(),
+            translation: d.translation.clone(),
             actor: s.actor.clone(),
             issue: s.issue.clone(),
             position: s.position,
@@ -106,8 +157,9 @@ impl StatementView {
             summary: s.summary.clone(),
             quote: s.quote.clone(),
             speaker: s.speaker.clone(),
-            source_url: s.source_url.clone(),
-            source_title: s.source_title.clone(),
+            source_url: first.and_then(|f| f.url.clone()),
+            source_title: first.and_then(|f| f.title.clone()),
+            sources,
             statement_id: self.id,
             seq: self.seq,
             recorded_at: self.recorded_at,
@@ -117,35 +169,65 @@ impl StatementView {
     }
 }
 
-/// Applies an amendment's fields to a statement; returns what changed.
-pub fn apply_amendment(s: &mut Statement, a: &Amendment) -> BTreeMap<&'static str, String> {
+/// What an amendment changed (field, new value) and each such field's
+/// value before it (`None` where it was absent).
+pub type Changes = (
+    BTreeMap<&'static str, String>,
+    BTreeMap<&'static str, Option<String>>,
+);
+
+/// Applies an amendment's fields to a statement; returns what changed,
+/// from what. A new `source_url`/`source_title` changes the first source.
+pub fn apply_amendment(s: &mut Statement, a: &Amendment) -> Changes {
     let mut changes = BTreeMap::new();
+    let mut previous = BTreeMap::new();
     if let Some(p) = a.position {
+        previous.insert("position", Some(s.position.to_string()));
         s.position = p;
         changes.insert("position", p.to_string());
     }
     if let Some(d) = a.stated_on {
+        let old = s.details.stated_on_precision.unwrap_or(Precision::Day);
+        previous.insert("stated_on", Some(StatedOn::as_given(s.stated_on, old)));
         s.stated_on = d;
-        changes.insert("stated_on", d.to_string());
+        s.details.stated_on_precision = a.stated_on_precision;
+        let new = a.stated_on_precision.unwrap_or(Precision::Day);
+        changes.insert("stated_on", StatedOn::as_given(d, new));
     }
-    let mut text = |name: &'static str, field: &mut String, new: &Option<String>| {
-        if let Some(v) = new {
-            field.clone_from(v);
-            changes.insert(name, v.clone());
+    if let Some(v) = &a.summary {
+        previous.insert(
+            "summary",
+            Some(std::mem::replace(&mut s.summary, v.clone())),
+        );
+        changes.insert("summary", v.clone());
+    }
+    if a.source_url.is_some() || a.source_title.is_some() {
+        if let Some(first) = s.details.sources.first_mut() {
+            // The statement keeps its sources as a list: change its first.
+            if let Some(v) = &a.source_url {
+                previous.insert("source_url", first.url.replace(v.clone()));
+                changes.insert("source_url", v.clone());
+            }
+            if let Some(v) = &a.source_title {
+                previous.insert("source_title", first.title.replace(v.clone()));
+                changes.insert("source_title", v.clone());
+            }
         }
-    };
-    text("summary", &mut s.summary, &a.summary);
+    }
+    let has_list = !s.details.sources.is_empty();
     let mut opt = |name: &'static str, field: &mut Option<String>, new: &Option<String>| {
         if let Some(v) = new {
-            *field = Some(v.clone());
+            previous.insert(name, field.replace(v.clone()));
             changes.insert(name, v.clone());
         }
     };
     opt("quote", &mut s.quote, &a.quote);
     opt("speaker", &mut s.speaker, &a.speaker);
-    opt("source_url", &mut s.source_url, &a.source_url);
-    opt("source_title", &mut s.source_title, &a.source_title);
-    changes
+    if !has_list {
+        opt("source_url", &mut s.source_url, &a.source_url);
+        opt("source_title", &mut s.source_title, &a.source_title);
+    }
+    (changes, previous)
 }
 
 /// The stance of an actor on an issue: the statement in force, flattened for
@@ -154,12 +236,38 @@ pub fn apply_amendment(s: &mut Statement, a: &Amendment) -> BTreeMap<&'static st
 pub struct Stance {
     /// The actor.
     pub actor: Actor,
-    /// The issue.
+    /// The issue (the slug a merged one now names).
     pub issue: Issue,
+    /// The issue's title in force, `null` when it is not defined.
+    pub title: Option<String>,
+    /// The proposition the position refers to, `null` when not defined.
+    pub proposition: Option<String>,
     /// The position in force.
     pub position: Position,
-    /// When the statement in force was made.
+    /// When the statement in force was made (the last day of a coarse period).
     pub stated_on: NaiveDate,
+    /// How precise `stated_on` is: `day`, `month` or `year`.
+    pub stated_on_precision: Precision,
+    /// Hedges on the position (left out when none).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub qualifiers: Vec<Qualifier>,
+    /// The condition of a `conditional` position.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub condition: Option<String>,
+    /// Whose words: `on-record`, `anonymous`, `reported` or `inferred`.
+    pub attribution: Attribution,
+    /// Who reported it, for `reported`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reported_by: Option<String>,
+    /// The speaker's office.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub speaker_role: Option<SpeakerRole>,
+    /// The language of the quote.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quote_lang: Option<String>,
+    /// A translation of the quote.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub translation: Option<String>,
     /// Its summary.
     pub summary: String,
     /// Its quote.
@@ -168,8 +276,13 @@ pub struct Stance {
     pub speaker: Option<String>,
     /// Its source URL.
     pub source_url: Option<String>,
-    /// Its source title.
+    /// Its source title (of the first source).
     pub source_title: Option<String>,
+    /// Every source, the first being `source_url`/`source_title`'s; left
+    /// out when there is at most one with only a URL and title (which
+    /// `source_url`/`source_title` then say).
+    #[serde(skip_serializing_if = "legacy_sources")]
+    pub sources: Vec<Source>,
     /// The id of the statement in force.
     pub statement_id: Uuid,
     /// The statement's log position.
@@ -181,6 +294,15 @@ pub struct Stance {
     pub recorded_by: String,
     /// How many amendments were applied to it.
     pub amendments: usize,
+}
+
+/// Whether `source_url`/`source_title` say everything about the sources.
+fn legacy_sources(sources: &[Source]) -> bool {
+    match sources {
+        [] => true,
+        [one] => one.publisher.is_none() && one.published_on.is_none(),
+        _ => false,
+    }
 }
 
 /// Picks the version in force among all version entries of one pair: each

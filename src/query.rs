@@ -6,7 +6,7 @@
 //! moment; everything after it is ignored, which is how the past of the
 //! ledger is read.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
@@ -15,6 +15,7 @@ use crate::derive::Version;
 use crate::error::{Error, Result};
 use crate::event::Event;
 use crate::model::{Actor, Issue};
+use crate::names::Names;
 use crate::projection::{in_force, Stance, StatementView};
 use crate::readmodel::Query;
 use crate::store::Head;
@@ -62,7 +63,24 @@ pub(crate) fn statement_views(
 /// Statements read per round trip by [`statement_views`].
 const CHUNK: usize = 500;
 
-/// The stance in force for `actor` on `issue` as of `as_of`, as known at `known`.
+/// The naming events as known at `known`, folded.
+pub(crate) fn names_at(q: &Query<'_>, known: u64) -> Result<Names> {
+    Ok(Names::from_events(&q.naming_events(known)?))
+}
+
+/// A stance with what the naming events say: the slug a merged issue now
+/// names, and the wording in force.
+pub(crate) fn named(mut s: Stance, names: &Names) -> Stance {
+    s.issue = names.canonical(&s.issue);
+    if let Some(w) = names.wording(&s.issue) {
+        s.title = Some(w.title.clone());
+        s.proposition = Some(w.proposition.clone());
+    }
+    s
+}
+
+/// The stance in force for `actor` on `issue` as of `as_of`, as known at
+/// `known`: the statements of every slug merged into it count as its own.
 pub(crate) fn stance(
     q: &Query<'_>,
     actor: &Actor,
@@ -70,12 +88,19 @@ pub(crate) fn stance(
     as_of: NaiveDate,
     known: u64,
 ) -> Result<Option<Stance>> {
-    let versions = q.pair_versions(actor, issue)?;
+    let names = names_at(q, known)?;
+    let mut versions = Vec::new();
+    for slug in names.merged_group(issue) {
+        versions.extend(q.pair_versions(actor, &slug)?);
+    }
     let Some((stmt, _)) = in_force(&versions, as_of, known) else {
         return Ok(None);
     };
     let event = q.event_indexed(stmt)?;
-    Ok(Some(fold(&event, &q.edits(stmt, known)?)?.stance()))
+    Ok(Some(named(
+        fold(&event, &q.edits(stmt, known)?)?.stance(),
+        &names,
+    )))
 }
 
 /// Restricts a whole-table query to some actors and issues (empty = all).
@@ -94,14 +119,48 @@ impl Filter {
 }
 
 /// Calls `f` with the versions of each (actor, issue) pair the filter
-/// selects, pair by pair, in (actor, issue) order.
+/// selects, pair by pair, in (actor, issue) order. With merges, a pair is
+/// an actor and the slug its issue now names (its versions under every
+/// slug merged into it); the filter's issues are such slugs.
 pub(crate) fn for_each_pair(
     q: &Query<'_>,
+    names: &Names,
     filter: &Filter,
     mut f: impl FnMut(&[Version]) -> Result<()>,
 ) -> Result<()> {
+    let merged = names.issues.values().any(|e| e.merged_into.is_some());
     let mut group: Vec<Version> = Vec::new();
+    // With merges, an actor's versions are regrouped by the slug each
+    // issue now names (one actor's versions at a time).
+    let mut actor_rows: BTreeMap<String, Vec<Version>> = BTreeMap::new();
+    let mut actor: Option<String> = None;
+    let flush = |rows: &mut BTreeMap<String, Vec<Version>>,
+                 f: &mut dyn FnMut(&[Version]) -> Result<()>|
+     -> Result<()> {
+        for (_, g) in std::mem::take(rows) {
+            f(&g)?;
+        }
+        Ok(())
+    };
     q.for_each_version(&filter.actors, |ver| {
+        if merged {
+            let issue = names.canonical(&ver.issue.parse().map_err(|_| Error::Corrupt {
+                seq: ver.stmt_seq,
+                message: "read model: a version with an invalid issue".into(),
+            })?);
+            if !filter.keeps_issue(issue.as_str()) {
+                return Ok(());
+            }
+            if actor.as_deref() != Some(ver.actor.as_str()) {
+                flush(&mut actor_rows, &mut f)?;
+                actor = Some(ver.actor.clone());
+            }
+            actor_rows
+                .entry(issue.as_str().to_owned())
+                .or_default()
+                .push(ver);
+            return Ok(());
+        }
         if !filter.keeps_issue(&ver.issue) {
             return Ok(());
         }
@@ -115,6 +174,7 @@ pub(crate) fn for_each_pair(
         group.push(ver);
         Ok(())
     })?;
+    flush(&mut actor_rows, &mut f)?;
     if !group.is_empty() {
         f(&group)?;
     }
@@ -128,14 +188,15 @@ pub(crate) fn stances(
     known: u64,
     filter: &Filter,
 ) -> Result<Vec<Stance>> {
+    let names = names_at(q, known)?;
     let mut winners = Vec::new();
-    for_each_pair(q, filter, |group| {
+    for_each_pair(q, &names, filter, |group| {
         winners.extend(in_force(group, as_of, known).map(|(stmt, _)| stmt));
         Ok(())
     })?;
     let mut out: Vec<Stance> = statement_views(q, &winners, known)?
         .iter()
-        .map(StatementView::stance)
+        .map(|v| named(v.stance(), &names))
         .collect();
     out.sort_by(|a, b| (&a.issue, &a.actor).cmp(&(&b.issue, &b.actor)));
     Ok(out)
@@ -148,7 +209,11 @@ pub(crate) fn history(
     issue: &Issue,
     known: u64,
 ) -> Result<Vec<StatementView>> {
-    let seqs = q.pair_statements(actor, issue, known)?;
+    let names = names_at(q, known)?;
+    let mut seqs = Vec::new();
+    for slug in names.merged_group(issue) {
+        seqs.extend(q.pair_statements(actor, &slug, known)?);
+    }
     let mut views = statement_views(q, &seqs, known)?;
     views.sort_by_key(|v| (v.statement.stated_on, v.seq));
     Ok(views)
@@ -177,8 +242,9 @@ pub(crate) fn changes(
     known: u64,
     filter: &Filter,
 ) -> Result<Vec<Change>> {
+    let names = names_at(q, known)?;
     let mut pairs: Vec<(Option<u64>, Option<u64>)> = Vec::new();
-    for_each_pair(q, filter, |group| {
+    for_each_pair(q, &names, filter, |group| {
         let a = in_force(group, from, known).map(|(s, _)| s);
         let b = in_force(group, to, known).map(|(s, _)| s);
         if a != b {
@@ -192,7 +258,7 @@ pub(crate) fn changes(
         .collect();
     let views: HashMap<u64, Stance> = statement_views(q, &seqs, known)?
         .into_iter()
-        .map(|v| (v.seq, v.stance()))
+        .map(|v| (v.seq, named(v.stance(), &names)))
         .collect();
     let mut out = Vec::with_capacity(pairs.len());
     for (a, b) in pairs {
@@ -224,7 +290,11 @@ pub(crate) fn timeline(
     issue: &Issue,
     known: u64,
 ) -> Result<Vec<Stance>> {
-    let versions = q.pair_versions(actor, issue)?;
+    let names = names_at(q, known)?;
+    let mut versions = Vec::new();
+    for slug in names.merged_group(issue) {
+        versions.extend(q.pair_versions(actor, &slug)?);
+    }
     let mut dates: Vec<NaiveDate> = versions
         .iter()
         .filter(|v| v.version_seq <= known)
@@ -242,21 +312,23 @@ pub(crate) fn timeline(
     }
     Ok(statement_views(q, &seqs, known)?
         .iter()
-        .map(StatementView::stance)
+        .map(|v| named(v.stance(), &names))
         .collect())
 }
 
 /// Every (actor, issue) pair the filter selects that has a statement known
 /// at `known` (retracted ones included), in (actor, issue) order.
 pub(crate) fn pairs(q: &Query<'_>, known: u64, filter: &Filter) -> Result<Vec<(Actor, Issue)>> {
+    let names = names_at(q, known)?;
     let mut out = Vec::new();
-    for_each_pair(q, filter, |group| {
+    for_each_pair(q, &names, filter, |group| {
         if let Some(v) = group.iter().find(|v| v.version_seq <= known) {
             let bad = |e: Error| Error::Corrupt {
                 seq: v.stmt_seq,
                 message: format!("read model: {e}"),
             };
-            out.push((v.actor.parse().map_err(bad)?, v.issue.parse().map_err(bad)?));
+            let issue: Issue = v.issue.parse().map_err(bad)?;
+            out.push((v.actor.parse().map_err(bad)?, names.canonical(&issue)));
         }
         Ok(())
     })?;
@@ -363,9 +435,31 @@ impl Snapshot<'_> {
         pairs(self.q, self.known, filter)
     }
 
+    /// The wording in force of an issue (or of the issue it was merged
+    /// into), if it is defined.
+    pub fn wording(&self, issue: &Issue) -> Result<Option<crate::names::Wording>> {
+        Ok(names_at(self.q, self.known)?.wording(issue).cloned())
+    }
+
     /// The audit trail's summary: events per author and type, with the
     /// first and last `recorded_at` of each.
     pub fn authorship(&self) -> Result<Vec<Authorship>> {
         authorship(self.q, self.known)
     }
+}
+
+/// The amendment at `seq` as the statement's history shows it, with the
+/// values it changed from (`None` for an event that is not an amendment).
+pub(crate) fn amendment(q: &Query<'_>, seq: u64) -> Result<Option<crate::projection::Edit>> {
+    let Some(event) = q.event(seq)? else {
+        return Ok(None);
+    };
+    let crate::model::Fact::StatementAmended(a) = &event.payload else {
+        return Ok(None);
+    };
+    let Some(statement) = q.event_by_id(&a.target)? else {
+        return Ok(None);
+    };
+    let view = fold(&statement, &q.edits(statement.seq, seq)?)?;
+    Ok(view.amendments.last().filter(|e| e.seq == seq).cloned())
 }

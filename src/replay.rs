@@ -4,7 +4,7 @@
 //! compares them with the read model, and `restore` checks an export with
 //! it, so both accept exactly what an append accepts.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDate;
 use uuid::Uuid;
@@ -13,7 +13,8 @@ use crate::decide::{decide, Decision, Request, View};
 use crate::derive::{derive, Derived, TargetState};
 use crate::error::{Error, Result, RuleViolation};
 use crate::event::Event;
-use crate::model::{validate_author, Amendment, Fact, Retraction};
+use crate::model::{validate_author, Amendment, Fact, Issue, Reinstatement, Retraction};
+use crate::names::Names;
 
 /// What the replay remembers of each id seen so far.
 #[derive(Clone, Copy, Debug)]
@@ -29,12 +30,18 @@ enum Seen {
 #[derive(Default)]
 pub struct Replay {
     seen: HashMap<Uuid, Seen>,
+    /// The naming events so far (few: issues, aliases, merges, actors).
+    names: Names,
+    /// Every slug a statement is on (one entry per issue, not per statement).
+    issues: HashSet<Issue>,
 }
 
 /// The replay's state as a [`View`] for the rules; `load` fetches an earlier
 /// event by seq.
 struct ReplayView<'a, L> {
     seen: &'a HashMap<Uuid, Seen>,
+    names: &'a Names,
+    issues: &'a HashSet<Issue>,
     load: &'a L,
 }
 
@@ -43,6 +50,14 @@ impl<L: Fn(u64) -> Result<Event>> View for ReplayView<'_, L> {
     /// matter to it.
     fn latest_edit(&self, _seq: u64) -> Result<Option<u64>> {
         Ok(None)
+    }
+
+    fn names(&self) -> &Names {
+        self.names
+    }
+
+    fn has_statements(&self, issue: &Issue) -> Result<bool> {
+        Ok(self.issues.contains(issue))
     }
 
     fn find(&self, id: &Uuid) -> Result<Option<(u64, Fact)>> {
@@ -84,6 +99,7 @@ impl Replay {
     pub fn with_capacity(events: u64) -> Replay {
         Replay {
             seen: HashMap::with_capacity(usize::try_from(events).unwrap_or(0)),
+            ..Replay::default()
         }
     }
 
@@ -101,6 +117,8 @@ impl Replay {
         let kind = event.kind();
         let view = ReplayView {
             seen: &self.seen,
+            names: &self.names,
+            issues: &self.issues,
             load: &load,
         };
         let request = Request {
@@ -126,16 +144,23 @@ impl Replay {
                     "{kind} targets {target}, which is already retracted"
                 ))
             }
+            Err(Error::Rule(RuleViolation::NotRetracted { target })) => {
+                return Err(format!("{kind} targets {target}, which is not retracted"))
+            }
             Err(e) => return Err(e.to_string()),
         };
         match (&event.payload, &target) {
             (Fact::StatementRecorded(s), _) => {
                 self.seen
                     .insert(event.id, Seen::Statement(event.seq, s.stated_on, false));
+                if !self.issues.contains(&s.issue) {
+                    self.issues.insert(s.issue.clone());
+                }
             }
             (
                 Fact::StatementAmended(Amendment { target: id, .. })
-                | Fact::StatementRetracted(Retraction { target: id, .. }),
+                | Fact::StatementRetracted(Retraction { target: id, .. })
+                | Fact::StatementReinstated(Reinstatement { target: id, .. }),
                 Some(before),
             ) => {
                 let after = before.after(&event.payload);
@@ -145,8 +170,23 @@ impl Replay {
                 );
                 self.seen.insert(event.id, Seen::Edit(event.seq));
             }
-            (Fact::StatementAmended(_) | Fact::StatementRetracted(_), None) => {
-                return Err(format!("{kind} has no target"))
+            (
+                Fact::StatementAmended(_)
+                | Fact::StatementRetracted(_)
+                | Fact::StatementReinstated(_),
+                None,
+            ) => return Err(format!("{kind} has no target")),
+            (
+                Fact::IssueDefined(_)
+                | Fact::IssueReworded(_)
+                | Fact::AliasAdded(_)
+                | Fact::AliasRemoved(_)
+                | Fact::IssuesMerged(_)
+                | Fact::ActorDefined(_),
+                _,
+            ) => {
+                self.names.apply(&event.payload);
+                self.seen.insert(event.id, Seen::Edit(event.seq));
             }
         }
         derive(event, target.as_ref()).ok_or_else(|| format!("{kind} has no target"))

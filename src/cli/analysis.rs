@@ -7,7 +7,7 @@ use anyhow::{anyhow, Result};
 use chrono::NaiveDate;
 use clap::Args;
 
-use stancelog::{Actor, Comparison, Filter, Issue, KnownAt, Shift};
+use stancelog::{Actor, Comparison, Filter, KnownAt, Shift};
 
 use super::{env, json, open, parse, ui, Global};
 
@@ -39,9 +39,9 @@ pub struct ShiftsArgs {
     /// Only this actor (repeatable)
     #[arg(long = "actor", value_parser = parse::actor, value_name = "ACTOR")]
     actors: Vec<Actor>,
-    /// Only this issue (repeatable)
-    #[arg(long = "issue", value_parser = parse::issue, value_name = "ISSUE")]
-    issues: Vec<Issue>,
+    /// Only this issue, by slug or alias (repeatable)
+    #[arg(long = "issue", value_parser = parse::issue_name, value_name = "ISSUE")]
+    issues: Vec<String>,
     /// Transaction time: only events recorded at or before this moment, or
     /// seq:N for the ledger right after seq N [default: now]
     #[arg(long, value_parser = parse::known_at, value_name = "TIME")]
@@ -56,6 +56,8 @@ pub fn compare(g: &Global, out: &mut impl Write, a: CompareArgs) -> Result<()> {
         ));
     }
     let ledger = open::open_read(g)?;
+    ledger.check_actor(&a.a)?;
+    ledger.check_actor(&a.b)?;
     let as_of = a.as_of.unwrap_or_else(env::today);
     let c = ledger.compare(&a.a, &a.b, as_of, a.known_at.unwrap_or_default())?;
     if g.json {
@@ -72,11 +74,20 @@ pub fn shifts(g: &Global, out: &mut impl Write, a: ShiftsArgs) -> Result<()> {
         }
     }
     let ledger = open::open_read(g)?;
+    for actor in &a.actors {
+        ledger.check_actor(actor)?;
+    }
+    let known_at = a.known_at.unwrap_or_default();
+    let issues = a
+        .issues
+        .iter()
+        .map(|n| ledger.find_issue(n, known_at))
+        .collect::<stancelog::Result<Vec<_>>>()?;
     let filter = Filter {
         actors: a.actors,
-        issues: a.issues,
+        issues,
     };
-    let shifts = ledger.shifts(a.from, a.to, a.known_at.unwrap_or_default(), &filter)?;
+    let shifts = ledger.shifts(a.from, a.to, known_at, &filter)?;
     if g.ui.format == ui::Format::Jsonl {
         shifts.iter().try_for_each(|s| json::line(out, s))
     } else if g.json {

@@ -6,7 +6,7 @@ use std::io::{self, Write};
 use anyhow::{anyhow, Result};
 use clap::Args;
 
-use stancelog::{hex_hash, Digest, Event, Fact, Wire};
+use stancelog::{hex_hash, Digest, Edit, Event, Fact, Wire};
 
 use super::ui::{self, Format, Ui};
 use super::{env, json, open, parse, records, text, Failed, Global, EXIT_FAULT};
@@ -49,10 +49,20 @@ pub fn log(g: &Global, out: &mut impl Write, a: LogArgs) -> Result<()> {
     // `log --json` has always been JSON Lines, as `--format jsonl` is.
     for event in events {
         let event = event?;
+        // An amendment shows what it changed from (the export's line plus
+        // `previous`, the values before it).
+        let edit = match event.payload {
+            Fact::StatementAmended(_) => ledger.amendment(event.seq)?,
+            _ => None,
+        };
         if g.json {
-            json::line(out, &Wire::from_event(&event))?;
+            let mut v = serde_json::to_value(Wire::from_event(&event))?;
+            if let (Some(e), Some(o)) = (&edit, v.as_object_mut()) {
+                o.insert("previous".into(), serde_json::to_value(&e.previous)?);
+            }
+            json::line(out, &v)?;
         } else {
-            log_line(out, ui, &event)?;
+            log_line(out, ui, &event, edit.as_ref())?;
         }
     }
     Ok(out.flush()?)
@@ -230,8 +240,9 @@ fn verify_message(e: stancelog::Error, digest: Option<Digest>) -> anyhow::Error 
 }
 
 /// One entry of `log`: seq, time to the second, kind, short id, author
-/// and what happened, wrapped under itself.
-fn log_line(out: &mut impl Write, ui: &Ui, e: &Event) -> Result<()> {
+/// and what happened (an amendment with its old → new values), wrapped
+/// under itself.
+fn log_line(out: &mut impl Write, ui: &Ui, e: &Event, edit: Option<&Edit>) -> Result<()> {
     let short = |id| ui::dim(ui.colour, &text::short_id(id));
     let what = match &e.payload {
         Fact::StatementRecorded(s) => format!(
@@ -243,11 +254,44 @@ fn log_line(out: &mut impl Write, ui: &Ui, e: &Event) -> Result<()> {
             text::clean(&s.summary)
         ),
         Fact::StatementAmended(a) => {
-            format!("amends {}: {}", short(&a.target), text::clean(&a.reason))
+            let changes = edit.map(super::query::changes_text).unwrap_or_default();
+            format!(
+                "amends {}: {}{}",
+                short(&a.target),
+                text::clean(&a.reason),
+                if changes.is_empty() {
+                    String::new()
+                } else {
+                    format!(" [{}]", changes.join(", "))
+                }
+            )
         }
         Fact::StatementRetracted(r) => {
             format!("retracts {}: {}", short(&r.target), text::clean(&r.reason))
         }
+        Fact::StatementReinstated(r) => {
+            format!(
+                "reinstates {}: {}",
+                short(&r.target),
+                text::clean(&r.reason)
+            )
+        }
+        Fact::IssueDefined(d) => format!("{}: {}", d.slug, text::clean(&d.proposition)),
+        Fact::IssueReworded(r) => format!("rewords {}: {}", r.slug, text::clean(&r.reason)),
+        Fact::AliasAdded(a) => format!("{} also named {}", a.slug, text::clean(&a.alias)),
+        Fact::AliasRemoved(a) => format!(
+            "{} no longer named {}: {}",
+            a.slug,
+            text::clean(&a.alias),
+            text::clean(&a.reason)
+        ),
+        Fact::IssuesMerged(m) => format!(
+            "{} merged into {}: {}",
+            m.from,
+            m.into,
+            text::clean(&m.reason)
+        ),
+        Fact::ActorDefined(d) => format!("{} is {}", d.code, text::clean(&d.name)),
     };
     let line = format!(
         "{}  {:<10} {}  by {}  {what}",

@@ -144,12 +144,18 @@ pub fn import(g: &Global, out: &mut impl Write, ImportArgs { file, by }: ImportA
         }
         env::set_total(&bar, count_lines(&mut reader)?);
         let imported = ledger.import(reader, &name, &mut ctx);
-        match sheet {
-            Some(_) => imported.map_err(|e| csvin::on_sheet(e.into(), &name)),
-            None => Ok(imported?),
-        }
+        let summary = match sheet {
+            Some(_) => imported.map_err(|e| csvin::on_sheet(e.into(), &name))?,
+            None => imported?,
+        };
+        let warning = super::write::undefined_warning(ledger, &summary.undefined_issues)?;
+        Ok((summary, warning))
     })?;
+    let (summary, warning) = summary;
     bar.finish_and_clear();
+    if let Some(w) = warning {
+        let _ = writeln!(std::io::stderr(), "{w}");
+    }
     if summary.envelopes > 0 {
         let _ = writeln!(
             io::stderr(),

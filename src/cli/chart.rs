@@ -19,9 +19,9 @@ use super::{env, open, parse, text, Global};
 /// The flags of `chart`.
 #[derive(Args, Debug)]
 pub struct ChartArgs {
-    /// Issue slug, e.g. senkaku-islands
-    #[arg(value_parser = parse::issue)]
-    pub issue: Issue,
+    /// Issue slug or alias, e.g. senkaku-islands
+    #[arg(value_name = "ISSUE")]
+    pub issue: String,
     /// Only this actor's lane, in the order given (repeatable) [default: every actor with a statement on the issue]
     #[arg(long = "actor", value_parser = parse::actor, value_name = "ACTOR")]
     pub actors: Vec<Actor>,
@@ -38,11 +38,12 @@ pub struct ChartArgs {
     pub output: PathBuf,
 }
 
-/// The heading of an issue in pictures and reports. Today its slug; once
-/// issues carry definitions it is the proposition in force at the
-/// snapshot (this is the one place that changes).
-pub fn issue_heading(_snap: &Snapshot<'_>, issue: &Issue) -> stancelog::Result<String> {
-    Ok(issue.as_str().to_owned())
+/// The heading of an issue in pictures and reports: the proposition in
+/// force at the snapshot's moment when the issue is defined, else its slug.
+pub fn issue_heading(snap: &Snapshot<'_>, issue: &Issue) -> stancelog::Result<String> {
+    Ok(snap
+        .wording(issue)?
+        .map_or_else(|| issue.as_str().to_owned(), |w| w.proposition))
 }
 
 /// Which moment a picture shows, for its caption.
@@ -103,8 +104,12 @@ pub fn chart(g: &Global, args: ChartArgs) -> Result<()> {
             return Err(anyhow!("--from {from} is after --to {to}"));
         }
     }
-    let issue = &args.issue;
-    let chart = ledger.snapshot(args.time.known_at.unwrap_or_default(), |snap| {
+    let known_at = args.time.known_at.unwrap_or_default();
+    for a in &args.actors {
+        ledger.check_actor(a)?;
+    }
+    let issue = &ledger.find_issue(&args.issue, known_at)?;
+    let chart = ledger.snapshot(known_at, |snap| {
         let filter = Filter {
             actors: Vec::new(),
             issues: vec![issue.clone()],

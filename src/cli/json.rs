@@ -160,6 +160,27 @@ pub struct HistoryItem<'a> {
     retracted: bool,
     amendments: &'a [Edit],
     retraction: &'a Option<Edit>,
+    // Added with record format 2 (docs/DOMAIN.md); optional ones are left
+    // out when absent.
+    stated_on_precision: stancelog::Precision,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    qualifiers: &'a [stancelog::Qualifier],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    condition: &'a Option<String>,
+    attribution: stancelog::Attribution,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reported_by: &'a Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    speaker_role: Option<stancelog::SpeakerRole>,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    sources: &'a [stancelog::Source],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    quote_lang: &'a Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    translation: &'a Option<String>,
+    /// Retractions a reinstatement undid, each followed by that reinstatement.
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    undone: &'a [Edit],
 }
 
 impl<'a> From<&'a StatementView> for HistoryItem<'a> {
@@ -182,6 +203,22 @@ impl<'a> From<&'a StatementView> for HistoryItem<'a> {
             retracted: v.retraction.is_some(),
             amendments: &v.amendments,
             retraction: &v.retraction,
+            stated_on_precision: s
+                .details
+                .stated_on_precision
+                .unwrap_or(stancelog::Precision::Day),
+            qualifiers: &s.details.qualifiers,
+            condition: &s.details.condition,
+            attribution: s
+                .details
+                .attribution
+                .unwrap_or(stancelog::Attribution::OnRecord),
+            reported_by: &s.details.reported_by,
+            speaker_role: s.details.speaker_role,
+            sources: &s.details.sources,
+            quote_lang: &s.details.quote_lang,
+            translation: &s.details.translation,
+            undone: &v.undone,
         }
     }
 }

@@ -3,7 +3,8 @@
 //! output. The only place that touches stdout, stderr, environment
 //! variables and exit codes; the library returns values and errors.
 //!
-//! - `write`: record, amend, retract
+//! - `write`: record, amend, retract, reinstate
+//! - `naming`: issue define|reword|alias|unalias|merge|show, issues, actor define, actors
 //! - `bulk`: import, restore
 //! - `query`: stance, stances, history, changes
 //! - `audit`: log, export, head, verify, rebuild, repair
@@ -30,6 +31,7 @@ mod help;
 mod html;
 mod info;
 mod json;
+mod naming;
 mod open;
 mod pager;
 mod palette;
@@ -137,6 +139,18 @@ enum Command {
     /// Retract a recorded statement (appends a retraction)
     #[command(after_long_help = help::RETRACT)]
     Retract(write::RetractArgs),
+    /// Undo a retraction: the statement counts again (appends a reinstatement)
+    Reinstate(write::ReinstateArgs),
+    /// Define, reword, alias, merge or show an issue
+    #[command(subcommand)]
+    Issue(naming::IssueCommand),
+    /// Every issue: slug, title, proposition, aliases, statements, actors
+    Issues(naming::IssuesArgs),
+    /// Define an actor code
+    #[command(subcommand)]
+    Actor(naming::ActorCommand),
+    /// Every actor: code, name, kind, statements
+    Actors,
     /// Import JSON Lines (one event per line) or CSV (--format csv), all or nothing
     #[command(after_long_help = help::IMPORT)]
     Import(bulk::ImportArgs),
@@ -224,6 +238,11 @@ impl Command {
             Command::Record(_) => "record",
             Command::Amend(_) => "amend",
             Command::Retract(_) => "retract",
+            Command::Reinstate(_) => "reinstate",
+            Command::Issue(_) => "issue",
+            Command::Issues(_) => "issues",
+            Command::Actor(_) => "actor",
+            Command::Actors => "actors",
             Command::Import(_) => "import",
             Command::Stance(_) => "stance",
             Command::Stances(_) => "stances",
@@ -275,6 +294,8 @@ impl Command {
                 | Command::History(_)
                 | Command::Changes(_)
                 | Command::Shifts(_)
+                | Command::Issues(_)
+                | Command::Actors
                 | Command::Log(_)
                 | Command::Export
         )
@@ -590,6 +611,11 @@ fn dispatch(command: Command, g: &Global, out: &mut Box<dyn Write + '_>) -> Resu
         Command::Record(a) => write::record(g, out, a),
         Command::Amend(a) => write::amend(g, out, a),
         Command::Retract(a) => write::retract(g, out, a),
+        Command::Reinstate(a) => write::reinstate(g, out, a),
+        Command::Issue(c) => naming::issue(g, out, c),
+        Command::Issues(a) => naming::issues(g, out, a),
+        Command::Actor(c) => naming::actor(g, out, c),
+        Command::Actors => naming::actors(g, out),
         Command::Import(a) => bulk::import(g, out, a),
         Command::Restore(a) => bulk::restore(g, out, a),
         Command::Stance(a) => query::stance(g, out, a),

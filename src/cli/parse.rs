@@ -5,7 +5,8 @@ use chrono::NaiveDate;
 use uuid::Uuid;
 
 use stancelog::{
-    is_id_prefix, parse_date, parse_hash, Actor, Digest, Issue, KnownAt, Position, MIN_ID_PREFIX,
+    is_id_prefix, parse_date, parse_hash, Actor, ActorKind, Attribution, Digest, Issue, KnownAt,
+    Position, Qualifier, SpeakerRole, StatedOn, MIN_ID_PREFIX,
 };
 
 pub fn actor(s: &str) -> Result<Actor, String> {
@@ -65,6 +66,21 @@ pub fn statement_ref(s: &str) -> Result<StatementRef, String> {
     Ok(StatementRef::Prefix(s.to_owned()))
 }
 
+/// An issue as a user names it (a slug or an alias): visible text without
+/// control, bidirectional or invisible characters, which neither slugs nor
+/// aliases can hold, so such a name is a usage error, not an unknown issue.
+pub fn issue_name(s: &str) -> Result<String, String> {
+    let s = visible_text(s)?;
+    if s.chars()
+        .any(|c| c.is_control() || stancelog::is_invisible(c))
+    {
+        return Err(format!(
+            "invalid issue {s:?}: control, bidirectional and invisible characters are in no slug or alias"
+        ));
+    }
+    Ok(s)
+}
+
 /// A required text flag: refused (a usage error) when it shows nothing,
 /// being empty or only whitespace and invisible characters.
 pub fn visible_text(s: &str) -> Result<String, String> {
@@ -85,4 +101,24 @@ pub fn digest(s: &str) -> Result<Digest, String> {
         seq: seq.parse().map_err(|_| bad())?,
         hash: parse_hash(hash).ok_or_else(bad)?,
     })
+}
+
+pub fn stated_on(s: &str) -> Result<StatedOn, String> {
+    stancelog::parse_stated_on(s).map_err(|e| e.to_string())
+}
+
+pub fn qualifier(s: &str) -> Result<Qualifier, String> {
+    s.parse().map_err(|e: stancelog::Error| e.to_string())
+}
+
+pub fn attribution(s: &str) -> Result<Attribution, String> {
+    s.parse().map_err(|e: stancelog::Error| e.to_string())
+}
+
+pub fn speaker_role(s: &str) -> Result<SpeakerRole, String> {
+    s.parse().map_err(|e: stancelog::Error| e.to_string())
+}
+
+pub fn actor_kind(s: &str) -> Result<ActorKind, String> {
+    s.parse().map_err(|e: stancelog::Error| e.to_string())
 }

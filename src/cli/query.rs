@@ -1,7 +1,7 @@
 //! `stance`, `stances`, `history` and `changes`: questions answered from the
 //! read model on both time axes, as text or JSON.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 
 use anyhow::{anyhow, Result};
@@ -9,7 +9,10 @@ use chrono::NaiveDate;
 use clap::Args;
 use comfy_table::Cell;
 
-use stancelog::{Actor, Change, Edit, Filter, Issue, KnownAt, Stance, StatementView};
+use stancelog::{
+    Actor, Attribution, Change, Edit, Filter, Issue, KnownAt, Ledger, Precision, Stance, StatedOn,
+    StatementView, Wording,
+};
 
 use super::ui::{self, Format, Ui};
 use super::{env, json, open, parse, records, table, text, Failed, Global};
@@ -31,17 +34,26 @@ pub struct FilterArgs {
     /// Only this actor (repeatable)
     #[arg(long = "actor", value_parser = parse::actor, value_name = "ACTOR")]
     actors: Vec<Actor>,
-    /// Only this issue (repeatable)
-    #[arg(long = "issue", value_parser = parse::issue, value_name = "ISSUE")]
-    issues: Vec<Issue>,
+    /// Only this issue, by slug or alias (repeatable)
+    #[arg(long = "issue", value_parser = parse::issue_name, value_name = "ISSUE")]
+    issues: Vec<String>,
 }
 
-impl From<FilterArgs> for Filter {
-    fn from(f: FilterArgs) -> Self {
-        Filter {
-            actors: f.actors,
-            issues: f.issues,
+impl FilterArgs {
+    /// The filter, its issue names resolved and its actors checked.
+    pub(super) fn resolve(self, ledger: &Ledger, known_at: KnownAt) -> Result<Filter> {
+        for a in &self.actors {
+            ledger.check_actor(a)?;
         }
+        let issues = self
+            .issues
+            .iter()
+            .map(|n| ledger.find_issue(n, known_at))
+            .collect::<stancelog::Result<Vec<Issue>>>()?;
+        Ok(Filter {
+            actors: self.actors,
+            issues,
+        })
     }
 }
 
@@ -50,9 +62,9 @@ pub struct StanceArgs {
     /// Actor code, e.g. JPN
     #[arg(value_parser = parse::actor)]
     actor: Actor,
-    /// Issue slug, e.g. north-korea-sanctions-relief
-    #[arg(value_parser = parse::issue)]
-    issue: Issue,
+    /// Issue slug or alias, e.g. north-korea-sanctions-relief
+    #[arg(value_parser = parse::issue_name, value_name = "ISSUE")]
+    issue: String,
     #[command(flatten)]
     time: TimeArgs,
 }
@@ -74,9 +86,9 @@ pub struct HistoryArgs {
     /// Actor code
     #[arg(value_parser = parse::actor)]
     actor: Actor,
-    /// Issue slug
-    #[arg(value_parser = parse::issue)]
-    issue: Issue,
+    /// Issue slug or alias
+    #[arg(value_parser = parse::issue_name, value_name = "ISSUE")]
+    issue: String,
     /// Only events recorded at or before this moment (RFC 3339, or a date = end of that day UTC), or seq:N: right after seq N
     #[arg(long, value_parser = parse::known_at, value_name = "TIME")]
     known_at: Option<KnownAt>,
@@ -97,20 +109,45 @@ pub struct ChangesArgs {
     filter: FilterArgs,
 }
 
+/// The actor checked and the issue name resolved, as a query sees them:
+/// an unknown code or a name that appears nowhere in the ledger is an
+/// error with what to use instead.
+fn pair(ledger: &Ledger, actor: &Actor, issue: &str, known_at: KnownAt) -> Result<Issue> {
+    ledger.check_actor(actor)?;
+    Ok(ledger.find_issue(issue, known_at)?)
+}
+
+/// `JPN (Japan)`, or the code alone when nothing names it.
+fn actor_label(ledger: &Ledger, actor: &Actor) -> Result<String> {
+    Ok(match ledger.actor_name(actor)? {
+        Some(n) => format!("{actor} ({})", text::clean(&n)),
+        None => actor.to_string(),
+    })
+}
+
 pub fn stance(g: &Global, out: &mut impl Write, a: StanceArgs) -> Result<()> {
     let ledger = open::open_read(g)?;
     let as_of = a.time.as_of.unwrap_or_else(env::today);
-    let stance = ledger.stance(
-        &a.actor,
-        &a.issue,
-        as_of,
-        a.time.known_at.unwrap_or_default(),
-    )?;
+    let known_at = a.time.known_at.unwrap_or_default();
+    let issue = pair(&ledger, &a.actor, &a.issue, known_at)?;
+    let stance = ledger.stance(&a.actor, &issue, as_of, known_at)?;
     let ui = &g.ui;
     match ui.format {
         Format::Csv | Format::Tsv => records::stances(ui, out, stance.as_slice()),
         _ if g.json => json::line(out, &stance),
-        _ => print_stance(out, ui, &a.actor, &a.issue, as_of, stance.as_ref()),
+        _ => {
+            let label = actor_label(&ledger, &a.actor)?;
+            let wording = ledger.issue_wording(&issue, known_at)?;
+            print_stance(
+                out,
+                ui,
+                &label,
+                &issue,
+                wording.as_ref(),
+                as_of,
+                stance.as_ref(),
+            )
+        }
     }
 }
 
@@ -128,7 +165,9 @@ pub fn stances(g: &Global, out: &mut impl Write, a: StancesArgs) -> Result<()> {
     }
     let ledger = open::open_read(g)?;
     let as_of = a.time.as_of.unwrap_or_else(env::today);
-    let stances = ledger.stances(as_of, a.time.known_at.unwrap_or_default(), &a.filter.into())?;
+    let known_at = a.time.known_at.unwrap_or_default();
+    let filter = a.filter.resolve(&ledger, known_at)?;
+    let stances = ledger.stances(as_of, known_at, &filter)?;
     match ui.format {
         Format::Jsonl => stances.iter().try_for_each(|s| json::line(out, s)),
         Format::Csv | Format::Tsv if a.matrix => records::matrix(ui, out, &stances),
@@ -140,7 +179,9 @@ pub fn stances(g: &Global, out: &mut impl Write, a: StancesArgs) -> Result<()> {
 
 pub fn history(g: &Global, out: &mut impl Write, a: HistoryArgs) -> Result<()> {
     let ledger = open::open_read(g)?;
-    let views = ledger.history(&a.actor, &a.issue, a.known_at.unwrap_or_default())?;
+    let known_at = a.known_at.unwrap_or_default();
+    let issue = pair(&ledger, &a.actor, &a.issue, known_at)?;
+    let views = ledger.history(&a.actor, &issue, known_at)?;
     let ui = &g.ui;
     match ui.format {
         Format::Jsonl => views
@@ -151,7 +192,10 @@ pub fn history(g: &Global, out: &mut impl Write, a: HistoryArgs) -> Result<()> {
             let items: Vec<_> = views.iter().map(json::HistoryItem::from).collect();
             json::line(out, &items)
         }
-        _ => print_history(out, ui, &a.actor, &a.issue, &views),
+        _ => {
+            let wording = ledger.issue_wording(&issue, known_at)?;
+            print_history(out, ui, &a.actor, &issue, wording.as_ref(), &views)
+        }
     }
 }
 
@@ -161,7 +205,9 @@ pub fn changes(g: &Global, out: &mut impl Write, a: ChangesArgs) -> Result<()> {
         return Err(anyhow!("--from {from} is after --to {to}"));
     }
     let ledger = open::open_read(g)?;
-    let changes = ledger.changes(from, to, a.known_at.unwrap_or_default(), &a.filter.into())?;
+    let known_at = a.known_at.unwrap_or_default();
+    let filter = a.filter.resolve(&ledger, known_at)?;
+    let changes = ledger.changes(from, to, known_at, &filter)?;
     let ui = &g.ui;
     match ui.format {
         Format::Jsonl => changes.iter().try_for_each(|c| json::line(out, c)),
@@ -186,30 +232,78 @@ fn field(out: &mut impl Write, ui: &Ui, label: &str, value: &str) -> Result<()> 
 fn print_stance(
     out: &mut impl Write,
     ui: &Ui,
-    actor: &Actor,
+    actor: &str,
     issue: &Issue,
+    wording: Option<&Wording>,
     as_of: NaiveDate,
     stance: Option<&Stance>,
 ) -> Result<()> {
     let Some(s) = stance else {
         writeln!(out, "{actor} on {issue} as of {as_of}: no stance recorded")?;
+        proposition(out, wording)?;
         return Ok(());
     };
+    let hedges: Vec<&str> = s.qualifiers.iter().map(|q| q.as_str()).collect();
     writeln!(
         out,
-        "{actor} on {issue} as of {as_of}: {}",
-        ui::position(ui.colour, s.position)
+        "{actor} on {issue} as of {as_of}: {}{}",
+        ui::position(ui.colour, s.position),
+        if hedges.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", hedges.join(", "))
+        }
     )?;
-    writeln!(out, "  stated on: {}", s.stated_on)?;
+    proposition(out, wording)?;
+    writeln!(
+        out,
+        "  stated on: {}",
+        StatedOn::as_given(s.stated_on, s.stated_on_precision)
+    )?;
     field(out, ui, "summary", &s.summary)?;
     for (label, v) in [
+        ("condition", &s.condition),
         ("quote", &s.quote),
+        ("quote language", &s.quote_lang),
+        ("translation", &s.translation),
         ("speaker", &s.speaker),
-        ("source", &s.source_title),
-        ("url", &s.source_url),
     ] {
         if let Some(v) = v {
             field(out, ui, label, v)?;
+        }
+    }
+    if let Some(r) = s.speaker_role {
+        writeln!(out, "  speaker role: {r}")?;
+    }
+    if s.attribution != Attribution::OnRecord {
+        writeln!(out, "  attribution: {}", s.attribution)?;
+    }
+    if let Some(v) = &s.reported_by {
+        field(out, ui, "reported by", v)?;
+    }
+    if s.sources.len() > 1
+        || s.sources
+            .iter()
+            .any(|x| x.publisher.is_some() || x.published_on.is_some())
+    {
+        for src in &s.sources {
+            let mut parts: Vec<String> = Vec::new();
+            for v in [&src.title, &src.publisher].into_iter().flatten() {
+                parts.push(v.clone());
+            }
+            if let Some(d) = src.published_on {
+                parts.push(d.to_string());
+            }
+            if let Some(u) = &src.url {
+                parts.push(u.clone());
+            }
+            field(out, ui, "source", &parts.join(", "))?;
+        }
+    } else {
+        for (label, v) in [("source", &s.source_title), ("url", &s.source_url)] {
+            if let Some(v) = v {
+                field(out, ui, label, v)?;
+            }
         }
     }
     let about = format!(
@@ -225,6 +319,14 @@ fn print_stance(
         }
     );
     writeln!(out, "{}", ui::wrap(&about, ui.width, "  ", "      "))?;
+    Ok(())
+}
+
+/// The proposition under a heading, when the issue is defined.
+fn proposition(out: &mut impl Write, wording: Option<&Wording>) -> Result<()> {
+    if let Some(w) = wording {
+        writeln!(out, "  proposition: {}", text::clean(&w.proposition))?;
+    }
     Ok(())
 }
 
@@ -247,21 +349,45 @@ fn print_stances(
         text::plural(stances.len(), "stance", "stances"),
         text::plural(actors.len(), "actor", "actors")
     )?;
+    // Support and oppose mean nothing without the proposition: a legend.
+    let mut legend: BTreeMap<&Issue, &str> = BTreeMap::new();
+    for s in stances {
+        if let Some(p) = &s.proposition {
+            legend.insert(&s.issue, p);
+        }
+    }
+    if !legend.is_empty() {
+        writeln!(out, "propositions (support and oppose refer to these):")?;
+        for (issue, p) in legend {
+            writeln!(out, "  {issue}: {}", text::clean(p))?;
+        }
+    }
     Ok(())
 }
 
-fn edit_line(out: &mut impl Write, ui: &Ui, e: &Edit) -> Result<()> {
-    let changes: Vec<String> = e
-        .changes
+/// An amendment's changes as `field: old → new`, in field order.
+pub(super) fn changes_text(e: &Edit) -> Vec<String> {
+    e.changes
         .iter()
-        .map(|(k, v)| format!("{k}={}", text::clean(v)))
-        .collect();
+        .map(|(k, v)| {
+            let old = e.previous.as_ref().and_then(|p| p.get(k));
+            match old {
+                Some(Some(o)) => format!("{k}: {} → {}", text::clean(o), text::clean(v)),
+                Some(None) => format!("{k}: (none) → {}", text::clean(v)),
+                None => format!("{k}={}", text::clean(v)),
+            }
+        })
+        .collect()
+}
+
+fn edit_line(out: &mut impl Write, ui: &Ui, e: &Edit) -> Result<()> {
+    let changes = changes_text(e);
     let line = format!(
         "{} at seq {} ({} by {}): {}{}",
-        if e.kind == "retraction" {
-            "RETRACTED"
-        } else {
-            "amended"
+        match e.kind {
+            "retraction" => "RETRACTED",
+            "reinstatement" => "REINSTATED",
+            _ => "amended",
         },
         e.seq,
         text::when(&e.recorded_at),
@@ -283,10 +409,12 @@ fn print_history(
     ui: &Ui,
     actor: &Actor,
     issue: &Issue,
+    wording: Option<&Wording>,
     views: &[StatementView],
 ) -> Result<()> {
     if views.is_empty() {
         writeln!(out, "no statements recorded for {actor} on {issue}")?;
+        proposition(out, wording)?;
         return Ok(());
     }
     writeln!(
@@ -294,12 +422,14 @@ fn print_history(
         "{actor} on {issue}: {}",
         text::plural(views.len(), "statement", "statements")
     )?;
+    proposition(out, wording)?;
     for v in views {
         let s = &v.statement;
+        let precision = s.details.stated_on_precision.unwrap_or(Precision::Day);
         let pos = s.position.as_str();
         let first = format!(
-            "{}  {}{} ",
-            s.stated_on,
+            "{:<10}  {}{} ",
+            StatedOn::as_given(s.stated_on, precision).to_string(),
             ui::position(ui.colour, s.position),
             " ".repeat(8usize.saturating_sub(pos.len()))
         );
@@ -325,7 +455,14 @@ fn print_history(
             text::clean(&v.recorded_by)
         );
         writeln!(out, "{}", ui::wrap(&about, ui.width, "    ", "        "))?;
-        for e in v.amendments.iter().chain(&v.retraction) {
+        let mut edits: Vec<&Edit> = v
+            .amendments
+            .iter()
+            .chain(&v.undone)
+            .chain(&v.retraction)
+            .collect();
+        edits.sort_by_key(|e| e.seq);
+        for e in edits {
             edit_line(out, ui, e)?;
         }
     }

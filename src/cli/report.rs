@@ -34,9 +34,9 @@ pub fn report(g: &Global, args: ReportArgs) -> Result<()> {
     chart::refuse_json(g, "report", "an HTML file")?;
     let ledger = open::open_read(g)?;
     let as_of = args.time.as_of.unwrap_or_else(env::today);
-    let filter: Filter = args.filter.into();
-    let period = (as_of - Duration::days(PERIOD_DAYS), as_of);
     let known_at = args.time.known_at;
+    let filter: Filter = args.filter.resolve(&ledger, known_at.unwrap_or_default())?;
+    let period = (as_of - Duration::days(PERIOD_DAYS), as_of);
     let page = ledger.snapshot(known_at.unwrap_or_default(), |snap| {
         let pairs = snap.pairs(&filter)?;
         let issues: BTreeSet<&Issue> = pairs.iter().map(|(_, i)| i).collect();

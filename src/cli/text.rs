@@ -54,6 +54,14 @@ pub fn when(t: &chrono::DateTime<chrono::Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
+/// Writes `  label: value` when there is a value.
+pub fn opt(out: &mut impl std::io::Write, label: &str, v: &Option<String>) -> anyhow::Result<()> {
+    if let Some(v) = v {
+        writeln!(out, "  {label}: {}", clean(v))?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

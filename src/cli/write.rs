@@ -1,4 +1,5 @@
-//! `record`, `amend` and `retract`: one request each, appended durably.
+//! `record`, `amend`, `retract` and `reinstate`: one request each, appended
+//! durably. The naming commands (`naming.rs`) use the same write path.
 
 use std::io::Write;
 
@@ -8,9 +9,52 @@ use clap::Args;
 use uuid::Uuid;
 
 use stancelog::{
-    validate_author, Actor, Amendment, Command as LedgerCommand, Context, Issue, Position, Request,
-    Retraction, Statement,
+    validate_author, Actor, Amendment, Attribution, Command as LedgerCommand, Context, Details,
+    Issue, Ledger, Position, Precision, Qualifier, Reinstatement, Request, Retraction, Source,
+    SpeakerRole, StatedOn, Statement,
 };
+
+/// One line on stderr naming the undefined issues a write recorded
+/// statements on, with the nearest defined ones.
+pub(super) fn warn_undefined(ledger: &Ledger, undefined: &[Issue]) -> Result<()> {
+    if let Some(w) = undefined_warning(ledger, undefined)? {
+        eprintln!("{w}");
+    }
+    Ok(())
+}
+
+/// The warning [`warn_undefined`] prints, if there is one.
+pub(super) fn undefined_warning(ledger: &Ledger, undefined: &[Issue]) -> Result<Option<String>> {
+    if undefined.is_empty() {
+        return Ok(None);
+    }
+    let mut near: Vec<String> = Vec::new();
+    for i in undefined {
+        for n in ledger.nearest_defined(i)? {
+            if !near.contains(&n) {
+                near.push(n);
+            }
+        }
+    }
+    let names: Vec<&str> = undefined.iter().map(Issue::as_str).collect();
+    let (shown, more) = if names.len() > 5 {
+        (&names[..5], format!(" and {} more", names.len() - 5))
+    } else {
+        (&names[..], String::new())
+    };
+    let hint = if near.is_empty() {
+        " (define with `stancelog issue define SLUG --title T --proposition P`)".to_owned()
+    } else {
+        format!(
+            " (nearest defined: {}; or define with `stancelog issue define`)",
+            near.join(", ")
+        )
+    };
+    Ok(Some(format!(
+        "warning: statements on issues no definition names: {}{more}{hint}",
+        shown.join(", ")
+    )))
+}
 
 use super::{env, json, open, parse, Global};
 
@@ -19,15 +63,16 @@ pub struct RecordArgs {
     /// Actor code (ISO 3166-1 alpha-3 by convention), e.g. CHN
     #[arg(long, value_parser = parse::actor)]
     pub actor: Actor,
-    /// Issue slug naming a proposition, e.g. senkaku-islands
-    #[arg(long, value_parser = parse::issue)]
-    pub issue: Issue,
+    /// Issue slug naming a proposition, e.g. senkaku-islands, or one of its aliases
+    #[arg(long, value_parser = parse::issue_name, value_name = "ISSUE")]
+    pub issue: String,
     /// support, oppose, neutral or mixed
     #[arg(long, value_parser = parse::position)]
     pub position: Position,
-    /// When it was said (YYYY-MM-DD)
-    #[arg(long, value_parser = parse::date, value_name = "DATE")]
-    pub stated_on: NaiveDate,
+    /// When it was said: YYYY-MM-DD, or YYYY-MM / YYYY when only the month
+    /// or year is known (it then counts from the period's last day)
+    #[arg(long, value_parser = parse::stated_on, value_name = "DATE")]
+    pub stated_on: StatedOn,
     /// One-sentence account of the statement
     #[arg(long, value_parser = parse::visible_text)]
     pub summary: String,
@@ -43,7 +88,53 @@ pub struct RecordArgs {
     /// Title of the report
     #[arg(long, value_name = "TITLE")]
     pub source_title: Option<String>,
+    /// Another source's URL (repeatable; after --source-url, which is the first)
+    #[arg(long = "source", value_name = "URL")]
+    pub sources: Vec<String>,
+    /// Publisher of the first source
+    #[arg(long, value_name = "NAME")]
+    pub source_publisher: Option<String>,
+    /// Publication date of the first source (YYYY-MM-DD)
+    #[arg(long, value_parser = parse::date, value_name = "DATE")]
+    pub source_published_on: Option<NaiveDate>,
+    /// A hedge: not-yet, conditional (with --condition), in-principle, reiterated (repeatable)
+    #[arg(long = "qualifier", value_parser = parse::qualifier, value_name = "Q")]
+    pub qualifiers: Vec<Qualifier>,
+    /// The condition of a conditional position
+    #[arg(long, value_parser = parse::visible_text, value_name = "TEXT")]
+    pub condition: Option<String>,
+    /// Whose words: on-record (default), anonymous, reported (with --reported-by), inferred
+    #[arg(long, value_parser = parse::attribution, value_name = "A")]
+    pub attribution: Option<Attribution>,
+    /// Who reported it (with --attribution reported)
+    #[arg(long, value_parser = parse::visible_text, value_name = "NAME")]
+    pub reported_by: Option<String>,
+    /// The speaker's office: head-of-state, head-of-government, foreign-minister,
+    /// spokesperson, official, legislature, envoy, state-media, other
+    #[arg(long, value_parser = parse::speaker_role, value_name = "ROLE")]
+    pub speaker_role: Option<SpeakerRole>,
+    /// The language of the quote (a tag such as ja or zh-Hans)
+    #[arg(long, value_name = "LANG")]
+    pub quote_lang: Option<String>,
+    /// A translation of the quote
+    #[arg(long, value_name = "TEXT")]
+    pub translation: Option<String>,
     /// Use this id instead of one derived from the content
+    #[arg(long, value_parser = parse::uuid, value_name = "UUID")]
+    pub id: Option<Uuid>,
+    #[command(flatten)]
+    pub by: env::By,
+}
+
+#[derive(Args, Debug)]
+pub struct ReinstateArgs {
+    /// The id of the retracted statement, or at least 6 of its first hex digits
+    #[arg(value_parser = parse::statement_ref, value_name = "ID")]
+    pub target: parse::StatementRef,
+    /// Why it counts again
+    #[arg(long, value_parser = parse::visible_text)]
+    pub reason: String,
+    /// Use this id for the reinstatement instead of one derived from the content
     #[arg(long, value_parser = parse::uuid, value_name = "UUID")]
     pub id: Option<Uuid>,
     #[command(flatten)]
@@ -61,9 +152,9 @@ pub struct AmendArgs {
     /// New position
     #[arg(long, value_parser = parse::position)]
     pub position: Option<Position>,
-    /// New date (YYYY-MM-DD)
-    #[arg(long, value_parser = parse::date, value_name = "DATE")]
-    pub stated_on: Option<NaiveDate>,
+    /// New date: YYYY-MM-DD, YYYY-MM or YYYY
+    #[arg(long, value_parser = parse::stated_on, value_name = "DATE")]
+    pub stated_on: Option<StatedOn>,
     /// New summary
     #[arg(long, value_parser = parse::visible_text)]
     pub summary: Option<String>,
@@ -102,16 +193,73 @@ pub struct RetractArgs {
 }
 
 pub fn record(g: &Global, out: &mut impl Write, a: RecordArgs) -> Result<()> {
-    let command = LedgerCommand::Record(Statement {
+    let mut sources = Vec::new();
+    if a.source_url.is_some()
+        || a.source_title.is_some()
+        || a.source_publisher.is_some()
+        || a.source_published_on.is_some()
+    {
+        sources.push(Source {
+            url: a.source_url,
+            title: a.source_title,
+            publisher: a.source_publisher,
+            published_on: a.source_published_on,
+        });
+    }
+    sources.extend(a.sources.into_iter().map(|url| Source {
+        url: Some(url),
+        ..Source::default()
+    }));
+    let (source_url, source_title, sources) = stancelog::split_sources(sources);
+    let mut qualifiers = a.qualifiers;
+    qualifiers.sort_unstable();
+    qualifiers.dedup();
+    let name = a.issue;
+    let by = a.by;
+    // The issue is resolved against the ledger (an alias names its issue,
+    // a merged slug the one it was merged into) once it is open.
+    let statement = move |issue: Issue| Statement {
         actor: a.actor,
-        issue: a.issue,
+        issue,
         position: a.position,
-        stated_on: a.stated_on,
+        stated_on: a.stated_on.date,
         summary: a.summary,
         quote: a.quote,
         speaker: a.speaker,
-        source_url: a.source_url,
-        source_title: a.source_title,
+        source_url,
+        source_title,
+        details: Details {
+            stated_on_precision: Some(a.stated_on.precision).filter(|p| *p != Precision::Day),
+            qualifiers,
+            condition: a.condition,
+            attribution: a.attribution.filter(|x| *x != Attribution::OnRecord),
+            reported_by: a.reported_by,
+            speaker_role: a.speaker_role,
+            sources,
+            quote_lang: a.quote_lang,
+            translation: a.translation,
+        },
+    };
+    // A name that is no slug must be an alias of a ledger that exists: a
+    // failed record creates no ledger.
+    let issue: Issue = match name.parse() {
+        Ok(slug) => slug,
+        Err(e) => match open::open_read(g) {
+            Ok(ledger) => ledger.resolve_issue(&name)?,
+            Err(_) => return Err(e.into()),
+        },
+    };
+    let req = Request {
+        id: a.id,
+        command: LedgerCommand::Record(statement(issue)),
+    };
+    write_resolved(g, &by, out, req, Some(&name))
+}
+
+pub fn reinstate(g: &Global, out: &mut impl Write, a: ReinstateArgs) -> Result<()> {
+    let command = LedgerCommand::Reinstate(Reinstatement {
+        target: a.target.resolve(g)?,
+        reason: a.reason,
     });
     write_one(g, &a.by, out, Request { id: a.id, command })
 }
@@ -121,12 +269,16 @@ pub fn amend(g: &Global, out: &mut impl Write, a: AmendArgs) -> Result<()> {
         target: a.target.resolve(g)?,
         reason: a.reason,
         position: a.position,
-        stated_on: a.stated_on,
+        stated_on: a.stated_on.map(|s| s.date),
         summary: a.summary,
         quote: a.quote,
         speaker: a.speaker,
         source_url: a.source_url,
         source_title: a.source_title,
+        stated_on_precision: a
+            .stated_on
+            .map(|s| s.precision)
+            .filter(|p| *p != Precision::Day),
     });
     write_one(g, &a.by, out, Request { id: a.id, command })
 }
@@ -139,20 +291,49 @@ pub fn retract(g: &Global, out: &mut impl Write, a: RetractArgs) -> Result<()> {
     write_one(g, &a.by, out, Request { id: a.id, command })
 }
 
-fn write_one(g: &Global, by: &env::By, out: &mut impl Write, req: Request) -> Result<()> {
+pub(super) fn write_one(
+    g: &Global,
+    by: &env::By,
+    out: &mut impl Write,
+    req: Request,
+) -> Result<()> {
+    write_resolved(g, by, out, req, None)
+}
+
+/// Appends one request; a statement's issue is first resolved from
+/// `issue_name` (a slug or an alias), and a statement on an issue no
+/// definition names gets a warning naming the nearest defined ones.
+fn write_resolved(
+    g: &Global,
+    by: &env::By,
+    out: &mut impl Write,
+    mut req: Request,
+    issue_name: Option<&str>,
+) -> Result<()> {
     let kind = req.command.kind();
     let author = env::author(g, by)?;
     // Fail before touching the ledger when no ledger is needed to tell, and
     // never create a ledger for an edit, whose target cannot exist in it.
     validate_author(&author)?;
     req.precheck(env::today())?;
-    let ledger = open::open(g, matches!(req.command, LedgerCommand::Record(_)))?;
+    let creates = matches!(
+        req.command,
+        LedgerCommand::Record(_)
+            | LedgerCommand::DefineIssue(_)
+            | LedgerCommand::AddAlias(_)
+            | LedgerCommand::DefineActor(_)
+    );
+    let ledger = open::open(g, creates)?;
+    if let (Some(name), LedgerCommand::Record(s)) = (issue_name, &mut req.command) {
+        s.issue = ledger.resolve_issue(name)?;
+    }
     let mut ctx = Context {
         author,
         clock: &env::clock,
         progress: None,
     };
     let summary = ledger.append([Ok(req)], &mut ctx)?;
+    warn_undefined(&ledger, &summary.undefined_issues)?;
     let o = summary.last.expect("one request gives one outcome");
     if let Some(by) = o.superseded_by {
         // Not a repeat: history undid the event since, and re-sending it

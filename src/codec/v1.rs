@@ -32,7 +32,7 @@ enum PayloadV1 {
 }
 
 #[derive(Clone, Copy, Serialize, Deserialize)]
-enum PositionV1 {
+pub(super) enum PositionV1 {
     Support,
     Oppose,
     Neutral,
@@ -93,9 +93,13 @@ impl From<PositionV1> for Position {
     }
 }
 
-impl From<&Event> for EventV1 {
-    fn from(e: &Event) -> Self {
+impl EventV1 {
+    /// The format-1 record of `e`, if format 1 can hold it: the three kinds
+    /// of format 1 without any field of format 2.
+    pub(super) fn of(e: &Event) -> Option<EventV1> {
         let payload = match &e.payload {
+            Fact::StatementRecorded(s) if !s.details.is_empty() => return None,
+            Fact::StatementAmended(a) if a.stated_on_precision.is_some() => return None,
             Fact::StatementRecorded(s) => PayloadV1::Statement(StatementV1 {
                 actor: s.actor.as_str().to_owned(),
                 issue: s.issue.as_str().to_owned(),
@@ -122,8 +126,15 @@ impl From<&Event> for EventV1 {
                 target: r.target,
                 reason: r.reason.clone(),
             }),
+            Fact::IssueDefined(_)
+            | Fact::IssueReworded(_)
+            | Fact::AliasAdded(_)
+            | Fact::AliasRemoved(_)
+            | Fact::IssuesMerged(_)
+            | Fact::ActorDefined(_)
+            | Fact::StatementReinstated(_) => return None,
         };
-        EventV1 {
+        Some(EventV1 {
             seq: e.seq,
             id: e.id,
             recorded_at: e.recorded_at,
@@ -131,7 +142,7 @@ impl From<&Event> for EventV1 {
             prev_hash: e.prev_hash,
             hash: e.hash,
             payload,
-        }
+        })
     }
 }
 
@@ -153,6 +164,7 @@ impl TryFrom<EventV1> for Event {
                 speaker: s.speaker,
                 source_url: s.source_url,
                 source_title: s.source_title,
+                details: Default::default(),
             }),
             PayloadV1::Amendment(a) => Fact::StatementAmended(Amendment {
                 target: a.target,
@@ -164,6 +176,7 @@ impl TryFrom<EventV1> for Event {
                 speaker: a.speaker,
                 source_url: a.source_url,
                 source_title: a.source_title,
+                stated_on_precision: None,
             }),
             PayloadV1::Retraction(r) => Fact::StatementRetracted(Retraction {
                 target: r.target,

@@ -49,14 +49,35 @@ pub(crate) fn placeholder() -> Result<Conn> {
 pub const FILE_NAME: &str = "read-model.sqlite3";
 
 /// The schema this code writes; a read model of another is rebuilt.
-pub(crate) const SCHEMA_VERSION: &str = "1";
+pub(crate) const SCHEMA_VERSION: &str = "2";
 
 const SCHEMA: &str = include_str!("schema.sql");
 
 /// The columns of `events`, in the order rows are written and read.
 const EVENT_COLUMNS: &str = "seq, id, recorded_at, recorded_by, type, prev_hash, hash, target, \
      target_seq, actor, issue, reason, position, stated_on, summary, quote, speaker, source_url, \
-     source_title";
+     source_title, stated_on_precision, qualifiers, condition, attribution, reported_by, \
+     speaker_role, sources, quote_lang, translation, slug, title, proposition, description, alias, \
+     lang, used_by, from_issue, into_issue, code, name, kind";
+
+/// A list field as its column's JSON text.
+fn json_list<T: serde::Serialize>(v: &Option<Vec<T>>) -> Option<String> {
+    v.as_ref()
+        .map(|v| serde_json::to_string(v).expect("a list of strings serialises"))
+}
+
+/// A list column's JSON text back as the list (an unreadable one is damage,
+/// caught as corruption when the row is read back as an event).
+fn from_json_list<T: serde::de::DeserializeOwned>(
+    text: Option<String>,
+) -> rusqlite::Result<Option<Vec<T>>> {
+    text.map(|t| {
+        serde_json::from_str(&t).map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
+        })
+    })
+    .transpose()
+}
 
 /// A failure of SQLite, as a storage error naming the read model.
 pub(crate) fn sql_error(e: rusqlite::Error) -> Error {
@@ -218,7 +239,7 @@ pub(crate) fn clear_fault(conn: &Connection) -> Result<()> {
 pub(crate) fn insert(conn: &Connection, event: &Event, derived: &Derived) -> Result<()> {
     let w = Wire::from_event(event);
     conn.prepare_cached(&format!(
-        "INSERT INTO events ({EVENT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)"
+        "INSERT INTO events ({EVENT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35, ?36, ?37, ?38, ?39, ?40)"
     ))
     .sql()?
     .execute(params![
@@ -241,9 +262,32 @@ pub(crate) fn insert(conn: &Connection, event: &Event, derived: &Derived) -> Res
         w.speaker,
         w.source_url,
         w.source_title,
+        w.stated_on_precision,
+        json_list(&w.qualifiers),
+        w.condition,
+        w.attribution,
+        w.reported_by,
+        w.speaker_role,
+        json_list(&w.sources),
+        w.quote_lang,
+        w.translation,
+        w.slug,
+        w.title,
+        w.proposition,
+        w.description,
+        w.alias,
+        w.lang,
+        json_list(&w.used_by),
+        w.from,
+        w.into,
+        w.code,
+        w.name,
+        w.actor_kind,
     ])
     .sql()?;
-    let v = &derived.version;
+    let Some(v) = &derived.version else {
+        return Ok(());
+    };
     conn.prepare_cached(
         "INSERT INTO versions (actor, issue, stated_on, statement_seq, version_seq, tombstone) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )
@@ -298,6 +342,27 @@ fn event_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, Wire, Option<i64>)
         speaker: s(16)?,
         source_url: s(17)?,
         source_title: s(18)?,
+        stated_on_precision: s(19)?,
+        qualifiers: from_json_list(s(20)?)?,
+        condition: s(21)?,
+        attribution: s(22)?,
+        reported_by: s(23)?,
+        speaker_role: s(24)?,
+        sources: from_json_list(s(25)?)?,
+        quote_lang: s(26)?,
+        translation: s(27)?,
+        slug: s(28)?,
+        title: s(29)?,
+        proposition: s(30)?,
+        description: s(31)?,
+        alias: s(32)?,
+        lang: s(33)?,
+        used_by: from_json_list(s(34)?)?,
+        from: s(35)?,
+        into: s(36)?,
+        code: s(37)?,
+        name: s(38)?,
+        actor_kind: s(39)?,
     };
     Ok((seq, wire, r.get(8)?))
 }
@@ -633,6 +698,95 @@ impl<'c> Query<'c> {
     /// Calls `f` with every version row, in storage order (for digests).
     pub(crate) fn scan_versions(&self, f: impl FnMut(Version) -> Result<()>) -> Result<()> {
         self.versions_where("", [], f)
+    }
+
+    /// The naming events (definitions, rewordings, aliases, merges, actor
+    /// definitions) up to seq `upto`, in order: few, read whole.
+    pub(crate) fn naming_events(&self, upto: u64) -> Result<Vec<Event>> {
+        Ok(self
+            .events_where(
+                "WHERE type IN ('issue_definition', 'issue_rewording', 'alias', 'alias_removal', 'issue_merge', 'actor_definition') AND seq <= ?1 ORDER BY seq",
+                [upto.min(i64::MAX as u64) as i64],
+            )?
+            .into_iter()
+            .map(|r| r.event)
+            .collect())
+    }
+
+    /// Whether any statement up to seq `upto` is on this slug.
+    pub(crate) fn has_statements(&self, issue: &Issue, upto: u64) -> Result<bool> {
+        self.conn
+            .prepare_cached(
+                "SELECT EXISTS (SELECT 1 FROM versions WHERE issue = ?1 AND statement_seq <= ?2)",
+            )
+            .sql()?
+            .query_row(
+                params![issue.as_str(), upto.min(i64::MAX as u64) as i64],
+                |r| r.get::<_, bool>(0),
+            )
+            .sql()
+    }
+
+    /// Per slug with statements up to `upto`: statements and distinct actors.
+    pub(crate) fn issue_counts(&self, upto: u64) -> Result<Vec<(String, u64, u64)>> {
+        let mut st = self
+            .conn
+            .prepare_cached(
+                "SELECT issue, count(DISTINCT statement_seq), count(DISTINCT actor) FROM versions WHERE statement_seq <= ?1 GROUP BY issue ORDER BY issue",
+            )
+            .sql()?;
+        let rows = st
+            .query_map([upto.min(i64::MAX as u64) as i64], |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get::<_, i64>(1)? as u64,
+                    r.get::<_, i64>(2)? as u64,
+                ))
+            })
+            .sql()?;
+        rows.map(|r| r.sql()).collect()
+    }
+
+    /// Per actor with statements up to `upto`: the number of statements.
+    pub(crate) fn actor_counts(&self, upto: u64) -> Result<Vec<(String, u64)>> {
+        let mut st = self
+            .conn
+            .prepare_cached(
+                "SELECT actor, count(DISTINCT statement_seq) FROM versions WHERE statement_seq <= ?1 GROUP BY actor ORDER BY actor",
+            )
+            .sql()?;
+        let rows = st
+            .query_map([upto.min(i64::MAX as u64) as i64], |r| {
+                Ok((r.get(0)?, r.get::<_, i64>(1)? as u64))
+            })
+            .sql()?;
+        rows.map(|r| r.sql()).collect()
+    }
+
+    /// Statements up to `upto` on any of `issues`, and their distinct actors.
+    pub(crate) fn group_counts(&self, issues: &[Issue], upto: u64) -> Result<(u64, u64)> {
+        let mut seqs = std::collections::HashSet::new();
+        let mut actors = std::collections::HashSet::new();
+        let mut st = self
+            .conn
+            .prepare_cached(
+                "SELECT DISTINCT statement_seq, actor FROM versions WHERE issue = ?1 AND statement_seq <= ?2",
+            )
+            .sql()?;
+        for issue in issues {
+            let rows = st
+                .query_map(
+                    params![issue.as_str(), upto.min(i64::MAX as u64) as i64],
+                    |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)),
+                )
+                .sql()?;
+            for r in rows {
+                let (seq, actor) = r.sql()?;
+                seqs.insert(seq);
+                actors.insert(actor);
+            }
+        }
+        Ok((seqs.len() as u64, actors.len() as u64))
     }
 
     /// The statement seqs of a pair up to seq `upto`.

@@ -1,4 +1,4 @@
--- The read model, schema 1: every projection of the log, derived from it,
+-- The read model, schema 2: every projection of the log, derived from it,
 -- rebuildable from it, and checked against a fresh replay of it by verify.
 -- Tables and views are a public interface (docs/READ-MODEL.md): columns are
 -- added, never renamed or removed.
@@ -15,7 +15,7 @@ CREATE TABLE events (
     id           TEXT NOT NULL UNIQUE,
     recorded_at  TEXT NOT NULL,  -- RFC 3339 UTC, 6 fractional digits: sorts as time
     recorded_by  TEXT NOT NULL,
-    type         TEXT NOT NULL,  -- statement, amendment, retraction
+    type         TEXT NOT NULL,  -- statement, amendment, retraction, reinstatement, issue_definition, issue_rewording, alias, alias_removal, issue_merge, actor_definition
     prev_hash    TEXT NOT NULL,
     hash         TEXT NOT NULL,
     target       TEXT,           -- edits: the id of the statement edited
@@ -29,9 +29,33 @@ CREATE TABLE events (
     quote        TEXT,
     speaker      TEXT,
     source_url   TEXT,
-    source_title TEXT
+    source_title TEXT,
+    -- Schema 2: the fields of record format 2, as in the export (lists as JSON arrays).
+    stated_on_precision TEXT,    -- month or year; NULL is a day
+    qualifiers   TEXT,           -- JSON array of not-yet, conditional, in-principle, reiterated
+    condition    TEXT,
+    attribution  TEXT,           -- anonymous, reported, inferred; NULL is on-record
+    reported_by  TEXT,
+    speaker_role TEXT,
+    sources      TEXT,           -- JSON array of {url, title, publisher, published_on}
+    quote_lang   TEXT,
+    translation  TEXT,
+    slug         TEXT,           -- the naming kinds: the issue
+    title        TEXT,
+    proposition  TEXT,
+    description  TEXT,
+    alias        TEXT,
+    lang         TEXT,
+    used_by      TEXT,           -- JSON array of actor codes
+    from_issue   TEXT,           -- issue_merge: `from`
+    into_issue   TEXT,           -- issue_merge: `into`
+    code         TEXT,           -- actor_definition
+    name         TEXT,
+    kind         TEXT
 );
 CREATE INDEX events_by_time ON events (recorded_at, seq);
+-- The naming events (few), which every resolution of a name reads.
+CREATE INDEX events_naming ON events (seq) WHERE type IN ('issue_definition', 'issue_rewording', 'alias', 'alias_removal', 'issue_merge', 'actor_definition');
 CREATE INDEX events_by_target ON events (target_seq, seq) WHERE target_seq IS NOT NULL;
 
 -- Every version of every statement: one row when it is recorded, one per
@@ -47,6 +71,7 @@ CREATE TABLE versions (
     PRIMARY KEY (actor, issue, stated_on, statement_seq, version_seq)
 ) WITHOUT ROWID;
 CREATE INDEX versions_by_statement ON versions (statement_seq, version_seq);
+CREATE INDEX versions_by_issue ON versions (issue, actor);
 
 -- Each statement as amended now.
 CREATE VIEW statements_current AS
@@ -62,7 +87,7 @@ SELECT
     COALESCE((SELECT a.speaker FROM events a WHERE a.target_seq = s.seq AND a.type = 'amendment' AND a.speaker IS NOT NULL ORDER BY a.seq DESC LIMIT 1), s.speaker) AS speaker,
     COALESCE((SELECT a.source_url FROM events a WHERE a.target_seq = s.seq AND a.type = 'amendment' AND a.source_url IS NOT NULL ORDER BY a.seq DESC LIMIT 1), s.source_url) AS source_url,
     COALESCE((SELECT a.source_title FROM events a WHERE a.target_seq = s.seq AND a.type = 'amendment' AND a.source_title IS NOT NULL ORDER BY a.seq DESC LIMIT 1), s.source_title) AS source_title,
-    EXISTS (SELECT 1 FROM events r WHERE r.target_seq = s.seq AND r.type = 'retraction') AS retracted,
+    COALESCE((SELECT r.type = 'retraction' FROM events r WHERE r.target_seq = s.seq AND r.type IN ('retraction', 'reinstatement') ORDER BY r.seq DESC LIMIT 1), 0) AS retracted,
     (SELECT count(*) FROM events a WHERE a.target_seq = s.seq AND a.type = 'amendment') AS amendments,
     s.recorded_at,
     s.recorded_by
@@ -81,3 +106,14 @@ FROM (
     WHERE retracted = 0 AND stated_on <= date('now')
 )
 WHERE rank = 1;
+
+-- Every issue a definition names, with the wording in force now.
+CREATE VIEW issues_current AS
+SELECT
+    d.slug,
+    COALESCE((SELECT r.title FROM events r WHERE r.type = 'issue_rewording' AND r.slug = d.slug AND r.title IS NOT NULL ORDER BY r.seq DESC LIMIT 1), d.title) AS title,
+    COALESCE((SELECT r.proposition FROM events r WHERE r.type = 'issue_rewording' AND r.slug = d.slug AND r.proposition IS NOT NULL ORDER BY r.seq DESC LIMIT 1), d.proposition) AS proposition,
+    COALESCE((SELECT r.description FROM events r WHERE r.type = 'issue_rewording' AND r.slug = d.slug AND r.description IS NOT NULL ORDER BY r.seq DESC LIMIT 1), d.description) AS description,
+    (SELECT m.into_issue FROM events m WHERE m.type = 'issue_merge' AND m.from_issue = d.slug) AS merged_into
+FROM events d
+WHERE d.type = 'issue_definition';

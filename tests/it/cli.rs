@@ -319,14 +319,22 @@ fn record_rejects_bad_values() {
     // Usage errors (malformed values caught by argument parsing) exit 2.
     for args in [
         record_args("japan", "senkaku-islands", "support", "2019-12-23", "x"),
-        record_args("JPN", "Senkaku Islands", "support", "2019-12-23", "x"),
         record_args("JPN", "senkaku-islands", "maybe", "2019-12-23", "x"),
         record_args("JPN", "senkaku-islands", "support", "2019-02-29", "x"),
         vec!["record", "--actor", "JPN"],
     ] {
         l.cmd().args(&args).assert().code(2);
     }
-    // Rule violations exit 1 with one line, and write nothing.
+    // Rule violations exit 1 with one line, and write nothing. An issue is
+    // a name now (a slug or an alias), so a malformed one is found there.
+    let name = l.fails(&record_args(
+        "JPN",
+        "Senkaku Islands",
+        "support",
+        "2019-12-23",
+        "x",
+    ));
+    assert!(name.contains("invalid issue \"Senkaku Islands\""), "{name}");
     let future = l.fails(&record_args(
         "JPN",
         "senkaku-islands",

@@ -62,10 +62,38 @@ fn a_ledger_of_the_previous_release_answers_the_same_on_both_time_axes() {
         }
         let mut args = vec!["--json"];
         args.extend(command.split_whitespace());
-        assert_eq!(l.ok(&args), want, "stancelog {command}");
+        let got = l.ok(&args);
+        // Every field that release answered has the same value; fields
+        // added since (title, proposition, precision, attribution) are extra.
+        let parse = |text: &str| -> Vec<serde_json::Value> {
+            text.lines()
+                .map(|line| serde_json::from_str(line).unwrap())
+                .collect()
+        };
+        let (want, got) = (parse(&want), parse(&got));
+        assert!(
+            want.len() == got.len() && want.iter().zip(&got).all(|(w, g)| answers_keep(w, g)),
+            "stancelog {command}: {got:?} does not keep {want:?}"
+        );
         checked += 1;
     }
     assert_eq!(checked, 14, "every recorded answer was compared");
+}
+
+/// Whether `got` has every value `want` has: the same scalars, arrays of
+/// the same length whose items keep `want`'s, objects with at least
+/// `want`'s keys.
+fn answers_keep(want: &serde_json::Value, got: &serde_json::Value) -> bool {
+    use serde_json::Value;
+    match (want, got) {
+        (Value::Object(w), Value::Object(g)) => w
+            .iter()
+            .all(|(k, v)| g.get(k).is_some_and(|gv| answers_keep(v, gv))),
+        (Value::Array(w), Value::Array(g)) => {
+            w.len() == g.len() && w.iter().zip(g).all(|(a, b)| answers_keep(a, b))
+        }
+        _ => want == got,
+    }
 }
 
 #[test]

@@ -521,7 +521,7 @@ fn import_generated(
 
 fn compact_statement(i: u64) -> String {
     format!(
-        r#"{{"type":"statement","actor":"JP","issue":"i{i}","position":"support","stated_on":"2019-12-23","summary":"s"}}"#
+        r#"{{"type":"statement","actor":"JPN","issue":"i{i}","position":"support","stated_on":"2019-12-23","summary":"s"}}"#
     )
 }
 
@@ -587,6 +587,7 @@ fn valid_record() -> Vec<u8> {
             speaker: None,
             source_url: Some("https://a.example/".into()),
             source_title: None,
+            details: Default::default(),
         }),
     };
     stancelog::internals::codec::encode(&event)

@@ -9,6 +9,7 @@ mod cli;
 mod concurrency;
 mod crash;
 mod damage;
+mod domain;
 mod durability;
 mod golden_ledger;
 mod hostile;

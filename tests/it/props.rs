@@ -1,6 +1,6 @@
 //! Property tests: the indexed queries give exactly what a naive fold over the
-//! whole log gives, for random sequences of statements, amendments and
-//! retractions recorded in random order, on both time axes; and they keep
+//! whole log gives, for random sequences of statements, amendments,
+//! retractions and reinstatements recorded in random order, on both time axes; and they keep
 //! doing so after the indexes are rebuilt.
 //!
 //! The fold is the test's own (`oracle`): it reads the log only as the JSON
@@ -13,7 +13,8 @@ use serde_json::Value;
 
 use crate::support::open_new;
 use stancelog::{
-    Actor, Amendment, Context, Fact, Issue, Ledger, Position, Request, Retraction, Statement,
+    Actor, Amendment, Context, Fact, Issue, Ledger, Position, Reinstatement, Request, Retraction,
+    Statement,
 };
 
 /// A naive, independent fold of the log, given as export-format JSON objects
@@ -64,6 +65,8 @@ mod oracle {
         pub fields: Map<String, Value>,
         pub amendments: Vec<Value>,
         pub retraction: Option<Value>,
+        /// Retractions undone, each followed by the reinstatement that undid it.
+        pub undone: Vec<Value>,
     }
 
     impl Entry {
@@ -90,6 +93,7 @@ mod oracle {
             let mut o = self.fields.clone();
             o.insert("amendments".into(), json!(self.amendments));
             o.insert("retraction".into(), json!(self.retraction));
+            o.insert("undone".into(), json!(self.undone));
             Value::Object(o)
         }
     }
@@ -119,11 +123,17 @@ mod oracle {
                     for k in ["recorded_at", "recorded_by"] {
                         fields.insert(k.into(), e[k].clone());
                     }
+                    // No definitions in these logs; dates are days, on the record.
+                    fields.insert("title".into(), Value::Null);
+                    fields.insert("proposition".into(), Value::Null);
+                    fields.insert("stated_on_precision".into(), json!("day"));
+                    fields.insert("attribution".into(), json!("on-record"));
                     by_id.insert(text(e, "id"), entries.len());
                     entries.push(Entry {
                         fields,
                         amendments: Vec::new(),
                         retraction: None,
+                        undone: Vec::new(),
                     });
                 }
                 kind => {
@@ -135,14 +145,26 @@ mod oracle {
                         entry.retraction = Some(edit(e, Map::new()));
                         continue;
                     }
-                    let mut changes = Map::new();
+                    if kind == "reinstatement" {
+                        let undone = entry
+                            .retraction
+                            .take()
+                            .expect("rules: only a retracted one");
+                        entry.undone.push(undone);
+                        entry.undone.push(edit(e, Map::new()));
+                        continue;
+                    }
+                    let (mut changes, mut previous) = (Map::new(), Map::new());
                     for k in EDITABLE {
                         if let Some(v) = e.get(k).filter(|v| !v.is_null()) {
-                            entry.fields.insert(k.into(), v.clone());
+                            let old = entry.fields.insert(k.into(), v.clone());
+                            previous.insert(k.into(), old.unwrap_or(Value::Null));
                             changes.insert(k.into(), v.clone());
                         }
                     }
-                    entry.amendments.push(edit(e, changes));
+                    let mut a = edit(e, changes);
+                    a["previous"] = Value::Object(previous);
+                    entry.amendments.push(a);
                 }
             }
         }
@@ -262,6 +284,9 @@ enum Op {
     Retract {
         target: usize,
     },
+    Reinstate {
+        target: usize,
+    },
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -271,6 +296,7 @@ fn op() -> impl Strategy<Value = Op> {
         2 => (0..64usize, proptest::option::of(0..4usize), proptest::option::of(0..12u8))
             .prop_map(|(target, position, day)| Op::Amend { target, position, day }),
         1 => (0..64usize).prop_map(|target| Op::Retract { target }),
+        1 => (0..64usize).prop_map(|target| Op::Reinstate { target }),
     ]
 }
 
@@ -307,6 +333,7 @@ fn build(ledger: &Ledger, ops: &[Op], gaps: &[u8]) -> Vec<Request> {
                 speaker: None,
                 source_url: None,
                 source_title: None,
+                details: Default::default(),
             }),
             Op::Amend {
                 target,
@@ -322,11 +349,18 @@ fn build(ledger: &Ledger, ops: &[Op], gaps: &[u8]) -> Vec<Request> {
                 speaker: None,
                 source_url: None,
                 source_title: None,
+                stated_on_precision: None,
             }),
             Op::Retract { target } if !statements.is_empty() => {
                 Fact::StatementRetracted(Retraction {
                     target: statements[target % statements.len()],
                     reason: format!("retraction {i}"),
+                })
+            }
+            Op::Reinstate { target } if !statements.is_empty() => {
+                Fact::StatementReinstated(Reinstatement {
+                    target: statements[target % statements.len()],
+                    reason: format!("reinstatement {i}"),
                 })
             }
             _ => continue,
@@ -390,6 +424,7 @@ fn check_against_fold(ledger: &Ledger, log: &[Value], probes: &[(u8, u16)]) {
                         let mut o = js(&v.stance());
                         o["amendments"] = js(&v.amendments);
                         o["retraction"] = js(&v.retraction);
+                        o["undone"] = js(&v.undone);
                         o
                     })
                     .collect();
@@ -531,7 +566,7 @@ fn large_imports_span_batches_and_stay_consistent() {
     let id = |i: usize| format!("00000000-0000-4000-8000-{i:012}");
     for i in 0..n {
         let issue = format!("issue-{}", i % 97);
-        writeln!(jsonl, r#"{{"type":"statement","id":"{}","actor":"A{}","issue":"{issue}","position":"support","stated_on":"2019-01-01","summary":"s{i}"}}"#, id(i), i % 7).unwrap();
+        writeln!(jsonl, r#"{{"type":"statement","id":"{}","actor":"{}","issue":"{issue}","position":"support","stated_on":"2019-01-01","summary":"s{i}"}}"#, id(i), ["CHN", "JPN", "USA", "KOR", "RUS", "PRK", "FRA"][i % 7]).unwrap();
         if i % 10 == 9 {
             // Edit a statement from the current batch and one from long ago.
             writeln!(

@@ -278,11 +278,11 @@ fn a_record_in_an_unknown_format_is_detected() {
     let l = ledger();
     tamper(&l.path(), |db| {
         let mut v = get(db, &index::log_key(3));
-        v[0] = 2;
+        v[0] = 3;
         db.insert(index::log_key(3), v).unwrap();
     });
     let err = verify_fails_at(&l, 3);
-    assert!(err.contains("unknown record format version 2"), "{err}");
+    assert!(err.contains("unknown record format version 3"), "{err}");
 }
 
 // ------------------------------------------------------ read model damage

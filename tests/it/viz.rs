@@ -244,7 +244,7 @@ fn a_chart_that_cannot_be_drawn_fails_in_one_line_and_writes_nothing() {
     let o = out.to_str().unwrap();
     let err = l.fails(&["chart", "no-such-issue", "-o", o]);
     assert!(
-        err.contains("no statements on issue no-such-issue"),
+        err.contains("no issue no-such-issue in this ledger"),
         "{err}"
     );
     let err = l.fails(&[
@@ -491,7 +491,7 @@ fn the_report_before_a_write_prints_the_digest_of_then_and_filters_choose_rows()
 fn a_report_of_an_empty_selection_says_so() {
     let l = TestLedger::new();
     l.import_article();
-    let html = fixture_report(&l, &["--issue", "not-recorded"]);
+    let html = fixture_report(&l, &["--actor", "USA"]);
     let doc = html_doc(&html);
     let text: String = by_id(&doc, "matrix")
         .descendants()
