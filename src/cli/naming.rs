@@ -6,7 +6,6 @@ use std::io::Write;
 
 use anyhow::Result;
 use clap::{Args, Subcommand};
-use comfy_table::{presets::UTF8_FULL_CONDENSED, ContentArrangement, Table};
 use uuid::Uuid;
 
 use stancelog::{
@@ -14,7 +13,7 @@ use stancelog::{
     IssueDefinition, IssueInfo, IssueMerge, IssueRewording, KnownAt, Request,
 };
 
-use super::{env, open, parse, text, write, Global};
+use super::{env, open, parse, table, text, write, Global};
 
 #[derive(Subcommand, Debug)]
 pub enum IssueCommand {
@@ -323,18 +322,23 @@ pub fn issues(g: &Global, out: &mut impl Write, a: IssuesArgs) -> Result<()> {
         writeln!(out, "no issues in this ledger")?;
         return Ok(());
     }
-    let mut table = Table::new();
-    table
-        .load_preset(UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Disabled)
-        .set_header(vec![
+    let ui = &g.ui;
+    let mut table = table::new(ui);
+    table.set_header(
+        [
             "issue",
             "title",
             "proposition",
             "aliases",
             "statements",
             "actors",
-        ]);
+        ]
+        .map(|h| table::header_cell(ui, h)),
+    );
+    // Slugs are not split; the title and proposition wrap instead.
+    if let Some(col) = table.column_mut(0) {
+        col.set_constraint(comfy_table::ColumnConstraint::ContentWidth);
+    }
     for i in &all {
         let slug = match &i.merged_into {
             Some(into) => format!("{} (merged into {into})", i.slug),
@@ -356,7 +360,7 @@ pub fn issues(g: &Global, out: &mut impl Write, a: IssuesArgs) -> Result<()> {
             i.actors.to_string(),
         ]);
     }
-    writeln!(out, "{table}")?;
+    write!(out, "{}", table::render(ui, &mut table))?;
     writeln!(out, "{}", text::plural(all.len(), "issue", "issues"))?;
     Ok(())
 }
@@ -371,11 +375,9 @@ pub fn actors(g: &Global, out: &mut impl Write) -> Result<()> {
         writeln!(out, "no actors in this ledger")?;
         return Ok(());
     }
-    let mut table = Table::new();
-    table
-        .load_preset(UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Disabled)
-        .set_header(vec!["actor", "name", "kind", "statements"]);
+    let ui = &g.ui;
+    let mut table = table::new(ui);
+    table.set_header(["actor", "name", "kind", "statements"].map(|h| table::header_cell(ui, h)));
     for a in &all {
         table.add_row(vec![
             a.code.to_string(),
@@ -387,7 +389,7 @@ pub fn actors(g: &Global, out: &mut impl Write) -> Result<()> {
             a.statements.to_string(),
         ]);
     }
-    writeln!(out, "{table}")?;
+    write!(out, "{}", table::render(ui, &mut table))?;
     writeln!(out, "{}", text::plural(all.len(), "actor", "actors"))?;
     Ok(())
 }

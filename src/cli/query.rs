@@ -125,6 +125,11 @@ fn actor_label(ledger: &Ledger, actor: &Actor) -> Result<String> {
     })
 }
 
+/// Each actor's name as the ledger knows it, for the `actor_name` column.
+fn actor_names(ledger: &Ledger) -> impl Fn(&Actor) -> String + '_ {
+    |a| ledger.actor_name(a).ok().flatten().unwrap_or_default()
+}
+
 pub fn stance(g: &Global, out: &mut impl Write, a: StanceArgs) -> Result<()> {
     let ledger = open::open_read(g)?;
     let as_of = a.time.as_of.unwrap_or_else(env::today);
@@ -133,7 +138,9 @@ pub fn stance(g: &Global, out: &mut impl Write, a: StanceArgs) -> Result<()> {
     let stance = ledger.stance(&a.actor, &issue, as_of, known_at)?;
     let ui = &g.ui;
     match ui.format {
-        Format::Csv | Format::Tsv => records::stances(ui, out, stance.as_slice()),
+        Format::Csv | Format::Tsv => {
+            records::stances(ui, out, stance.as_slice(), &actor_names(&ledger))
+        }
         _ if g.json => json::line(out, &stance),
         _ => {
             let label = actor_label(&ledger, &a.actor)?;
@@ -171,7 +178,7 @@ pub fn stances(g: &Global, out: &mut impl Write, a: StancesArgs) -> Result<()> {
     match ui.format {
         Format::Jsonl => stances.iter().try_for_each(|s| json::line(out, s)),
         Format::Csv | Format::Tsv if a.matrix => records::matrix(ui, out, &stances),
-        Format::Csv | Format::Tsv => records::stances(ui, out, &stances),
+        Format::Csv | Format::Tsv => records::stances(ui, out, &stances, &actor_names(&ledger)),
         _ if g.json => json::line(out, &stances),
         _ => print_stances(out, ui, as_of, &stances),
     }

@@ -85,26 +85,30 @@ fn opt(v: &Option<String>) -> String {
     v.clone().unwrap_or_default()
 }
 
-/// The actor's display name. Empty until actors carry names (the actor
-/// domain): this is the one place that fills the `actor_name` column.
-pub fn actor_name(_s: &Stance) -> String {
-    String::new()
+/// The issue's title in force (empty for an issue no definition names):
+/// the one place that fills the `title` column.
+pub fn issue_title(s: &Stance) -> String {
+    s.title.clone().unwrap_or_default()
 }
 
-/// The issue's proposition title. Empty until issues carry titles (the
-/// issue domain): this is the one place that fills the `title` column.
-pub fn issue_title(_s: &Stance) -> String {
-    String::new()
+/// The stance's qualifiers, `;`-separated (a qualifier never holds one):
+/// the one place that fills the `qualifiers` column.
+pub fn qualifiers(s: &Stance) -> String {
+    s.qualifiers
+        .iter()
+        .map(|q| q.as_str())
+        .collect::<Vec<_>>()
+        .join(";")
 }
 
-/// The stance's qualifiers. Empty until statements carry qualifiers (the
-/// issue domain): this is the one place that fills the `qualifiers` column.
-pub fn qualifiers(_s: &Stance) -> String {
-    String::new()
-}
-
-/// The tidy long form of stances: one row per stance.
-pub fn stances(ui: &Ui, out: &mut impl Write, stances: &[Stance]) -> Result<()> {
+/// The tidy long form of stances: one row per stance; `actor_name` gives
+/// each actor's name (empty for a code no table or definition names).
+pub fn stances(
+    ui: &Ui,
+    out: &mut impl Write,
+    stances: &[Stance],
+    actor_name: &dyn Fn(&stancelog::Actor) -> String,
+) -> Result<()> {
     let header = names(&[
         "actor",
         "actor_name",
@@ -118,7 +122,7 @@ pub fn stances(ui: &Ui, out: &mut impl Write, stances: &[Stance]) -> Result<()> 
     let rows = stances.iter().map(|s| {
         vec![
             s.actor.to_string(),
-            actor_name(s),
+            actor_name(&s.actor),
             s.issue.to_string(),
             issue_title(s),
             s.position.to_string(),

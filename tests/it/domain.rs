@@ -780,3 +780,33 @@ fn history_shows_every_amendment_as_old_to_new() {
     let _ = run_ok(l.cmd().args(["verify"]));
     let _ = article();
 }
+
+#[test]
+fn the_tidy_csv_and_the_lists_carry_names_titles_and_hedges() {
+    let l = article_ledger();
+    let csv = l.ok(&["stances", "--as-of", "2019-12-31", "--format", "csv"]);
+    let mut reader = csv::Reader::from_reader(csv.as_bytes());
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    let japan = rows
+        .iter()
+        .find(|r| &r[0] == "JPN" && &r[2] == "north-korea-sanctions-relief")
+        .expect("Japan's sanctions stance");
+    assert_eq!(&japan[1], "Japan");
+    assert_eq!(&japan[3], "Easing UN sanctions on North Korea now");
+    assert_eq!(&japan[4], "oppose");
+    assert_eq!(&japan[5], "not-yet");
+    let russia = rows.iter().find(|r| &r[0] == "RUS").unwrap();
+    assert_eq!(&russia[1], "Russian Federation");
+    assert_eq!(&russia[5], "", "no hedge");
+    // Piped, the lists are plain text, with no box drawing.
+    for list in [&["issues"][..], &["actors"][..]] {
+        let out = l.ok(list);
+        assert!(
+            !out.contains(['│', '┆', '─', '┌']),
+            "{list:?} drew boxes into a pipe: {out}"
+        );
+    }
+    assert!(l
+        .ok(&["actors"])
+        .contains("RUS    Russian Federation  state  2"));
+}

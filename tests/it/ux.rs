@@ -95,8 +95,17 @@ fn stances_as_csv_are_the_tidy_long_form_with_one_header_row() {
         assert_eq!(row[4], s["position"].as_str().unwrap());
         assert_eq!(row[6], s["stated_on"].as_str().unwrap());
         assert_eq!(row[7], s["statement_id"].as_str().unwrap());
-        // Names, titles and qualifiers are not in the ledger yet.
-        assert_eq!((&*row[1], &*row[3], &*row[5]), ("", "", ""));
+        // The article alone defines no issue and hedges nothing; every
+        // actor it names is a country with a name.
+        assert_eq!((&*row[3], &*row[5]), ("", ""));
+        let name = match &*row[0] {
+            "CHN" => "China",
+            "JPN" => "Japan",
+            "RUS" => "Russian Federation",
+            "USA" => "United States of America",
+            other => panic!("unexpected actor {other}"),
+        };
+        assert_eq!(&row[1], name);
     }
     assert!(out.ends_with("\r\n"), "RFC 4180 ends records with CRLF");
 }
