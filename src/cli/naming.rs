@@ -315,6 +315,9 @@ fn alias_text(a: &stancelog::AliasInfo) -> String {
 pub fn issues(g: &Global, out: &mut impl Write, a: IssuesArgs) -> Result<()> {
     let ledger = open::open_read(g)?;
     let all = ledger.issues(a.known_at.unwrap_or_default())?;
+    if g.ui.format == super::ui::Format::Jsonl {
+        return all.iter().try_for_each(|i| super::json::line(out, i));
+    }
     if g.json {
         return super::json::line(out, &all);
     }
@@ -368,6 +371,9 @@ pub fn issues(g: &Global, out: &mut impl Write, a: IssuesArgs) -> Result<()> {
 pub fn actors(g: &Global, out: &mut impl Write) -> Result<()> {
     let ledger = open::open_read(g)?;
     let all = ledger.actors()?;
+    if g.ui.format == super::ui::Format::Jsonl {
+        return all.iter().try_for_each(|a| super::json::line(out, a));
+    }
     if g.json {
         return super::json::line(out, &all);
     }
