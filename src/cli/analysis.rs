@@ -7,9 +7,9 @@ use anyhow::{anyhow, Result};
 use chrono::NaiveDate;
 use clap::Args;
 
-use stancelog::{Actor, Comparison, Filter, KnownAt, Shift};
+use stancelog::{Actor, Comparison, KnownAt, Shift};
 
-use super::{env, json, open, parse, ui, Global};
+use super::{env, json, open, parse, query, ui, Global};
 
 #[derive(Args, Debug)]
 pub struct CompareArgs {
@@ -36,12 +36,8 @@ pub struct ShiftsArgs {
     /// Only shifts stated on or before this date (YYYY-MM-DD)
     #[arg(long, value_parser = parse::date, value_name = "DATE")]
     to: Option<NaiveDate>,
-    /// Only this actor (repeatable)
-    #[arg(long = "actor", value_parser = parse::actor, value_name = "ACTOR")]
-    actors: Vec<Actor>,
-    /// Only this issue, by slug or alias (repeatable)
-    #[arg(long = "issue", value_parser = parse::issue_name, value_name = "ISSUE")]
-    issues: Vec<String>,
+    #[command(flatten)]
+    filter: query::FilterArgs,
     /// Transaction time: only events recorded at or before this moment, or
     /// seq:N for the ledger right after seq N [default: now]
     #[arg(long, value_parser = parse::known_at, value_name = "TIME")]
@@ -74,26 +70,12 @@ pub fn shifts(g: &Global, out: &mut impl Write, a: ShiftsArgs) -> Result<()> {
         }
     }
     let ledger = open::open_read(g)?;
-    for actor in &a.actors {
-        ledger.check_actor(actor)?;
-    }
     let known_at = a.known_at.unwrap_or_default();
-    let issues = a
-        .issues
-        .iter()
-        .map(|n| ledger.find_issue(n, known_at))
-        .collect::<stancelog::Result<Vec<_>>>()?;
-    let filter = Filter {
-        actors: a.actors,
-        issues,
-    };
+    let filter = a.filter.resolve(&ledger, known_at)?;
     let shifts = ledger.shifts(a.from, a.to, known_at, &filter)?;
-    if g.ui.format == ui::Format::Jsonl {
-        shifts.iter().try_for_each(|s| json::line(out, s))
-    } else if g.json {
-        json::line(out, &shifts)
-    } else {
-        print_shifts(out, g.ui.colour, &shifts)
+    match json::list(g, out, &shifts) {
+        Some(done) => done,
+        None => print_shifts(out, g.ui.colour, &shifts),
     }
 }
 

@@ -96,7 +96,6 @@ pub fn build(
 
 /// Runs `chart`.
 pub fn chart(g: &Global, args: ChartArgs) -> Result<()> {
-    refuse_json(g, "chart", "an SVG file")?;
     let ledger = open::open_read(g)?;
     let as_of = args.time.as_of.unwrap_or_else(env::today);
     if let (Some(from), Some(to)) = (args.from, args.to) {
@@ -145,17 +144,6 @@ pub fn chart(g: &Global, args: ChartArgs) -> Result<()> {
         ));
     }
     write_output(&args.output, svg::svg(&chart).as_bytes())
-}
-
-/// `--json` asks for JSON on standard output, which a command that writes
-/// a picture or a page does not give: refused rather than ignored.
-pub fn refuse_json(g: &Global, command: &str, what: &str) -> Result<()> {
-    if g.json {
-        return Err(anyhow!(
-            "--json means nothing for {command}, which writes {what}; leave it out"
-        ));
-    }
-    Ok(())
 }
 
 /// Writes `bytes` to `path` whole or not at all (a temporary file beside

@@ -448,33 +448,7 @@ mod tests {
     use stancelog::Position;
 
     fn stance(actor: &str, issue: &str, position: Position, summary: &str) -> Stance {
-        Stance {
-            actor: actor.parse().unwrap(),
-            issue: issue.parse().unwrap(),
-            position,
-            stated_on: "2019-12-23".parse().unwrap(),
-            summary: summary.into(),
-            quote: None,
-            speaker: None,
-            source_url: None,
-            source_title: None,
-            title: None,
-            proposition: None,
-            stated_on_precision: stancelog::Precision::Day,
-            qualifiers: Vec::new(),
-            condition: None,
-            attribution: stancelog::Attribution::OnRecord,
-            reported_by: None,
-            speaker_role: None,
-            quote_lang: None,
-            translation: None,
-            sources: Vec::new(),
-            statement_id: uuid::Uuid::nil(),
-            seq: 1,
-            recorded_at: "2026-01-01T00:00:00Z".parse().unwrap(),
-            recorded_by: "analyst".into(),
-            amendments: 0,
-        }
+        crate::cli::testing::stance(actor, issue, position, "2019-12-23", 1, summary)
     }
 
     fn page(summary: &str, author: &str) -> Page {

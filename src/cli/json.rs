@@ -29,6 +29,20 @@ pub fn line(out: &mut impl Write, value: &impl Serialize) -> Result<()> {
     Ok(())
 }
 
+/// A list in the machine form asked for, if one was: JSON Lines (one
+/// element a line) for `--format jsonl`, one JSON array for `--json`;
+/// `None` when the caller prints its human form.
+pub fn list<T: Serialize>(
+    g: &super::Global,
+    out: &mut impl Write,
+    items: &[T],
+) -> Option<Result<()>> {
+    if g.ui.format == super::ui::Format::Jsonl {
+        return Some(items.iter().try_for_each(|i| line(out, i)));
+    }
+    g.json.then(|| line(out, &items))
+}
+
 /// What `record`, `amend` and `retract` print.
 #[derive(Serialize)]
 pub struct Written {

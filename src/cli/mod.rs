@@ -41,6 +41,8 @@ mod records;
 mod report;
 mod svg;
 mod table;
+#[cfg(test)]
+mod testing;
 mod text;
 mod ui;
 mod write;

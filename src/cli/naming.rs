@@ -315,11 +315,8 @@ fn alias_text(a: &stancelog::AliasInfo) -> String {
 pub fn issues(g: &Global, out: &mut impl Write, a: IssuesArgs) -> Result<()> {
     let ledger = open::open_read(g)?;
     let all = ledger.issues(a.known_at.unwrap_or_default())?;
-    if g.ui.format == super::ui::Format::Jsonl {
-        return all.iter().try_for_each(|i| super::json::line(out, i));
-    }
-    if g.json {
-        return super::json::line(out, &all);
+    if let Some(done) = super::json::list(g, out, &all) {
+        return done;
     }
     if all.is_empty() {
         writeln!(out, "no issues in this ledger")?;
@@ -371,11 +368,8 @@ pub fn issues(g: &Global, out: &mut impl Write, a: IssuesArgs) -> Result<()> {
 pub fn actors(g: &Global, out: &mut impl Write) -> Result<()> {
     let ledger = open::open_read(g)?;
     let all = ledger.actors()?;
-    if g.ui.format == super::ui::Format::Jsonl {
-        return all.iter().try_for_each(|a| super::json::line(out, a));
-    }
-    if g.json {
-        return super::json::line(out, &all);
+    if let Some(done) = super::json::list(g, out, &all) {
+        return done;
     }
     if all.is_empty() {
         writeln!(out, "no actors in this ledger")?;

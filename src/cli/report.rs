@@ -31,7 +31,6 @@ pub struct ReportArgs {
 
 /// Runs `report`.
 pub fn report(g: &Global, args: ReportArgs) -> Result<()> {
-    chart::refuse_json(g, "report", "an HTML file")?;
     let ledger = open::open_read(g)?;
     let as_of = args.time.as_of.unwrap_or_else(env::today);
     let known_at = args.time.known_at;

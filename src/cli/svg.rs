@@ -956,33 +956,8 @@ mod tests {
 
     #[test]
     fn a_lane_runs_each_stance_until_the_next_and_the_last_until_as_of() {
-        use stancelog::Actor;
-        let stance = |on: &str, p: Position, seq: u64| Stance {
-            actor: "JPN".parse::<Actor>().unwrap(),
-            issue: "x".parse().unwrap(),
-            position: p,
-            stated_on: d(on),
-            summary: "s".into(),
-            quote: None,
-            speaker: None,
-            source_url: None,
-            source_title: None,
-            title: None,
-            proposition: None,
-            stated_on_precision: stancelog::Precision::Day,
-            qualifiers: Vec::new(),
-            condition: None,
-            attribution: stancelog::Attribution::OnRecord,
-            reported_by: None,
-            speaker_role: None,
-            quote_lang: None,
-            translation: None,
-            sources: Vec::new(),
-            statement_id: uuid::Uuid::nil(),
-            seq,
-            recorded_at: "2020-01-01T00:00:00Z".parse().unwrap(),
-            recorded_by: "a".into(),
-            amendments: 0,
+        let stance = |on: &str, p: Position, seq: u64| {
+            crate::cli::testing::stance("JPN", "x", p, on, seq, "s")
         };
         let timeline = [
             stance("2019-01-01", Position::Support, 1),
