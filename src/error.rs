@@ -34,6 +34,10 @@ pub enum Error {
     #[error("no ledger at {0} (record or import something first, or pass --ledger PATH)")]
     NoLedger(PathBuf),
 
+    /// A PostgreSQL database (or schema) where `stancelog init` never ran.
+    #[error("no stancelog ledger in {0} (run `stancelog init {0}` to create one there)")]
+    NotInitialised(String),
+
     /// Another process holds the ledger for longer than the caller wanted to wait.
     #[error(
         "ledger is in use by another process: {0} (waited {1} s; try again or pass --wait SECONDS)"

@@ -17,7 +17,7 @@ use crate::store::Head;
 pub struct Info {
     /// The ledger directory.
     pub path: PathBuf,
-    /// The read model's file.
+    /// The read model's file (for PostgreSQL, the ledger's address).
     pub read_model: PathBuf,
     /// The log format this build writes and reads.
     pub log_format: u8,
@@ -40,7 +40,8 @@ pub struct Info {
     pub first_stated_on: Option<NaiveDate>,
     /// The latest `stated_on` of any statement version.
     pub last_stated_on: Option<NaiveDate>,
-    /// Bytes of every file in the ledger directory (log and read model).
+    /// Bytes of every file in the ledger directory (log and read model);
+    /// for PostgreSQL, of every table and index of the ledger's schema.
     pub bytes: u64,
 }
 
@@ -49,9 +50,14 @@ pub(crate) fn info(path: &Path, q: &Query<'_>) -> Result<Info> {
     let head = q.watermark()?;
     let range = q.stated_on_range()?;
     let date = |s: &str| crate::model::parse_date(s).ok();
+    // A PostgreSQL ledger's read model is in its database, beside the log.
+    let (read_model, bytes) = match q.database_bytes()? {
+        Some(bytes) => (path.to_owned(), bytes),
+        None => (readmodel::path_in(path), size_on_disk(path)),
+    };
     Ok(Info {
         path: path.to_owned(),
-        read_model: readmodel::path_in(path),
+        read_model,
         log_format: crate::index::LOG_FORMAT,
         record_format: crate::codec::FORMAT_V2,
         read_model_schema: readmodel::SCHEMA_VERSION.to_owned(),
@@ -62,7 +68,7 @@ pub(crate) fn info(path: &Path, q: &Query<'_>) -> Result<Info> {
         issues: q.distinct_statement_values(Column::Issue)?,
         first_stated_on: range.as_ref().and_then(|(a, _)| date(a)),
         last_stated_on: range.as_ref().and_then(|(_, b)| date(b)),
-        bytes: size_on_disk(path),
+        bytes,
     })
 }
 

@@ -50,6 +50,11 @@ pub struct Ledger {
 const PAGE: usize = 2048;
 
 impl Ledger {
+    /// The schema version of a PostgreSQL ledger this build reads and
+    /// writes (its newest migration).
+    #[cfg(feature = "postgres")]
+    pub const POSTGRES_SCHEMA_VERSION: i32 = crate::storage::postgres::SCHEMA_VERSION;
+
     /// Opens the ledger at `path` for reading and writing (see
     /// [`OpenOptions`] for creating and waiting), bringing its read model up
     /// to the log first.
@@ -136,6 +141,72 @@ impl Ledger {
         }
     }
 
+    /// Opens the PostgreSQL ledger at `url` (`postgres://USER@HOST/DB`,
+    /// optionally `?schema=NAME`) for reading and writing. The database
+    /// must have been prepared by [`Ledger::init_postgres`]. Each write takes
+    /// the ledger's lock for its transaction only, so any number of
+    /// processes and machines may hold the ledger open for writing at once.
+    #[cfg(feature = "postgres")]
+    pub fn open_postgres(url: &str, opts: &OpenOptions) -> Result<Ledger> {
+        let target = crate::storage::postgres::Target::parse(url)?;
+        let wait = pg_wait(opts);
+        let pg = target.connect(&wait)?;
+        pg.check_schema()?;
+        let path = PathBuf::from(target.shown());
+        let store = Store::with_engine(
+            Box::new(crate::storage::postgres::PgEngine::new(pg.clone())),
+            &path,
+            opts.on_notice,
+        )?;
+        let writer = Conn::Postgres(pg);
+        let schema = readmodel::schema(&writer)?;
+        let reader = Conn::Postgres(target.connect(&wait)?);
+        let ledger = Ledger {
+            path,
+            log: Some(store),
+            model_reader: Mutex::new(reader),
+            model_writer: Some(Mutex::new(writer)),
+        };
+        ledger.reconcile(false, schema, opts)?;
+        Ok(ledger)
+    }
+
+    /// Opens the PostgreSQL ledger at `url` for reading only: one session,
+    /// whose every query reads one MVCC snapshot, never waiting for a writer.
+    #[cfg(feature = "postgres")]
+    pub fn open_postgres_reader(url: &str, opts: &OpenOptions) -> Result<Ledger> {
+        let target = crate::storage::postgres::Target::parse(url)?;
+        let pg = target.connect(&pg_wait(opts))?;
+        pg.check_schema()?;
+        let conn = Conn::Postgres(pg);
+        if readmodel::schema(&conn)? != Schema::Current {
+            // A ledger whose read model is not built yet (or of another
+            // schema): a writer builds it once.
+            drop(Ledger::open_postgres(url, opts)?);
+        }
+        Ok(Ledger {
+            path: PathBuf::from(target.shown()),
+            log: None,
+            model_writer: None,
+            model_reader: Mutex::new(conn),
+        })
+    }
+
+    /// Prepares the database at `url` for a ledger: creates the schema
+    /// named by `?schema=` (default `public`) and applies the log's
+    /// migrations it lacks, in order, in one transaction; then opens the
+    /// ledger, building its (empty) read model. Returns the ledger and the
+    /// migrations applied (none when it was already up to date).
+    #[cfg(feature = "postgres")]
+    pub fn init_postgres(
+        url: &str,
+        opts: &OpenOptions,
+    ) -> Result<(Ledger, Vec<(i32, &'static str)>)> {
+        let target = crate::storage::postgres::Target::parse(url)?;
+        let applied = target.connect(&pg_wait(opts))?.migrate()?;
+        Ok((Ledger::open_postgres(url, opts)?, applied))
+    }
+
     /// A ledger whose log is held by an in-memory engine whose faults a
     /// test controls, with its read model in `dir`.
     #[cfg(test)]
@@ -179,7 +250,6 @@ impl Ledger {
     /// up, or refuses a log that lost what the read model witnessed.
     fn reconcile(&self, existed: bool, schema: Schema, opts: &OpenOptions) -> Result<()> {
         let log = self.log()?;
-        let head = log.head()?;
         let notice = |m: String| {
             if let Some(f) = opts.on_notice {
                 f(&m);
@@ -207,10 +277,16 @@ impl Ledger {
             }
             Schema::Current => {}
         }
+        if log.is_transactional() {
+            // The log and the read model commit in one transaction: neither
+            // can be ahead of the other, and a failed write left nothing.
+            return Ok(());
+        }
         let wm = self.with_writer_conn(|q| q.watermark())?;
         if opts.for_repair {
             return Ok(());
         }
+        let head = log.head()?;
         if head.seq < wm.seq {
             return Err(Error::LogBehind {
                 path: self.path.clone(),
@@ -459,7 +535,15 @@ impl Ledger {
         // Hold the writers' turn: nothing changes under the audit.
         let _turn = log.writer_turn();
         let conn = conn.lock().unwrap_or_else(|p| p.into_inner());
-        let report = audit::verify(log, &conn, &self.path, digest, progress);
+        let report = if log.is_transactional() {
+            // Other processes may write meanwhile: the log and the read
+            // model are read in one snapshot instead.
+            readmodel::snapshot(&conn, |_| {
+                audit::verify(log, &conn, &self.path, digest, progress)
+            })
+        } else {
+            audit::verify(log, &conn, &self.path, digest, progress)
+        };
         // Damage found stops writes until a verify passes again; a digest
         // the log does not extend is not damage of this ledger.
         match &report {
@@ -529,6 +613,16 @@ impl Ledger {
         }
         writer.commit()?;
         Ok(wm.seq - head.seq)
+    }
+}
+
+/// How a PostgreSQL writer waits for the ledger's lock.
+#[cfg(feature = "postgres")]
+fn pg_wait(opts: &OpenOptions) -> crate::storage::postgres::Wait {
+    crate::storage::postgres::Wait {
+        budget: opts.wait,
+        notice_after: opts.notice_after,
+        on_wait: opts.on_wait,
     }
 }
 

@@ -151,6 +151,12 @@ impl Store {
         Store::with_engine(Box::new(engine), path, opts.on_notice)
     }
 
+    /// Whether the engine's writes join the read model's transaction (see
+    /// [`Engine::transactional`]).
+    pub(crate) fn is_transactional(&self) -> bool {
+        self.engine.transactional()
+    }
+
     /// Opens the log held by `engine`; `path` names it in messages.
     pub(crate) fn with_engine(
         engine: Box<dyn Engine>,
@@ -250,6 +256,10 @@ impl Store {
 
     /// Discards log records past the committed head (a write cut short).
     fn recover(&self) -> Result<()> {
+        if self.is_transactional() {
+            // A write that did not commit left nothing.
+            return Ok(());
+        }
         let head = self.head()?;
         let last = self.last_log_seq()?;
         if last > head.seq {

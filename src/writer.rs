@@ -177,7 +177,7 @@ impl Drop for Writer<'_> {
             return;
         }
         let _ = readmodel::rollback(&self.model);
-        if self.applied_any {
+        if self.applied_any && !self.store.is_transactional() {
             let committed = self.committed;
             let head_back = || match self.head_written {
                 true => self.store.reset_head(&committed),

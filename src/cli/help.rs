@@ -121,6 +121,17 @@ Examples:
   stancelog export > backup.jsonl
   stancelog --ledger new-ledger restore backup.jsonl";
 
+pub const INIT: &str = "\
+Examples:
+  stancelog init postgres://analyst@db.example/newsroom
+  stancelog init 'postgres://analyst@db.example/newsroom?schema=asia_desk'
+  stancelog --ledger postgres://analyst@db.example/newsroom stances";
+
+pub const MIGRATE: &str = "\
+Examples:
+  stancelog migrate --to postgres://analyst@db.example/newsroom
+  stancelog --ledger postgres://analyst@db.example/newsroom verify --digest SEQ:HASH";
+
 pub const COMPARE: &str = "\
 Examples:
   stancelog compare JPN CHN --as-of 2019-12-31

@@ -23,6 +23,7 @@
 
 mod analysis;
 mod audit;
+mod backend;
 mod bulk;
 mod chart;
 mod csvin;
@@ -201,6 +202,14 @@ enum Command {
     /// and hash and checking the hash chain line by line; all or nothing
     #[command(after_long_help = help::RESTORE)]
     Restore(bulk::RestoreArgs),
+    /// Prepare a ledger: a directory, or a PostgreSQL database (creates the
+    /// schema and applies the migrations it lacks)
+    #[command(after_long_help = help::INIT)]
+    Init(backend::InitArgs),
+    /// Copy this ledger into an empty PostgreSQL ledger, keeping every seq,
+    /// time, author and hash
+    #[command(after_long_help = help::MIGRATE)]
+    Migrate(backend::MigrateArgs),
     /// Shell completions, to stdout
     #[command(after_long_help = help::COMPLETIONS)]
     Completions(help::CompletionsArgs),
@@ -262,6 +271,8 @@ impl Command {
             Command::Rebuild => "rebuild",
             Command::Repair => "repair",
             Command::Restore(_) => "restore",
+            Command::Init(_) => "init",
+            Command::Migrate(_) => "migrate",
             Command::Completions(_) => "completions",
             Command::Man => "man",
             Command::Help(_) => "help",
@@ -620,6 +631,8 @@ fn dispatch(command: Command, g: &Global, out: &mut Box<dyn Write + '_>) -> Resu
         Command::Actors => naming::actors(g, out),
         Command::Import(a) => bulk::import(g, out, a),
         Command::Restore(a) => bulk::restore(g, out, a),
+        Command::Init(a) => backend::init(g, out, a),
+        Command::Migrate(a) => backend::migrate(g, out, a),
         Command::Stance(a) => query::stance(g, out, a),
         Command::Stances(a) => query::stances(g, out, a),
         Command::History(a) => query::history(g, out, a),

@@ -148,7 +148,20 @@ fn announce_notice(message: &str) {
 
 /// Opens the ledger for a command that only reads: the read model alone,
 /// with no lock, so it never waits for a writer.
+/// The PostgreSQL address `--ledger` (or `STANCELOG_LEDGER`) gives, if it
+/// gives one rather than a directory.
+pub fn postgres_url(global: &Global) -> Option<String> {
+    let s = global.ledger.as_deref()?.to_str()?;
+    stancelog::is_postgres_url(s).then(|| s.to_owned())
+}
+
 pub fn open_read(global: &Global) -> Result<Ledger> {
+    if let Some(url) = postgres_url(global) {
+        return Ok(Ledger::open_postgres_reader(
+            &url,
+            &open_options(global, false, false),
+        )?);
+    }
     let (path, _) = ledger_at(global)?;
     Ok(Ledger::open_reader(
         &path,
@@ -157,6 +170,12 @@ pub fn open_read(global: &Global) -> Result<Ledger> {
 }
 
 pub fn open(global: &Global, create: bool) -> Result<Ledger> {
+    if let Some(url) = postgres_url(global) {
+        return Ok(Ledger::open_postgres(
+            &url,
+            &open_options(global, create, false),
+        )?);
+    }
     let (path, found) = ledger_at(global)?;
     let ledger = Ledger::open(&path, &open_options(global, create, false))?;
     // Another writer racing to create it may have got there first: then it
@@ -170,6 +189,12 @@ pub fn open(global: &Global, create: bool) -> Result<Ledger> {
 /// Opens the ledger for `repair`, which alone may open a log that lost
 /// events the read model witnessed.
 pub fn open_for_repair(global: &Global) -> Result<Ledger> {
+    if let Some(url) = postgres_url(global) {
+        return Ok(Ledger::open_postgres(
+            &url,
+            &open_options(global, false, true),
+        )?);
+    }
     let (path, _) = ledger_at(global)?;
     let mut opts = open_options(global, false, true);
     opts.for_repair = true;
@@ -178,6 +203,12 @@ pub fn open_for_repair(global: &Global) -> Result<Ledger> {
 
 /// Opens the ledger for `rebuild`, which rewrites all of its read model.
 pub fn open_for_rebuild(global: &Global) -> Result<Ledger> {
+    if let Some(url) = postgres_url(global) {
+        return Ok(Ledger::open_postgres(
+            &url,
+            &open_options(global, false, true),
+        )?);
+    }
     open_bulk(global, &ledger_at(global)?.0, false)
 }
 
@@ -188,6 +219,21 @@ fn open_bulk(global: &Global, path: &Path, create: bool) -> Result<Ledger> {
 
 /// The options of every open: the command's default cache (`bulk` for
 /// import, restore and rebuild), unless `--cache-mib` says otherwise.
+/// How a command that is not a bulk write opens a ledger.
+pub fn options(global: &Global) -> OpenOptions {
+    open_options(global, false, false)
+}
+
+/// Opens (with `create`, creating) the ledger directory at `path`.
+pub fn open_at(global: &Global, path: &Path, create: bool) -> Result<Ledger> {
+    let found = probe(path)?;
+    let ledger = Ledger::open(path, &open_options(global, create, false))?;
+    if create && found != Found::Ledger && ledger.head()?.seq == 0 {
+        announce_created(path);
+    }
+    Ok(ledger)
+}
+
 fn open_options(global: &Global, create: bool, bulk: bool) -> OpenOptions {
     let mut opts = OpenOptions {
         create,
@@ -209,6 +255,13 @@ fn open_options(global: &Global, create: bool, bulk: bool) -> OpenOptions {
 /// built in a staging directory beside it and moved into place only on
 /// success, so a failed first import leaves nothing behind.
 pub fn bulk_write<T>(global: &Global, f: impl FnOnce(&Ledger) -> Result<T>) -> Result<T> {
+    if let Some(url) = postgres_url(global) {
+        // One transaction: a failed bulk write leaves nothing.
+        return f(&Ledger::open_postgres(
+            &url,
+            &open_options(global, false, true),
+        )?);
+    }
     let (path, found) = ledger_at(global)?;
     let parent = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,

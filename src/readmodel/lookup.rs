@@ -1,10 +1,9 @@
 //! Lookups that help a person name things: a statement by a short id, and
 //! the counts `info` shows. Plain indexed reads of the read model.
 
-use rusqlite::OptionalExtension;
 use uuid::Uuid;
 
-use super::{Query, Sql};
+use super::{Arg, Query};
 use crate::error::{Error, Result};
 
 /// The fewest hex digits a short id may have: with fewer, a ledger of a few
@@ -59,20 +58,15 @@ impl Query<'_> {
         // `start` sorts in [start, start + "~"): '~' is above every hex digit
         // and the hyphen. A range on the unique index, not a scan.
         let end = format!("{start}~");
-        let mut st = self
+        let ids = self
             .conn
-            .prepare_cached(
+            .rows(
                 "SELECT id FROM events WHERE id >= ?1 AND id < ?2 AND type = 'statement' ORDER BY id LIMIT ?3",
-            )
-            .sql()?;
-        let ids = st
-            .query_map(
-                rusqlite::params![start, end, MAX_CANDIDATES as i64 + 1],
-                |r| r.get::<_, String>(0),
-            )
-            .sql()?
-            .map(|r| {
-                let text = r.sql()?;
+                &[Arg::Text(&start), Arg::Text(&end), Arg::Int(MAX_CANDIDATES as i64 + 1)],
+                |r| r.text(0),
+            )?
+            .into_iter()
+            .map(|text| {
                 Uuid::parse_str(&text)
                     .map_err(|_| super::corrupt(0, format!("unreadable statement id {text:?}")))
             })
@@ -89,12 +83,11 @@ impl Query<'_> {
 
     /// How many events of type `kind` the read model holds.
     pub(crate) fn count_of(&self, kind: &str) -> Result<u64> {
-        let n: i64 = self
-            .conn
-            .prepare_cached("SELECT count(*) FROM events WHERE type = ?1")
-            .sql()?
-            .query_row([kind], |r| r.get(0))
-            .sql()?;
+        let n = self.conn.one(
+            "SELECT count(*) FROM events WHERE type = ?1",
+            &[Arg::Text(kind)],
+            |r| r.int(0),
+        )?;
         Ok(n as u64)
     }
 
@@ -104,29 +97,38 @@ impl Query<'_> {
             Column::Actor => "SELECT count(DISTINCT actor) FROM events WHERE type = 'statement'",
             Column::Issue => "SELECT count(DISTINCT issue) FROM events WHERE type = 'statement'",
         };
-        let n: i64 = self
-            .conn
-            .prepare_cached(sql)
-            .sql()?
-            .query_row([], |r| r.get(0))
-            .sql()?;
-        Ok(n as u64)
+        Ok(self.conn.one(sql, &[], |r| r.int(0))? as u64)
+    }
+
+    /// The bytes the ledger's tables and indexes take, when the read model
+    /// is in a database server (PostgreSQL); `None` for a SQLite file.
+    pub(crate) fn database_bytes(&self) -> Result<Option<u64>> {
+        match self.conn.engine() {
+            super::SqlEngine::Sqlite => Ok(None),
+            #[cfg(feature = "postgres")]
+            super::SqlEngine::Postgres => self
+                .conn
+                .one(
+                    "SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0)::bigint FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = current_schema() AND c.relkind = 'r'",
+                    &[],
+                    |r| r.int(0),
+                )
+                .map(|b| Some(b as u64)),
+        }
     }
 
     /// The earliest and latest `stated_on` of any statement version.
     pub(crate) fn stated_on_range(&self) -> Result<Option<(String, String)>> {
-        self.conn
-            .prepare_cached("SELECT min(stated_on), max(stated_on) FROM versions")
-            .sql()?
-            .query_row([], |r| {
-                Ok(match (r.get::<_, Option<String>>(0)?, r.get(1)?) {
+        self.conn.one(
+            "SELECT min(stated_on), max(stated_on) FROM versions",
+            &[],
+            |r| {
+                Ok(match (r.opt_text(0)?, r.opt_text(1)?) {
                     (Some(a), Some(b)) => Some((a, b)),
                     _ => None,
                 })
-            })
-            .optional()
-            .sql()
-            .map(Option::flatten)
+            },
+        )
     }
 }
 

@@ -17,16 +17,20 @@
 //! a writer (WAL readers see the last committed state). On read-only media a
 //! reader falls back to SQLite's `immutable` mode.
 
+mod conn;
 mod dialect;
 mod lookup;
 
+pub(crate) use conn::{Arg, Conn, Engine as SqlEngine, Row};
+#[cfg(feature = "postgres")]
+pub(crate) use dialect::postgres_params;
 pub(crate) use lookup::Column;
 pub use lookup::{is_id_prefix, MIN_ID_PREFIX};
 
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
-use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
+use rusqlite::{Connection, OpenFlags};
 use uuid::Uuid;
 
 use crate::chain::{hex_hash, parse_hash};
@@ -37,12 +41,11 @@ use crate::model::{format_timestamp, parse_date, Actor, Issue};
 use crate::store::Head;
 use crate::wire::Wire;
 
-/// A connection to the read model. Only this module names the SQLite crate.
-pub(crate) type Conn = Connection;
+use conn::seq as seq_arg;
 
 /// A connection to nothing, held until the real one is opened.
 pub(crate) fn placeholder() -> Result<Conn> {
-    Connection::open_in_memory().sql()
+    Ok(Conn::Sqlite(Connection::open_in_memory().sql()?))
 }
 
 /// The file name of the read model in a ledger directory.
@@ -54,11 +57,16 @@ pub(crate) const SCHEMA_VERSION: &str = "2";
 const SCHEMA: &str = include_str!("schema.sql");
 
 /// The columns of `events`, in the order rows are written and read.
-const EVENT_COLUMNS: &str = "seq, id, recorded_at, recorded_by, type, prev_hash, hash, target, \
+macro_rules! event_columns {
+    () => {
+        "seq, id, recorded_at, recorded_by, type, prev_hash, hash, target, \
      target_seq, actor, issue, reason, position, stated_on, summary, quote, speaker, source_url, \
      source_title, stated_on_precision, qualifiers, condition, attribution, reported_by, \
      speaker_role, sources, quote_lang, translation, slug, title, proposition, description, alias, \
-     lang, used_by, from_issue, into_issue, code, name, kind";
+     lang, used_by, from_issue, into_issue, code, name, kind"
+    };
+}
+const EVENT_COLUMNS: &str = event_columns!();
 
 /// A list field as its column's JSON text.
 fn json_list<T: serde::Serialize>(v: &Option<Vec<T>>) -> Option<String> {
@@ -66,15 +74,13 @@ fn json_list<T: serde::Serialize>(v: &Option<Vec<T>>) -> Option<String> {
         .map(|v| serde_json::to_string(v).expect("a list of strings serialises"))
 }
 
-/// A list column's JSON text back as the list (an unreadable one is damage,
-/// caught as corruption when the row is read back as an event).
+/// A list column's JSON text back as the list (an unreadable one is damage).
 fn from_json_list<T: serde::de::DeserializeOwned>(
+    seq: u64,
     text: Option<String>,
-) -> rusqlite::Result<Option<Vec<T>>> {
+) -> Result<Option<Vec<T>>> {
     text.map(|t| {
-        serde_json::from_str(&t).map_err(|e| {
-            rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
-        })
+        serde_json::from_str(&t).map_err(|e| corrupt(seq, format!("unreadable list column: {e}")))
     })
     .transpose()
 }
@@ -103,17 +109,17 @@ pub(crate) fn path_in(dir: &Path) -> PathBuf {
 }
 
 /// Opens (creating if missing) the read model for writing.
-pub(crate) fn open_writer(path: &Path) -> Result<Connection> {
+pub(crate) fn open_writer(path: &Path) -> Result<Conn> {
     let conn = Connection::open(path).sql()?;
     conn.execute_batch(dialect::WRITER_PRAGMAS).sql()?;
-    Ok(conn)
+    Ok(Conn::Sqlite(conn))
 }
 
 /// Opens the read model read-only; `None` if there is none. On media where
 /// SQLite cannot keep its shared-memory file (read-only mounts, a copy an
 /// auditor may not write), falls back to `immutable` mode, which assumes
 /// that nothing changes the file, as nothing can there.
-pub(crate) fn open_reader(path: &Path) -> Result<Option<Connection>> {
+pub(crate) fn open_reader(path: &Path) -> Result<Option<Conn>> {
     if !path.is_file() {
         return Ok(None);
     }
@@ -126,15 +132,15 @@ pub(crate) fn open_reader(path: &Path) -> Result<Option<Connection>> {
     match conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
         r.get::<_, i64>(0)
     }) {
-        Ok(_) => Ok(Some(conn)),
+        Ok(_) => Ok(Some(Conn::Sqlite(conn))),
         Err(_) => {
             let conn = Connection::open_with_flags(dialect::immutable_uri(path), flags).sql()?;
-            Ok(Some(conn))
+            Ok(Some(Conn::Sqlite(conn)))
         }
     }
 }
 
-/// What the file holds.
+/// What the database holds.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Schema {
     /// No schema yet (a new or emptied file).
@@ -146,26 +152,20 @@ pub(crate) enum Schema {
 }
 
 /// Reads which schema `conn` holds.
-pub(crate) fn schema(conn: &Connection) -> Result<Schema> {
-    let has_meta: bool = conn
-        .query_row(
-            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'meta'",
-            [],
-            |r| r.get::<_, i64>(0),
-        )
-        .sql()?
-        > 0;
+pub(crate) fn schema(conn: &Conn) -> Result<Schema> {
+    let has_meta = conn.one(
+        dialect::table_exists(conn.engine()),
+        &[Arg::Text("meta")],
+        |r| r.int(0),
+    )? > 0;
     if !has_meta {
         return Ok(Schema::Missing);
     }
-    let v: Option<String> = conn
-        .query_row(
-            "SELECT value FROM meta WHERE key = 'schema_version'",
-            [],
-            |r| r.get(0),
-        )
-        .optional()
-        .sql()?;
+    let v = conn.opt(
+        "SELECT value FROM meta WHERE key = 'schema_version'",
+        &[],
+        |r| r.text(0),
+    )?;
     Ok(match v {
         Some(v) if v == SCHEMA_VERSION => Schema::Current,
         Some(v) => Schema::Other(v),
@@ -173,134 +173,146 @@ pub(crate) fn schema(conn: &Connection) -> Result<Schema> {
     })
 }
 
-/// Inside the caller's transaction: drops whatever the file holds and
-/// creates the empty schema, with the watermark at the empty log.
-pub(crate) fn reset(conn: &Connection) -> Result<()> {
-    let objects: Vec<(String, String)> = {
-        let mut st = conn
-            .prepare("SELECT type, name FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%'")
-            .sql()?;
-        let rows = st
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-            .sql()?
-            .collect::<rusqlite::Result<Vec<_>>>()
-            .sql()?;
-        rows
-    };
-    for (kind, name) in objects {
-        let kind = if kind == "view" { "VIEW" } else { "TABLE" };
-        conn.execute_batch(&format!(
-            "DROP {kind} IF EXISTS \"{}\"",
-            name.replace('"', "\"\"")
-        ))
-        .sql()?;
+/// Inside the caller's transaction: empties the read model, creating the
+/// schema afresh unless it is this version's, with the watermark at the
+/// empty log. (Emptying a current schema deletes rows rather than dropping
+/// tables, so that PostgreSQL readers are not locked out meanwhile.)
+pub(crate) fn reset(conn: &Conn) -> Result<()> {
+    if schema(conn)? == Schema::Current {
+        conn.batch("DELETE FROM events; DELETE FROM versions; DELETE FROM meta")?;
+    } else {
+        let objects = conn.rows(dialect::objects(conn.engine()), &[], |r| {
+            Ok((r.text(0)?, r.text(1)?))
+        })?;
+        // Views first: they depend on the tables.
+        let (views, tables): (Vec<_>, Vec<_>) = objects.into_iter().partition(|(k, _)| k == "view");
+        for (kind, name) in views.into_iter().chain(tables) {
+            let kind = if kind == "view" { "VIEW" } else { "TABLE" };
+            conn.batch(&format!(
+                "DROP {kind} IF EXISTS \"{}\"{}",
+                name.replace('"', "\"\""),
+                dialect::drop_suffix(conn.engine())
+            ))?;
+        }
+        conn.batch(&dialect::schema(conn.engine(), SCHEMA))?;
     }
-    conn.execute_batch(SCHEMA).sql()?;
     conn.execute(
         "INSERT INTO meta (key, value) VALUES ('schema_version', ?1)",
-        [SCHEMA_VERSION],
-    )
-    .sql()?;
+        &[Arg::Text(SCHEMA_VERSION)],
+    )?;
     set_watermark(conn, &Head::empty())
 }
 
-/// Moves the watermark (inside the caller's transaction).
-pub(crate) fn set_watermark(conn: &Connection, head: &Head) -> Result<()> {
-    let mut st = conn.prepare_cached(dialect::UPSERT_META).sql()?;
-    st.execute(params!["watermark_seq", head.seq.to_string()])
-        .sql()?;
-    st.execute(params!["watermark_hash", hex_hash(&head.hash)])
-        .sql()?;
-    st.execute(params![
-        "watermark_recorded_at",
-        format_timestamp(&head.recorded_at)
-    ])
-    .sql()?;
+/// Sets `meta` keys (inside the caller's transaction, or on their own).
+fn set_meta(conn: &Conn, pairs: &[(&str, &str)]) -> Result<()> {
+    for (k, v) in pairs {
+        conn.execute(dialect::UPSERT_META, &[Arg::Text(k), Arg::Text(v)])?;
+    }
     Ok(())
+}
+
+/// Moves the watermark (inside the caller's transaction).
+pub(crate) fn set_watermark(conn: &Conn, head: &Head) -> Result<()> {
+    set_meta(
+        conn,
+        &[
+            ("watermark_seq", &head.seq.to_string()),
+            ("watermark_hash", &hex_hash(&head.hash)),
+            (
+                "watermark_recorded_at",
+                &format_timestamp(&head.recorded_at),
+            ),
+        ],
+    )
 }
 
 /// Records that `verify` found damage at `seq`, so that writes are refused
 /// until a verify passes again (autocommit: outside any write).
-pub(crate) fn set_fault(conn: &Connection, seq: u64, message: &str) -> Result<()> {
-    let mut st = conn.prepare_cached(dialect::UPSERT_META).sql()?;
-    st.execute(params!["fault_seq", seq.to_string()]).sql()?;
-    st.execute(params!["fault", message]).sql()?;
-    Ok(())
+pub(crate) fn set_fault(conn: &Conn, seq: u64, message: &str) -> Result<()> {
+    set_meta(conn, &[("fault_seq", &seq.to_string()), ("fault", message)])
 }
 
 /// Forgets a recorded fault (a verify passed).
-pub(crate) fn clear_fault(conn: &Connection) -> Result<()> {
-    conn.execute("DELETE FROM meta WHERE key IN ('fault_seq', 'fault')", [])
-        .sql()?;
+pub(crate) fn clear_fault(conn: &Conn) -> Result<()> {
+    conn.execute("DELETE FROM meta WHERE key IN ('fault_seq', 'fault')", &[])?;
     Ok(())
 }
 
+const INSERT_EVENT: &str = concat!("INSERT INTO events (", event_columns!(), ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35, ?36, ?37, ?38, ?39, ?40)");
+
+const INSERT_VERSION: &str = "INSERT INTO versions (actor, issue, stated_on, statement_seq, version_seq, tombstone) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+
 /// Adds an event's rows (inside the caller's transaction).
-pub(crate) fn insert(conn: &Connection, event: &Event, derived: &Derived) -> Result<()> {
+pub(crate) fn insert(conn: &Conn, event: &Event, derived: &Derived) -> Result<()> {
     let w = Wire::from_event(event);
-    conn.prepare_cached(&format!(
-        "INSERT INTO events ({EVENT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35, ?36, ?37, ?38, ?39, ?40)"
-    ))
-    .sql()?
-    .execute(params![
-        event.seq as i64,
-        w.id,
-        w.recorded_at,
-        w.recorded_by,
-        w.kind,
-        w.prev_hash,
-        w.hash,
-        w.target,
-        derived.target_seq.map(|s| s as i64),
-        w.actor,
-        w.issue,
-        w.reason,
-        w.position,
-        w.stated_on,
-        w.summary,
-        w.quote,
-        w.speaker,
-        w.source_url,
-        w.source_title,
-        w.stated_on_precision,
+    let (qualifiers, sources, used_by) = (
         json_list(&w.qualifiers),
-        w.condition,
-        w.attribution,
-        w.reported_by,
-        w.speaker_role,
         json_list(&w.sources),
-        w.quote_lang,
-        w.translation,
-        w.slug,
-        w.title,
-        w.proposition,
-        w.description,
-        w.alias,
-        w.lang,
         json_list(&w.used_by),
-        w.from,
-        w.into,
-        w.code,
-        w.name,
-        w.actor_kind,
-    ])
-    .sql()?;
+    );
+    fn t(v: &Option<String>) -> Arg<'_> {
+        Arg::OptText(v.as_deref())
+    }
+    conn.execute(
+        INSERT_EVENT,
+        &[
+            seq_arg(event.seq),
+            t(&w.id),
+            t(&w.recorded_at),
+            t(&w.recorded_by),
+            Arg::Text(&w.kind),
+            t(&w.prev_hash),
+            t(&w.hash),
+            t(&w.target),
+            Arg::OptInt(derived.target_seq.map(|s| s as i64)),
+            t(&w.actor),
+            t(&w.issue),
+            t(&w.reason),
+            t(&w.position),
+            t(&w.stated_on),
+            t(&w.summary),
+            t(&w.quote),
+            t(&w.speaker),
+            t(&w.source_url),
+            t(&w.source_title),
+            t(&w.stated_on_precision),
+            t(&qualifiers),
+            t(&w.condition),
+            t(&w.attribution),
+            t(&w.reported_by),
+            t(&w.speaker_role),
+            t(&sources),
+            t(&w.quote_lang),
+            t(&w.translation),
+            t(&w.slug),
+            t(&w.title),
+            t(&w.proposition),
+            t(&w.description),
+            t(&w.alias),
+            t(&w.lang),
+            t(&used_by),
+            t(&w.from),
+            t(&w.into),
+            t(&w.code),
+            t(&w.name),
+            t(&w.actor_kind),
+        ],
+    )?;
     let Some(v) = &derived.version else {
         return Ok(());
     };
-    conn.prepare_cached(
-        "INSERT INTO versions (actor, issue, stated_on, statement_seq, version_seq, tombstone) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    )
-    .sql()?
-    .execute(params![
-        v.actor,
-        v.issue,
-        v.stated_on.to_string(),
-        v.stmt_seq as i64,
-        v.version_seq as i64,
-        v.tombstone as i64,
-    ])
-    .sql()?;
+    let stated_on = v.stated_on.to_string();
+    conn.execute(
+        INSERT_VERSION,
+        &[
+            Arg::Text(&v.actor),
+            Arg::Text(&v.issue),
+            Arg::Text(&stated_on),
+            seq_arg(v.stmt_seq),
+            seq_arg(v.version_seq),
+            Arg::Int(v.tombstone as i64),
+        ],
+    )?;
     Ok(())
 }
 
@@ -319,16 +331,17 @@ fn corrupt(seq: u64, message: impl Into<String>) -> Error {
     }
 }
 
-/// Reads an event row in [`EVENT_COLUMNS`] order.
-fn event_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, Wire, Option<i64>)> {
-    let s = |i: usize| r.get::<_, Option<String>>(i);
-    let seq: i64 = r.get(0)?;
+/// Reads an event row in [`EVENT_COLUMNS`] order: its wire form and
+/// `target_seq`.
+fn event_row(r: &dyn Row) -> Result<(Wire, Option<u64>)> {
+    let s = |i: usize| r.opt_text(i);
+    let seq = r.int(0)? as u64;
     let wire = Wire {
-        seq: Some(seq as u64),
+        seq: Some(seq),
         id: s(1)?,
         recorded_at: s(2)?,
         recorded_by: s(3)?,
-        kind: r.get(4)?,
+        kind: r.text(4)?,
         prev_hash: s(5)?,
         hash: s(6)?,
         target: s(7)?,
@@ -343,12 +356,12 @@ fn event_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, Wire, Option<i64>)
         source_url: s(17)?,
         source_title: s(18)?,
         stated_on_precision: s(19)?,
-        qualifiers: from_json_list(s(20)?)?,
+        qualifiers: from_json_list(seq, s(20)?)?,
         condition: s(21)?,
         attribution: s(22)?,
         reported_by: s(23)?,
         speaker_role: s(24)?,
-        sources: from_json_list(s(25)?)?,
+        sources: from_json_list(seq, s(25)?)?,
         quote_lang: s(26)?,
         translation: s(27)?,
         slug: s(28)?,
@@ -357,23 +370,20 @@ fn event_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, Wire, Option<i64>)
         description: s(31)?,
         alias: s(32)?,
         lang: s(33)?,
-        used_by: from_json_list(s(34)?)?,
+        used_by: from_json_list(seq, s(34)?)?,
         from: s(35)?,
         into: s(36)?,
         code: s(37)?,
         name: s(38)?,
         actor_kind: s(39)?,
     };
-    Ok((seq, wire, r.get(8)?))
+    Ok((wire, r.opt_int(8)?.map(|t| t as u64)))
 }
 
-fn to_event_row((seq, wire, target_seq): (i64, Wire, Option<i64>)) -> Result<EventRow> {
-    let seq = seq as u64;
+fn to_event_row((wire, target_seq): (Wire, Option<u64>)) -> Result<EventRow> {
+    let seq = wire.seq.unwrap_or(0);
     let event = wire.to_event().map_err(|m| corrupt(seq, m))?;
-    Ok(EventRow {
-        event,
-        target_seq: target_seq.map(|t| t as u64),
-    })
+    Ok(EventRow { event, target_seq })
 }
 
 /// Seqs per `IN (...)` list: well below SQLite's limit on a statement's length.
@@ -391,14 +401,30 @@ fn in_list(seqs: &[u64]) -> String {
     s
 }
 
+/// The columns of a `versions` row, in [`version_row`] order.
+const VERSION_COLUMNS: &str = "actor, issue, stated_on, statement_seq, version_seq, tombstone";
+
+fn version_row(r: &dyn Row) -> Result<Version> {
+    let stmt_seq = r.int(3)? as u64;
+    let stated_on = r.text(2)?;
+    Ok(Version {
+        actor: r.text(0)?,
+        issue: r.text(1)?,
+        stated_on: parse_date(&stated_on).map_err(|e| corrupt(stmt_seq, e.to_string()))?,
+        stmt_seq,
+        version_seq: r.int(4)? as u64,
+        tombstone: r.int(5)? != 0,
+    })
+}
+
 /// Queries over one connection: a reader's snapshot or a writer's open
 /// transaction (which sees its own uncommitted rows).
 pub(crate) struct Query<'c> {
-    conn: &'c Connection,
+    conn: &'c Conn,
 }
 
 impl<'c> Query<'c> {
-    pub(crate) fn new(conn: &'c Connection) -> Query<'c> {
+    pub(crate) fn new(conn: &'c Conn) -> Query<'c> {
         Query { conn }
     }
 
@@ -427,12 +453,11 @@ impl<'c> Query<'c> {
 
     /// The value of a `meta` key.
     fn meta(&self, key: &str) -> Result<Option<String>> {
-        self.conn
-            .prepare_cached("SELECT value FROM meta WHERE key = ?1")
-            .sql()?
-            .query_row([key], |r| r.get(0))
-            .optional()
-            .sql()
+        self.conn.opt(
+            "SELECT value FROM meta WHERE key = ?1",
+            &[Arg::Text(key)],
+            |r| r.text(0),
+        )
     }
 
     /// The damage the last `verify` found, if it found any: seq and message.
@@ -443,19 +468,16 @@ impl<'c> Query<'c> {
         })
     }
 
-    fn events_where(&self, clause: &str, args: impl rusqlite::Params) -> Result<Vec<EventRow>> {
-        let mut st = self
-            .conn
-            .prepare_cached(&format!("SELECT {EVENT_COLUMNS} FROM events {clause}"))
-            .sql()?;
-        let rows = st.query_map(args, event_row).sql()?;
-        rows.map(|r| to_event_row(r.sql()?)).collect()
+    fn events_where(&self, clause: &str, args: &[Arg<'_>]) -> Result<Vec<EventRow>> {
+        let sql = format!("SELECT {EVENT_COLUMNS} FROM events {clause}");
+        let rows = self.conn.rows(&sql, args, event_row)?;
+        rows.into_iter().map(to_event_row).collect()
     }
 
     /// The event at `seq`.
     pub(crate) fn event(&self, seq: u64) -> Result<Option<Event>> {
         Ok(self
-            .events_where("WHERE seq = ?1", [seq as i64])?
+            .events_where("WHERE seq = ?1", &[seq_arg(seq)])?
             .pop()
             .map(|r| r.event))
     }
@@ -468,8 +490,9 @@ impl<'c> Query<'c> {
 
     /// The event with this id.
     pub(crate) fn event_by_id(&self, id: &Uuid) -> Result<Option<Event>> {
+        let id = id.to_string();
         Ok(self
-            .events_where("WHERE id = ?1", [id.to_string()])?
+            .events_where("WHERE id = ?1", &[Arg::Text(&id)])?
             .pop()
             .map(|r| r.event))
     }
@@ -477,30 +500,18 @@ impl<'c> Query<'c> {
     /// The rows of the events from `from` on, at most `limit`, in order, in
     /// their JSON form with their `target_seq` (for comparing with the log).
     pub(crate) fn wires_from(&self, from: u64, limit: usize) -> Result<Vec<(Wire, Option<u64>)>> {
-        let mut st = self
-            .conn
-            .prepare_cached(&format!(
-                "SELECT {EVENT_COLUMNS} FROM events WHERE seq >= ?1 ORDER BY seq LIMIT ?2"
-            ))
-            .sql()?;
-        let rows = st
-            .query_map(
-                params![from.min(i64::MAX as u64) as i64, limit as i64],
-                event_row,
-            )
-            .sql()?;
-        rows.map(|r| {
-            let (_, w, t) = r.sql()?;
-            Ok((w, t.map(|t| t as u64)))
-        })
-        .collect()
+        self.conn.rows(
+            &format!("SELECT {EVENT_COLUMNS} FROM events WHERE seq >= ?1 ORDER BY seq LIMIT ?2"),
+            &[seq_arg(from), Arg::Int(limit as i64)],
+            event_row,
+        )
     }
 
     /// The events from `from` to `to` (inclusive), at most `limit`, in order.
     pub(crate) fn events_range(&self, from: u64, to: u64, limit: usize) -> Result<Vec<EventRow>> {
         self.events_where(
             "WHERE seq >= ?1 AND seq <= ?2 ORDER BY seq LIMIT ?3",
-            params![from as i64, to.min(i64::MAX as u64) as i64, limit as i64],
+            &[seq_arg(from), seq_arg(to), Arg::Int(limit as i64)],
         )
     }
 
@@ -509,7 +520,7 @@ impl<'c> Query<'c> {
         Ok(self
             .events_where(
                 "WHERE target_seq = ?1 AND seq <= ?2 ORDER BY seq",
-                params![stmt_seq as i64, upto.min(i64::MAX as u64) as i64],
+                &[seq_arg(stmt_seq), seq_arg(upto)],
             )?
             .into_iter()
             .map(|r| r.event)
@@ -521,7 +532,7 @@ impl<'c> Query<'c> {
         let mut out = std::collections::HashMap::with_capacity(seqs.len());
         for chunk in seqs.chunks(IN_CHUNK) {
             let list = in_list(chunk);
-            for r in self.events_where(&format!("WHERE seq IN ({list})"), [])? {
+            for r in self.events_where(&format!("WHERE seq IN ({list})"), &[])? {
                 out.insert(r.event.seq, r.event);
             }
         }
@@ -540,7 +551,7 @@ impl<'c> Query<'c> {
             let list = in_list(chunk);
             let rows = self.events_where(
                 &format!("WHERE target_seq IN ({list}) AND seq <= ?1 ORDER BY seq"),
-                [upto.min(i64::MAX as u64) as i64],
+                &[seq_arg(upto)],
             )?;
             for r in rows {
                 if let Some(t) = r.target_seq {
@@ -553,12 +564,11 @@ impl<'c> Query<'c> {
 
     /// The seq of the latest edit of the statement at `stmt_seq`.
     pub(crate) fn latest_edit(&self, stmt_seq: u64) -> Result<Option<u64>> {
-        let seq: Option<i64> = self
-            .conn
-            .prepare_cached("SELECT max(seq) FROM events WHERE target_seq = ?1")
-            .sql()?
-            .query_row([stmt_seq as i64], |r| r.get(0))
-            .sql()?;
+        let seq = self.conn.one(
+            "SELECT max(seq) FROM events WHERE target_seq = ?1",
+            &[seq_arg(stmt_seq)],
+            |r| r.opt_int(0),
+        )?;
         Ok(seq.map(|s| s as u64))
     }
 
@@ -571,15 +581,11 @@ impl<'c> Query<'c> {
                 "an edit targets this event but it is not a statement",
             ));
         };
-        let latest: Option<(String, i64)> = self
-            .conn
-            .prepare_cached(
-                "SELECT stated_on, tombstone FROM versions WHERE statement_seq = ?1 ORDER BY version_seq DESC LIMIT 1",
-            )
-            .sql()?
-            .query_row([seq as i64], |r| Ok((r.get(0)?, r.get(1)?)))
-            .optional()
-            .sql()?;
+        let latest = self.conn.opt(
+            "SELECT stated_on, tombstone FROM versions WHERE statement_seq = ?1 ORDER BY version_seq DESC LIMIT 1",
+            &[seq_arg(seq)],
+            |r| Ok((r.text(0)?, r.int(1)?)),
+        )?;
         let (stated_on, tombstone) =
             latest.ok_or_else(|| corrupt(seq, "a statement without versions"))?;
         state.stated_on = parse_date(&stated_on).map_err(|e| corrupt(seq, e.to_string()))?;
@@ -589,30 +595,22 @@ impl<'c> Query<'c> {
 
     /// The last seq recorded at or before `t` (0 if none), at most `upto`.
     pub(crate) fn known_seq(&self, t: &DateTime<Utc>, upto: u64) -> Result<u64> {
-        let seq: Option<i64> = self
-            .conn
-            .prepare_cached(
-                "SELECT seq FROM events WHERE recorded_at <= ?1 ORDER BY recorded_at DESC, seq DESC LIMIT 1",
-            )
-            .sql()?
-            .query_row([format_timestamp(t)], |r| r.get(0))
-            .optional()
-            .sql()?;
+        let t = format_timestamp(t);
+        let seq = self.conn.opt(
+            "SELECT seq FROM events WHERE recorded_at <= ?1 ORDER BY recorded_at DESC, seq DESC LIMIT 1",
+            &[Arg::Text(&t)],
+            |r| r.int(0),
+        )?;
         Ok(seq.map_or(0, |s| (s as u64).min(upto)))
     }
 
     /// Every version of one pair.
     pub(crate) fn pair_versions(&self, actor: &Actor, issue: &Issue) -> Result<Vec<Version>> {
-        let mut out = Vec::new();
-        self.versions_where(
-            "WHERE actor = ?1 AND issue = ?2",
-            params![actor.as_str(), issue.as_str()],
-            |v| {
-                out.push(v);
-                Ok(())
-            },
-        )?;
-        Ok(out)
+        self.conn.rows(
+            &format!("SELECT {VERSION_COLUMNS} FROM versions WHERE actor = ?1 AND issue = ?2"),
+            &[Arg::Text(actor.as_str()), Arg::Text(issue.as_str())],
+            version_row,
+        )
     }
 
     /// Every version of the given actors (all when empty), in
@@ -622,20 +620,17 @@ impl<'c> Query<'c> {
         actors: &[Actor],
         mut f: impl FnMut(Version) -> Result<()>,
     ) -> Result<()> {
+        const ORDER: &str = "ORDER BY actor, issue, stated_on, statement_seq, version_seq";
         if actors.is_empty() {
-            return self.versions_where(
-                "ORDER BY actor, issue, stated_on, statement_seq, version_seq",
-                [],
-                f,
-            );
+            return self.versions_where(ORDER, &[], f);
         }
         let mut actors: Vec<&str> = actors.iter().map(Actor::as_str).collect();
         actors.sort_unstable();
         actors.dedup();
         for a in actors {
             self.versions_where(
-                "WHERE actor = ?1 ORDER BY actor, issue, stated_on, statement_seq, version_seq",
-                [a],
+                &format!("WHERE actor = ?1 {ORDER}"),
+                &[Arg::Text(a)],
                 &mut f,
             )?;
         }
@@ -645,59 +640,37 @@ impl<'c> Query<'c> {
     fn versions_where(
         &self,
         clause: &str,
-        args: impl rusqlite::Params,
+        args: &[Arg<'_>],
         mut f: impl FnMut(Version) -> Result<()>,
     ) -> Result<()> {
-        let mut st = self
-            .conn
-            .prepare_cached(&format!(
-                "SELECT actor, issue, stated_on, statement_seq, version_seq, tombstone FROM versions {clause}"
-            ))
-            .sql()?;
-        let mut rows = st.query(args).sql()?;
-        while let Some(r) = rows.next().sql()? {
-            let stmt_seq: i64 = r.get(3).sql()?;
-            let stated_on: String = r.get(2).sql()?;
-            let v = Version {
-                actor: r.get(0).sql()?,
-                issue: r.get(1).sql()?,
-                stated_on: parse_date(&stated_on)
-                    .map_err(|e| corrupt(stmt_seq as u64, e.to_string()))?,
-                stmt_seq: stmt_seq as u64,
-                version_seq: r.get::<_, i64>(4).sql()? as u64,
-                tombstone: r.get::<_, i64>(5).sql()? != 0,
-            };
-            f(v)?;
-        }
-        Ok(())
+        self.conn.each(
+            &format!("SELECT {VERSION_COLUMNS} FROM versions {clause}"),
+            args,
+            &mut |r| f(version_row(r)?),
+        )
     }
 
     /// Whether `versions` holds exactly this row.
     pub(crate) fn has_version(&self, v: &Version) -> Result<bool> {
-        let n: i64 = self
-            .conn
-            .prepare_cached(
-                "SELECT count(*) FROM versions WHERE actor = ?1 AND issue = ?2 AND stated_on = ?3 AND statement_seq = ?4 AND version_seq = ?5 AND tombstone = ?6",
-            )
-            .sql()?
-            .query_row(
-                params![
-                    v.actor,
-                    v.issue,
-                    v.stated_on.to_string(),
-                    v.stmt_seq as i64,
-                    v.version_seq as i64,
-                    v.tombstone as i64
-                ],
-                |r| r.get(0),
-            )
-            .sql()?;
+        let stated_on = v.stated_on.to_string();
+        let n = self.conn.one(
+            "SELECT count(*) FROM versions WHERE actor = ?1 AND issue = ?2 AND stated_on = ?3 AND statement_seq = ?4 AND version_seq = ?5 AND tombstone = ?6",
+            &[
+                Arg::Text(&v.actor),
+                Arg::Text(&v.issue),
+                Arg::Text(&stated_on),
+                seq_arg(v.stmt_seq),
+                seq_arg(v.version_seq),
+                Arg::Int(v.tombstone as i64),
+            ],
+            |r| r.int(0),
+        )?;
         Ok(n == 1)
     }
 
     /// Calls `f` with every version row, in storage order (for digests).
     pub(crate) fn scan_versions(&self, f: impl FnMut(Version) -> Result<()>) -> Result<()> {
-        self.versions_where("", [], f)
+        self.versions_where("", &[], f)
     }
 
     /// The naming events (definitions, rewordings, aliases, merges, actor
@@ -706,7 +679,7 @@ impl<'c> Query<'c> {
         Ok(self
             .events_where(
                 "WHERE type IN ('issue_definition', 'issue_rewording', 'alias', 'alias_removal', 'issue_merge', 'actor_definition') AND seq <= ?1 ORDER BY seq",
-                [upto.min(i64::MAX as u64) as i64],
+                &[seq_arg(upto)],
             )?
             .into_iter()
             .map(|r| r.event)
@@ -715,76 +688,45 @@ impl<'c> Query<'c> {
 
     /// Whether any statement up to seq `upto` is on this slug.
     pub(crate) fn has_statements(&self, issue: &Issue, upto: u64) -> Result<bool> {
-        self.conn
-            .prepare_cached(
-                "SELECT EXISTS (SELECT 1 FROM versions WHERE issue = ?1 AND statement_seq <= ?2)",
-            )
-            .sql()?
-            .query_row(
-                params![issue.as_str(), upto.min(i64::MAX as u64) as i64],
-                |r| r.get::<_, bool>(0),
-            )
-            .sql()
+        self.conn.one(
+            "SELECT EXISTS (SELECT 1 FROM versions WHERE issue = ?1 AND statement_seq <= ?2)",
+            &[Arg::Text(issue.as_str()), seq_arg(upto)],
+            |r| r.flag(0),
+        )
     }
 
     /// Per slug with statements up to `upto`: statements and distinct actors.
     pub(crate) fn issue_counts(&self, upto: u64) -> Result<Vec<(String, u64, u64)>> {
-        let mut st = self
-            .conn
-            .prepare_cached(
-                "SELECT issue, count(DISTINCT statement_seq), count(DISTINCT actor) FROM versions WHERE statement_seq <= ?1 GROUP BY issue ORDER BY issue",
-            )
-            .sql()?;
-        let rows = st
-            .query_map([upto.min(i64::MAX as u64) as i64], |r| {
-                Ok((
-                    r.get(0)?,
-                    r.get::<_, i64>(1)? as u64,
-                    r.get::<_, i64>(2)? as u64,
-                ))
-            })
-            .sql()?;
-        rows.map(|r| r.sql()).collect()
+        self.conn.rows(
+            "SELECT issue, count(DISTINCT statement_seq), count(DISTINCT actor) FROM versions WHERE statement_seq <= ?1 GROUP BY issue ORDER BY issue",
+            &[seq_arg(upto)],
+            |r| Ok((r.text(0)?, r.int(1)? as u64, r.int(2)? as u64)),
+        )
     }
 
     /// Per actor with statements up to `upto`: the number of statements.
     pub(crate) fn actor_counts(&self, upto: u64) -> Result<Vec<(String, u64)>> {
-        let mut st = self
-            .conn
-            .prepare_cached(
-                "SELECT actor, count(DISTINCT statement_seq) FROM versions WHERE statement_seq <= ?1 GROUP BY actor ORDER BY actor",
-            )
-            .sql()?;
-        let rows = st
-            .query_map([upto.min(i64::MAX as u64) as i64], |r| {
-                Ok((r.get(0)?, r.get::<_, i64>(1)? as u64))
-            })
-            .sql()?;
-        rows.map(|r| r.sql()).collect()
+        self.conn.rows(
+            "SELECT actor, count(DISTINCT statement_seq) FROM versions WHERE statement_seq <= ?1 GROUP BY actor ORDER BY actor",
+            &[seq_arg(upto)],
+            |r| Ok((r.text(0)?, r.int(1)? as u64)),
+        )
     }
 
     /// Statements up to `upto` on any of `issues`, and their distinct actors.
     pub(crate) fn group_counts(&self, issues: &[Issue], upto: u64) -> Result<(u64, u64)> {
         let mut seqs = std::collections::HashSet::new();
         let mut actors = std::collections::HashSet::new();
-        let mut st = self
-            .conn
-            .prepare_cached(
-                "SELECT DISTINCT statement_seq, actor FROM versions WHERE issue = ?1 AND statement_seq <= ?2",
-            )
-            .sql()?;
         for issue in issues {
-            let rows = st
-                .query_map(
-                    params![issue.as_str(), upto.min(i64::MAX as u64) as i64],
-                    |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)),
-                )
-                .sql()?;
-            for r in rows {
-                let (seq, actor) = r.sql()?;
-                seqs.insert(seq);
-                actors.insert(actor);
-            }
+            self.conn.each(
+                "SELECT DISTINCT statement_seq, actor FROM versions WHERE issue = ?1 AND statement_seq <= ?2",
+                &[Arg::Text(issue.as_str()), seq_arg(upto)],
+                &mut |r| {
+                    seqs.insert(r.int(0)?);
+                    actors.insert(r.text(1)?);
+                    Ok(())
+                },
+            )?;
         }
         Ok((seqs.len() as u64, actors.len() as u64))
     }
@@ -796,47 +738,22 @@ impl<'c> Query<'c> {
         issue: &Issue,
         upto: u64,
     ) -> Result<Vec<u64>> {
-        let mut st = self
-            .conn
-            .prepare_cached(
-                "SELECT DISTINCT statement_seq FROM versions WHERE actor = ?1 AND issue = ?2 AND statement_seq <= ?3 ORDER BY statement_seq",
-            )
-            .sql()?;
-        let rows = st
-            .query_map(
-                params![
-                    actor.as_str(),
-                    issue.as_str(),
-                    upto.min(i64::MAX as u64) as i64
-                ],
-                |r| r.get::<_, i64>(0),
-            )
-            .sql()?;
-        rows.map(|r| Ok(r.sql()? as u64)).collect()
+        self.conn.rows(
+            "SELECT DISTINCT statement_seq FROM versions WHERE actor = ?1 AND issue = ?2 AND statement_seq <= ?3 ORDER BY statement_seq",
+            &[Arg::Text(actor.as_str()), Arg::Text(issue.as_str()), seq_arg(upto)],
+            |r| Ok(r.int(0)? as u64),
+        )
     }
 
     /// Per author and event type, up to seq `upto`: how many events, and
     /// the first and last `recorded_at` (RFC 3339 text, which sorts as
     /// time), in (author, type) order. One pass over `events`.
     pub(crate) fn authorship(&self, upto: u64) -> Result<Vec<AuthorshipRow>> {
-        let mut st = self
-            .conn
-            .prepare_cached(
-                "SELECT recorded_by, type, count(*), min(recorded_at), max(recorded_at) FROM events WHERE seq <= ?1 GROUP BY recorded_by, type ORDER BY recorded_by, type",
-            )
-            .sql()?;
-        let rows = st
-            .query_map([upto.min(i64::MAX as u64) as i64], |r| {
-                Ok((
-                    r.get(0)?,
-                    r.get(1)?,
-                    r.get::<_, i64>(2)? as u64,
-                    r.get(3)?,
-                    r.get(4)?,
-                ))
-            })
-            .sql()?;
-        rows.map(|r| r.sql()).collect()
+        self.conn.rows(
+            "SELECT recorded_by, type, count(*), min(recorded_at), max(recorded_at) FROM events WHERE seq <= ?1 GROUP BY recorded_by, type ORDER BY recorded_by, type",
+            &[seq_arg(upto)],
+            |r| Ok((r.text(0)?, r.text(1)?, r.int(2)? as u64, r.text(3)?, r.text(4)?)),
+        )
     }
 }
 
@@ -846,13 +763,13 @@ pub(crate) type AuthorshipRow = (String, String, u64, String, String);
 
 /// Runs `f` in one read transaction of `conn`, so every query it makes sees
 /// the same committed state.
-pub(crate) fn snapshot<T>(conn: &Connection, f: impl FnOnce(&Query<'_>) -> Result<T>) -> Result<T> {
-    if !conn.is_autocommit() {
+pub(crate) fn snapshot<T>(conn: &Conn, f: impl FnOnce(&Query<'_>) -> Result<T>) -> Result<T> {
+    if conn.in_transaction() {
         return f(&Query::new(conn));
     }
-    conn.execute_batch(dialect::BEGIN_READ).sql()?;
+    conn.begin_read()?;
     let out = f(&Query::new(conn));
-    let end = conn.execute_batch(dialect::COMMIT).sql();
+    let end = conn.commit();
     let out = out?;
     end?;
     Ok(out)
@@ -860,22 +777,22 @@ pub(crate) fn snapshot<T>(conn: &Connection, f: impl FnOnce(&Query<'_>) -> Resul
 
 /// Starts the one writer's transaction on `conn`, rolling back first one
 /// that a writer which panicked left open.
-pub(crate) fn begin_write(conn: &Connection) -> Result<()> {
-    if !conn.is_autocommit() {
-        conn.execute_batch(dialect::ROLLBACK).sql()?;
+pub(crate) fn begin_write(conn: &Conn) -> Result<()> {
+    if conn.in_transaction() {
+        conn.rollback()?;
     }
-    conn.execute_batch(dialect::BEGIN_WRITE).sql()
+    conn.begin_write()
 }
 
 /// Commits the writer's transaction.
-pub(crate) fn commit(conn: &Connection) -> Result<()> {
-    conn.execute_batch(dialect::COMMIT).sql()
+pub(crate) fn commit(conn: &Conn) -> Result<()> {
+    conn.commit()
 }
 
 /// Rolls back the writer's transaction, if one is open.
-pub(crate) fn rollback(conn: &Connection) -> Result<()> {
-    if conn.is_autocommit() {
+pub(crate) fn rollback(conn: &Conn) -> Result<()> {
+    if !conn.in_transaction() {
         return Ok(());
     }
-    conn.execute_batch(dialect::ROLLBACK).sql()
+    conn.rollback()
 }

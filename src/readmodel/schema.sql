@@ -87,7 +87,7 @@ SELECT
     COALESCE((SELECT a.speaker FROM events a WHERE a.target_seq = s.seq AND a.type = 'amendment' AND a.speaker IS NOT NULL ORDER BY a.seq DESC LIMIT 1), s.speaker) AS speaker,
     COALESCE((SELECT a.source_url FROM events a WHERE a.target_seq = s.seq AND a.type = 'amendment' AND a.source_url IS NOT NULL ORDER BY a.seq DESC LIMIT 1), s.source_url) AS source_url,
     COALESCE((SELECT a.source_title FROM events a WHERE a.target_seq = s.seq AND a.type = 'amendment' AND a.source_title IS NOT NULL ORDER BY a.seq DESC LIMIT 1), s.source_title) AS source_title,
-    COALESCE((SELECT r.type = 'retraction' FROM events r WHERE r.target_seq = s.seq AND r.type IN ('retraction', 'reinstatement') ORDER BY r.seq DESC LIMIT 1), 0) AS retracted,
+    COALESCE((SELECT CASE WHEN r.type = 'retraction' THEN 1 ELSE 0 END FROM events r WHERE r.target_seq = s.seq AND r.type IN ('retraction', 'reinstatement') ORDER BY r.seq DESC LIMIT 1), 0) AS retracted,
     (SELECT count(*) FROM events a WHERE a.target_seq = s.seq AND a.type = 'amendment') AS amendments,
     s.recorded_at,
     s.recorded_by
@@ -104,7 +104,7 @@ FROM (
            row_number() OVER (PARTITION BY actor, issue ORDER BY stated_on DESC, seq DESC) AS rank
     FROM statements_current
     WHERE retracted = 0 AND stated_on <= date('now')
-)
+) AS ranked
 WHERE rank = 1;
 
 -- Every issue a definition names, with the wording in force now.

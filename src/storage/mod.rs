@@ -7,13 +7,16 @@
 //! everything applied so far durable. Everything above it (key layout, the
 //! hash chain, the rules, the commit protocol) is engine-agnostic.
 //!
-//! Two engines implement it: [`sled`](self::sled) (the embedded ledger on
-//! disk, with sled's workarounds kept in its own module) and
+//! Three engines implement it: [`sled`](self::sled) (the embedded ledger on
+//! disk, with sled's workarounds kept in its own module), `postgres` (a
+//! ledger a team shares, with feature `postgres`) and
 //! [`memory`](self::memory) (in process, with fault injection, so tests can
 //! fail or "crash" a write at every step of a commit deterministically).
 
 #[cfg(test)]
 pub(crate) mod memory;
+#[cfg(feature = "postgres")]
+pub(crate) mod postgres;
 pub(crate) mod sled;
 
 use std::fmt;
@@ -38,6 +41,13 @@ pub(crate) trait Engine: Send + Sync {
     fn sync(&self) -> Result<(), StorageError>;
     /// Whether the engine holds no entry at all.
     fn is_empty(&self) -> Result<bool, StorageError>;
+    /// Whether the engine's batches join the read model's transaction and
+    /// become durable with its commit (PostgreSQL), so that a failed write
+    /// is undone by that transaction's rollback and nothing is left past
+    /// the head to discard.
+    fn transactional(&self) -> bool {
+        false
+    }
 }
 
 /// A set of inserts and removals that an [`Engine`] applies atomically.

@@ -1,0 +1,787 @@
+//! PostgreSQL, a ledger's second home: the log and the read model in one
+//! database (one schema of it), which a team shares.
+//!
+//! - **The log** is the table `log`, one row per event with a column per
+//!   envelope field, the canonical record bytes (`record`: exactly what a
+//!   sled log holds) and the event as JSON (`payload`) for SQL users. The
+//!   committed head and the format records are rows of `log_meta`. Its
+//!   schema is made by numbered migrations (`migrations/postgres/`), which
+//!   `stancelog init` applies in order and records in `stancelog_migrations`.
+//! - **One transaction per write.** A writer's transaction takes the
+//!   ledger's transaction-scoped advisory lock first ([`Pg::begin_write`]),
+//!   then reads the head, appends seq = head + 1 onward and writes the read
+//!   model's rows in the same transaction, and commits once. So seqs have no
+//!   gaps, commit order is seq order, and a write that fails or dies leaves
+//!   nothing: the lock linearises appends, where a `bigserial` position
+//!   would let concurrent writers commit out of order.
+//! - **Readers** use `REPEATABLE READ READ ONLY` snapshots and never wait.
+//!
+//! [`PgEngine`] presents the log to [`crate::store::Store`] through the
+//! storage boundary ([`Engine`]): log keys map to `log` rows, other keys to
+//! `log_meta`; an applied batch joins the open transaction, whose commit
+//! (by the read model's connection, the same session) makes it durable.
+
+use std::collections::{HashMap, VecDeque};
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use postgres::error::SqlState;
+use postgres::types::{ToSql, Type};
+use postgres::{Client, NoTls, Statement};
+
+use super::{Batch, Engine, Entries, Entry, StorageError};
+use crate::error::{Error, Result};
+use crate::index;
+use crate::readmodel::{postgres_params, Arg, Row};
+
+/// The numbered migrations of the log's schema, applied in order.
+const MIGRATIONS: &[(i32, &str, &str)] = &[(
+    1,
+    "the log",
+    include_str!("../../migrations/postgres/0001_log.sql"),
+)];
+
+/// The schema version this code writes and reads.
+pub(crate) const SCHEMA_VERSION: i32 = MIGRATIONS[MIGRATIONS.len() - 1].0;
+
+/// Whether `s` names a PostgreSQL ledger rather than a directory.
+pub fn is_url(s: &str) -> bool {
+    s.starts_with("postgres://") || s.starts_with("postgresql://")
+}
+
+/// A PostgreSQL ledger's address: the connection settings, the schema the
+/// ledger lives in, and how to name it in messages (never with a password).
+#[derive(Clone, Debug)]
+pub(crate) struct Target {
+    config: postgres::Config,
+    schema: String,
+    shown: String,
+}
+
+impl Target {
+    /// Parses `postgres://USER[:PASSWORD]@HOST[:PORT]/DB[?schema=NAME&...]`
+    /// (or `postgresql://`). `schema` defaults to `public`; other
+    /// parameters are libpq's.
+    pub(crate) fn parse(url: &str) -> Result<Target> {
+        let (base, query) = match url.split_once('?') {
+            Some((b, q)) => (b, Some(q)),
+            None => (url, None),
+        };
+        let mut schema = None;
+        let mut rest = Vec::new();
+        let mut shown_params = Vec::new();
+        for kv in query
+            .into_iter()
+            .flat_map(|q| q.split('&'))
+            .filter(|s| !s.is_empty())
+        {
+            match kv.split_once('=') {
+                Some(("schema", v)) => schema = Some(v.to_owned()),
+                Some(("password", _)) => rest.push(kv),
+                _ => {
+                    rest.push(kv);
+                    shown_params.push(kv);
+                }
+            }
+        }
+        let schema = schema.unwrap_or_else(|| "public".into());
+        let valid = !schema.is_empty()
+            && schema.len() <= 63
+            && schema.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
+            && schema
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+        if !valid {
+            return Err(Error::invalid(format!(
+                "invalid schema name {schema:?} in the PostgreSQL ledger address (lower-case letters, digits and _, starting with a letter, at most 63)"
+            )));
+        }
+        let mut libpq = base.to_owned();
+        if !rest.is_empty() {
+            libpq.push('?');
+            libpq.push_str(&rest.join("&"));
+        }
+        let shown = {
+            let mut s = redact(base);
+            let mut params: Vec<String> = shown_params.iter().map(|p| p.to_string()).collect();
+            if schema != "public" {
+                params.push(format!("schema={schema}"));
+            }
+            if !params.is_empty() {
+                s.push('?');
+                s.push_str(&params.join("&"));
+            }
+            s
+        };
+        let mut config = postgres::Config::from_str(&libpq).map_err(|_| {
+            Error::invalid(format!(
+                "invalid PostgreSQL ledger address {shown} (expected postgres://USER@HOST[:PORT]/DATABASE[?schema=NAME])"
+            ))
+        })?;
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(Duration::from_secs(10));
+        }
+        config.application_name("stancelog");
+        Ok(Target {
+            config,
+            schema,
+            shown,
+        })
+    }
+
+    /// The address as messages show it: no password.
+    pub(crate) fn shown(&self) -> &str {
+        &self.shown
+    }
+
+    /// The schema the ledger lives in.
+    #[cfg(test)]
+    pub(crate) fn schema(&self) -> &str {
+        &self.schema
+    }
+
+    /// Opens a session in the ledger's schema, in UTC.
+    pub(crate) fn connect(&self, wait: &Wait) -> Result<Pg> {
+        let mut client = self.config.connect(NoTls).map_err(|e| {
+            Error::Storage(StorageError::msg(format!(
+                "cannot connect to the PostgreSQL ledger {}: {}",
+                self.shown,
+                describe(&e)
+            )))
+        })?;
+        client
+            .batch_execute(&format!(
+                "SET search_path TO \"{}\"; SET TIME ZONE 'UTC'",
+                self.schema
+            ))
+            .map_err(|e| self.error(e))?;
+        Ok(Pg {
+            inner: Arc::new(Shared {
+                session: Mutex::new(Session {
+                    client,
+                    cache: HashMap::new(),
+                }),
+                in_tx: AtomicBool::new(false),
+                shown: self.shown.clone(),
+                schema: self.schema.clone(),
+                wait: wait.clone(),
+            }),
+        })
+    }
+
+    fn error(&self, e: postgres::Error) -> Error {
+        error(&self.shown, 0, e)
+    }
+}
+
+/// Removes a password from `user:password@` in a URL.
+fn redact(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let (authority, path) = match rest.find('/') {
+        Some(i) => rest.split_at(i),
+        None => (rest, ""),
+    };
+    let authority = match authority.rsplit_once('@') {
+        Some((userinfo, host)) => {
+            let user = userinfo.split(':').next().unwrap_or("");
+            format!("{user}@{host}")
+        }
+        None => authority.to_owned(),
+    };
+    format!("{scheme}://{authority}{path}")
+}
+
+/// A client error's cause, in the server's words when it gave some.
+fn describe(e: &postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => db.message().to_owned(),
+        None => e.to_string(),
+    }
+}
+
+/// A client error as the ledger's error, naming the ledger (never its
+/// password): a lock not had in time is [`Error::Busy`], a dropped
+/// connection says that nothing of the command was committed.
+fn error(shown: &str, wait_secs: u64, e: postgres::Error) -> Error {
+    if let Some(db) = e.as_db_error() {
+        if *db.code() == SqlState::LOCK_NOT_AVAILABLE {
+            return Error::Busy(PathBuf::from(shown), wait_secs);
+        }
+        if *db.code() == SqlState::DISK_FULL {
+            return Error::Storage(StorageError::disk_full());
+        }
+    }
+    if e.is_closed() || e.as_db_error().is_none() {
+        return Error::Storage(StorageError::msg(format!(
+            "lost the connection to the PostgreSQL ledger {shown} ({}); nothing of this command was committed, so it can be run again",
+            describe(&e)
+        )));
+    }
+    Error::Storage(StorageError::msg(format!(
+        "the PostgreSQL ledger {shown}: {}",
+        describe(&e)
+    )))
+}
+
+/// How long a writer waits for the ledger's lock, and whom it tells.
+#[derive(Clone, Debug)]
+pub(crate) struct Wait {
+    pub(crate) budget: Duration,
+    pub(crate) notice_after: Duration,
+    pub(crate) on_wait: Option<fn(&Path)>,
+}
+
+/// One session with the server, shared by the log engine and the read
+/// model's connection of one [`crate::Ledger`] (so both write in one
+/// transaction). Cheap to clone.
+#[derive(Clone)]
+pub(crate) struct Pg {
+    inner: Arc<Shared>,
+}
+
+struct Shared {
+    session: Mutex<Session>,
+    in_tx: AtomicBool,
+    shown: String,
+    schema: String,
+    wait: Wait,
+}
+
+struct Session {
+    client: Client,
+    /// Prepared statements by their SQL text (in `?N` form).
+    cache: HashMap<String, Statement>,
+}
+
+impl Session {
+    fn prepared(&mut self, sql: &str) -> std::result::Result<Statement, postgres::Error> {
+        if let Some(st) = self.cache.get(sql) {
+            return Ok(st.clone());
+        }
+        let st = self.client.prepare(&postgres_params(sql))?;
+        self.cache.insert(sql.to_owned(), st.clone());
+        Ok(st)
+    }
+}
+
+fn params<'a>(args: &'a [Arg<'a>]) -> Vec<&'a (dyn ToSql + Sync)> {
+    args.iter()
+        .map(|a| -> &(dyn ToSql + Sync) {
+            match a {
+                Arg::Int(i) => i,
+                Arg::OptInt(o) => o,
+                Arg::Text(s) => s,
+                Arg::OptText(o) => o,
+            }
+        })
+        .collect()
+}
+
+struct PgRow(postgres::Row);
+
+impl PgRow {
+    fn get<'a, T: postgres::types::FromSql<'a>>(&'a self, i: usize) -> Result<T> {
+        self.0
+            .try_get(i)
+            .map_err(|e| Error::Storage(StorageError::with_source("read model", e)))
+    }
+}
+
+impl Row for PgRow {
+    fn int(&self, i: usize) -> Result<i64> {
+        self.opt_int(i)?.ok_or_else(|| {
+            Error::Storage(StorageError::msg(format!("read model: column {i} is NULL")))
+        })
+    }
+    fn opt_int(&self, i: usize) -> Result<Option<i64>> {
+        match *self.0.columns()[i].type_() {
+            Type::INT4 => Ok(self.get::<Option<i32>>(i)?.map(i64::from)),
+            Type::INT2 => Ok(self.get::<Option<i16>>(i)?.map(i64::from)),
+            Type::BOOL => Ok(self.get::<Option<bool>>(i)?.map(i64::from)),
+            _ => self.get(i),
+        }
+    }
+    fn opt_text(&self, i: usize) -> Result<Option<String>> {
+        self.get(i)
+    }
+    fn flag(&self, i: usize) -> Result<bool> {
+        match *self.0.columns()[i].type_() {
+            Type::BOOL => self.get(i),
+            _ => Ok(self.int(i)? != 0),
+        }
+    }
+}
+
+impl Pg {
+    fn session(&self) -> MutexGuard<'_, Session> {
+        self.inner.session.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn err(&self, e: postgres::Error) -> Error {
+        error(&self.inner.shown, self.inner.wait.budget.as_secs(), e)
+    }
+
+    /// The rows of `sql` (read whole, then handed to `f` with the session
+    /// free again, so that `f` may query too).
+    pub(crate) fn each(
+        &self,
+        sql: &str,
+        args: &[Arg<'_>],
+        f: &mut dyn FnMut(&dyn Row) -> Result<()>,
+    ) -> Result<()> {
+        let rows = self.query(sql, &params(args))?;
+        for r in rows {
+            f(&PgRow(r))?;
+        }
+        Ok(())
+    }
+
+    fn query(&self, sql: &str, args: &[&(dyn ToSql + Sync)]) -> Result<Vec<postgres::Row>> {
+        let mut s = self.session();
+        let st = s.prepared(sql).map_err(|e| self.err(e))?;
+        s.client.query(&st, args).map_err(|e| self.err(e))
+    }
+
+    fn exec(&self, sql: &str, args: &[&(dyn ToSql + Sync)]) -> Result<u64> {
+        let mut s = self.session();
+        let st = s.prepared(sql).map_err(|e| self.err(e))?;
+        s.client.execute(&st, args).map_err(|e| self.err(e))
+    }
+
+    /// Runs one statement; returns the rows it changed.
+    pub(crate) fn execute(&self, sql: &str, args: &[Arg<'_>]) -> Result<u64> {
+        self.exec(sql, &params(args))
+    }
+
+    /// Runs statements without parameters.
+    pub(crate) fn batch(&self, sql: &str) -> Result<()> {
+        self.session()
+            .client
+            .batch_execute(sql)
+            .map_err(|e| self.err(e))
+    }
+
+    /// Whether a transaction is open.
+    pub(crate) fn in_transaction(&self) -> bool {
+        self.inner.in_tx.load(Ordering::SeqCst)
+    }
+
+    pub(crate) fn set_in_transaction(&self, open: bool) {
+        self.inner.in_tx.store(open, Ordering::SeqCst);
+    }
+
+    /// The ledger's advisory lock key: one per schema, so that ledgers in
+    /// one database do not wait for each other.
+    fn lock_key(&self) -> i64 {
+        xxhash_rust::xxh3::xxh3_64(format!("stancelog ledger {}", self.inner.schema).as_bytes())
+            as i64
+    }
+
+    /// Starts the one writer's transaction: takes the ledger's
+    /// transaction-scoped advisory lock, waiting at most the caller's
+    /// budget (then [`Error::Busy`]), announcing a wait once. The lock is
+    /// released by the commit or rollback, or by the server when the
+    /// session dies.
+    pub(crate) fn begin_write(&self) -> Result<()> {
+        self.batch("BEGIN ISOLATION LEVEL READ COMMITTED")?;
+        self.set_in_transaction(true);
+        let locked = self.take_lock();
+        if locked.is_err() {
+            let _ = self.batch("ROLLBACK");
+            self.set_in_transaction(false);
+        }
+        locked
+    }
+
+    fn take_lock(&self) -> Result<()> {
+        let key = self.lock_key();
+        let got = |pg: &Pg| -> Result<bool> {
+            let rows = pg.query("SELECT pg_try_advisory_xact_lock(?1)", &[&key])?;
+            Ok(rows.first().is_some_and(|r| r.get::<_, bool>(0)))
+        };
+        if got(self)? {
+            return Ok(());
+        }
+        let wait = &self.inner.wait;
+        let start = Instant::now();
+        let quiet = wait.notice_after.min(wait.budget);
+        while start.elapsed() < quiet {
+            std::thread::sleep(Duration::from_millis(20));
+            if got(self)? {
+                return Ok(());
+            }
+        }
+        if let Some(f) = wait.on_wait {
+            f(Path::new(&self.inner.shown));
+        }
+        let left = wait.budget.saturating_sub(start.elapsed());
+        if left.is_zero() {
+            return Err(Error::Busy(
+                PathBuf::from(&self.inner.shown),
+                wait.budget.as_secs(),
+            ));
+        }
+        self.batch(&format!(
+            "SET LOCAL lock_timeout = {}",
+            left.as_millis().max(1)
+        ))?;
+        self.exec("SELECT pg_advisory_xact_lock(?1)", &[&key])?;
+        self.batch("SET LOCAL lock_timeout = 0")
+    }
+
+    /// The schema version of the ledger here: `None` if `init` never ran.
+    pub(crate) fn schema_version(&self) -> Result<Option<i32>> {
+        let rows = self.query(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = 'stancelog_migrations'",
+            &[],
+        )?;
+        if rows.first().is_none_or(|r| r.get::<_, i64>(0) == 0) {
+            return Ok(None);
+        }
+        let rows = self.query("SELECT max(version) FROM stancelog_migrations", &[])?;
+        Ok(rows.first().and_then(|r| r.get::<_, Option<i32>>(0)))
+    }
+
+    /// Refuses a database where `init` never ran, or ran a newer
+    /// stancelog's migrations, or an older one's.
+    pub(crate) fn check_schema(&self) -> Result<()> {
+        let shown = &self.inner.shown;
+        match self.schema_version()? {
+            None => Err(Error::NotInitialised(shown.clone())),
+            Some(v) if v == SCHEMA_VERSION => Ok(()),
+            Some(v) if v > SCHEMA_VERSION => Err(Error::invalid(format!(
+                "the PostgreSQL ledger {shown} has schema version {v}, newer than this stancelog's {SCHEMA_VERSION}; upgrade stancelog"
+            ))),
+            Some(v) => Err(Error::invalid(format!(
+                "the PostgreSQL ledger {shown} has schema version {v}; run `stancelog init {shown}` to migrate it to {SCHEMA_VERSION}"
+            ))),
+        }
+    }
+
+    /// Creates the schema and applies the migrations it lacks, in order, in
+    /// one transaction under the ledger's lock; returns those applied.
+    pub(crate) fn migrate(&self) -> Result<Vec<(i32, &'static str)>> {
+        let schema = &self.inner.schema;
+        self.batch(&format!("CREATE SCHEMA IF NOT EXISTS \"{schema}\""))?;
+        self.begin_write()?;
+        let out = (|| {
+            self.batch(
+                "CREATE TABLE IF NOT EXISTS stancelog_migrations (
+                    version    integer PRIMARY KEY,
+                    name       text NOT NULL,
+                    applied_at timestamptz NOT NULL DEFAULT now()
+                )",
+            )?;
+            let current = self.schema_version()?.unwrap_or(0);
+            if current > SCHEMA_VERSION {
+                return Err(Error::invalid(format!(
+                    "the PostgreSQL ledger {} has schema version {current}, newer than this stancelog's {SCHEMA_VERSION}; upgrade stancelog",
+                    self.inner.shown
+                )));
+            }
+            let mut applied = Vec::new();
+            for &(version, name, sql) in MIGRATIONS.iter().filter(|m| m.0 > current) {
+                self.batch(sql)?;
+                self.exec(
+                    "INSERT INTO stancelog_migrations (version, name) VALUES (?1, ?2)",
+                    &[&version, &name],
+                )?;
+                applied.push((version, name));
+            }
+            Ok(applied)
+        })();
+        match out {
+            Ok(applied) => {
+                self.batch("COMMIT")?;
+                self.set_in_transaction(false);
+                Ok(applied)
+            }
+            Err(e) => {
+                let _ = self.batch("ROLLBACK");
+                self.set_in_transaction(false);
+                Err(e)
+            }
+        }
+    }
+
+    /// Runs `f` in a transaction of its own unless one is open.
+    fn atomically<T>(&self, f: impl FnOnce() -> Result<T>) -> Result<T> {
+        if self.in_transaction() {
+            return f();
+        }
+        self.batch("BEGIN")?;
+        match f() {
+            Ok(v) => {
+                self.batch("COMMIT")?;
+                Ok(v)
+            }
+            Err(e) => {
+                let _ = self.batch("ROLLBACK");
+                Err(e)
+            }
+        }
+    }
+}
+
+/// The log of a PostgreSQL ledger behind the storage boundary.
+pub(crate) struct PgEngine {
+    pg: Pg,
+}
+
+impl PgEngine {
+    pub(crate) fn new(pg: Pg) -> PgEngine {
+        PgEngine { pg }
+    }
+}
+
+fn storage(e: Error) -> StorageError {
+    match e {
+        Error::Storage(s) => s,
+        other => StorageError::msg(other.to_string()),
+    }
+}
+
+const INSERT_LOG: &str =
+    "INSERT INTO log (seq, id, recorded_at, recorded_by, type, prev_hash, hash, record, payload) \
+     VALUES (?1, ?2::text::uuid, ?3::text::timestamptz, ?4, ?5, ?6, ?7, ?8, ?9::text::jsonb)";
+
+/// Log records fetched per query when streaming the log.
+const PAGE: i64 = 4096;
+
+impl PgEngine {
+    fn insert_log(&self, seq: u64, record: &[u8]) -> Result<()> {
+        let event = crate::codec::decode(record).map_err(|e| Error::Corrupt {
+            seq,
+            message: e.to_string(),
+        })?;
+        let wire = crate::wire::Wire::from_event(&event);
+        let payload = serde_json::to_string(&wire).expect("an event serialises");
+        self.pg.exec(
+            INSERT_LOG,
+            &[
+                &(seq as i64),
+                &event.id.to_string(),
+                &crate::model::format_timestamp(&event.recorded_at),
+                &event.recorded_by,
+                &wire.kind,
+                &event.prev_hash.as_slice(),
+                &event.hash.as_slice(),
+                &record,
+                &payload,
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn pages(&self, lo: u64, hi: u64) -> Entries<'_> {
+        Box::new(LogPages {
+            pg: &self.pg,
+            lo,
+            hi,
+            front: VecDeque::new(),
+            back: VecDeque::new(),
+        })
+    }
+}
+
+impl Engine for PgEngine {
+    fn get(&self, key: &[u8]) -> std::result::Result<Option<Vec<u8>>, StorageError> {
+        let rows = match index::log_key_seq(key) {
+            Some(seq) => self
+                .pg
+                .query("SELECT record FROM log WHERE seq = ?1", &[&(seq as i64)]),
+            None => self
+                .pg
+                .query("SELECT value FROM log_meta WHERE key = ?1", &[&key]),
+        }
+        .map_err(storage)?;
+        Ok(rows.first().map(|r| r.get::<_, Vec<u8>>(0)))
+    }
+
+    fn range(&self, lo: &[u8], hi: &[u8]) -> Entries<'_> {
+        match (index::log_key_seq(lo), index::log_key_seq(hi)) {
+            (Some(lo), Some(hi)) => self.pages(lo, hi),
+            _ => Box::new(std::iter::once(Err(StorageError::msg(
+                "a range over keys other than the log's",
+            )))),
+        }
+    }
+
+    fn scan_prefix(&self, prefix: &[u8]) -> Entries<'_> {
+        if prefix == [index::LOG] {
+            return self.pages(1, i64::MAX as u64);
+        }
+        let rows = self
+            .pg
+            .query("SELECT key, value FROM log_meta ORDER BY key", &[])
+            .map_err(storage);
+        match rows {
+            Err(e) => Box::new(std::iter::once(Err(e))),
+            Ok(rows) => Box::new(
+                rows.into_iter()
+                    .map(|r| (r.get::<_, Vec<u8>>(0), r.get::<_, Vec<u8>>(1)))
+                    .filter(|(k, _)| k.starts_with(prefix))
+                    .map(Ok)
+                    .collect::<Vec<_>>()
+                    .into_iter(),
+            ),
+        }
+    }
+
+    fn apply(&self, batch: Batch) -> std::result::Result<(), StorageError> {
+        self.pg
+            .atomically(|| {
+                for (key, value) in &batch.ops {
+                    match (index::log_key_seq(key), value) {
+                        (Some(seq), Some(v)) => self.insert_log(seq, v)?,
+                        (Some(seq), None) => {
+                            self.pg
+                                .exec("DELETE FROM log WHERE seq = ?1", &[&(seq as i64)])?;
+                        }
+                        (None, Some(v)) => {
+                            self.pg.exec(
+                                "INSERT INTO log_meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                                &[&key.as_slice(), &v.as_slice()],
+                            )?;
+                        }
+                        (None, None) => {
+                            self.pg
+                                .exec("DELETE FROM log_meta WHERE key = ?1", &[&key.as_slice()])?;
+                        }
+                    }
+                }
+                Ok(())
+            })
+            .map_err(storage)
+    }
+
+    /// Durability is the transaction's commit (`synchronous_commit`), which
+    /// the writer makes once the read model's rows are in it too.
+    fn sync(&self) -> std::result::Result<(), StorageError> {
+        Ok(())
+    }
+
+    fn is_empty(&self) -> std::result::Result<bool, StorageError> {
+        let rows = self
+            .pg
+            .query(
+                "SELECT NOT EXISTS (SELECT 1 FROM log_meta) AND NOT EXISTS (SELECT 1 FROM log)",
+                &[],
+            )
+            .map_err(storage)?;
+        Ok(rows.first().is_some_and(|r| r.get::<_, bool>(0)))
+    }
+
+    fn transactional(&self) -> bool {
+        true
+    }
+}
+
+/// The log rows with `lo <= seq <= hi`, fetched a page at a time from
+/// either end.
+struct LogPages<'p> {
+    pg: &'p Pg,
+    lo: u64,
+    hi: u64,
+    /// Fetched from the low end, ascending.
+    front: VecDeque<Entry>,
+    /// Fetched from the high end, descending.
+    back: VecDeque<Entry>,
+}
+
+impl LogPages<'_> {
+    fn fetch(&mut self, ascending: bool) -> std::result::Result<(), StorageError> {
+        let sql = if ascending {
+            "SELECT seq, record FROM log WHERE seq >= ?1 AND seq <= ?2 ORDER BY seq LIMIT ?3"
+        } else {
+            "SELECT seq, record FROM log WHERE seq >= ?1 AND seq <= ?2 ORDER BY seq DESC LIMIT ?3"
+        };
+        let (lo, hi) = (
+            self.lo.min(i64::MAX as u64) as i64,
+            self.hi.min(i64::MAX as u64) as i64,
+        );
+        let rows = self.pg.query(sql, &[&lo, &hi, &PAGE]).map_err(storage)?;
+        if rows.is_empty() {
+            self.lo = self.hi.saturating_add(1);
+            return Ok(());
+        }
+        for r in rows {
+            let seq = r.get::<_, i64>(0) as u64;
+            let entry = (index::log_key(seq).to_vec(), r.get::<_, Vec<u8>>(1));
+            if ascending {
+                self.lo = seq + 1;
+                self.front.push_back(entry);
+            } else {
+                self.hi = seq.saturating_sub(1);
+                self.back.push_back(entry);
+            }
+        }
+        if !ascending && self.hi == 0 {
+            self.lo = 1;
+            self.hi = 0;
+        }
+        Ok(())
+    }
+}
+
+impl Iterator for LogPages<'_> {
+    type Item = std::result::Result<Entry, StorageError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.front.is_empty() && self.lo <= self.hi {
+            if let Err(e) = self.fetch(true) {
+                self.lo = 1;
+                self.hi = 0;
+                return Some(Err(e));
+            }
+        }
+        self.front
+            .pop_front()
+            .or_else(|| self.back.pop_back())
+            .map(Ok)
+    }
+}
+
+impl DoubleEndedIterator for LogPages<'_> {
+    fn next_back(&mut self) -> Option<Self::Item> {
+        if self.back.is_empty() && self.lo <= self.hi {
+            if let Err(e) = self.fetch(false) {
+                self.lo = 1;
+                self.hi = 0;
+                return Some(Err(e));
+            }
+        }
+        self.back
+            .pop_front()
+            .or_else(|| self.front.pop_back())
+            .map(Ok)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_never_show_a_password() {
+        let t = Target::parse(
+            "postgres://ana:s3cret@db.example:5433/news?schema=desk_1&sslmode=disable",
+        )
+        .unwrap();
+        assert_eq!(
+            t.shown(),
+            "postgres://ana@db.example:5433/news?sslmode=disable&schema=desk_1"
+        );
+        assert_eq!(t.schema(), "desk_1");
+        let t = Target::parse("postgresql://ana@localhost/news?password=s3cret").unwrap();
+        assert_eq!(t.shown(), "postgresql://ana@localhost/news");
+        assert_eq!(t.schema(), "public");
+        let e = Target::parse("postgres://ana:s3cret@h/db?schema=Bad-Name").unwrap_err();
+        assert!(!e.to_string().contains("s3cret"), "{e}");
+    }
+}
