@@ -13,6 +13,7 @@ mod domain;
 mod durability;
 mod golden_ledger;
 mod hostile;
+mod postgres;
 mod props;
 mod readme;
 mod readmodel;
