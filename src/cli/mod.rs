@@ -79,7 +79,7 @@ struct Cli {
 #[derive(Args, Debug)]
 #[command(next_help_heading = "Global options")]
 pub struct Global {
-    /// Ledger directory [default: the platform data directory, e.g. ~/.local/share/stancelog/ledger]
+    /// Ledger directory, or a PostgreSQL ledger postgres://USER@HOST/DB[?schema=NAME] [default: the platform data directory, e.g. ~/.local/share/stancelog/ledger]
     #[arg(long, global = true, env = "STANCELOG_LEDGER", value_name = "PATH")]
     pub ledger: Option<PathBuf>,
     /// Machine-readable JSON output: the same as --format json

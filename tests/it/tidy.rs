@@ -86,6 +86,16 @@ fn only_the_read_model_names_sqlite() {
 }
 
 #[test]
+fn only_the_postgres_engine_names_the_postgres_client() {
+    let found = offenders(&["postgres::", "use postgres"], &["src/storage/postgres.rs"]);
+    assert!(
+        found.is_empty(),
+        "the postgres crate named outside src/storage/postgres.rs:\n{}",
+        found.join("\n")
+    );
+}
+
+#[test]
 fn only_the_codec_names_bincode() {
     let found = offenders(&["bincode::", "use bincode"], &["src/codec/"]);
     assert!(
