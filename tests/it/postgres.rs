@@ -326,3 +326,68 @@ fn an_uninitialised_or_unreachable_ledger_is_one_clear_line_without_the_password
     ]));
     assert!(e.contains("cannot connect") && !e.contains("sekrit"), "{e}");
 }
+
+#[test]
+fn a_writer_waits_at_most_wait_seconds_for_the_lock_while_readers_never_wait() {
+    let Some(pg) =
+        PgLedger::new("a_writer_waits_at_most_wait_seconds_for_the_lock_while_readers_never_wait")
+    else {
+        return;
+    };
+    pg.ok(&["init"]);
+    pg.ok(&["import", article().to_str().unwrap()]);
+    let head = pg.ok(&["head"]);
+    // Another writer's transaction, holding the ledger's lock (the key is
+    // the one `storage::postgres` derives from the schema's name).
+    let key =
+        xxhash_rust::xxh3::xxh3_64(format!("stancelog ledger {}", pg.schema).as_bytes()) as i64;
+    let mut holder = postgres::Client::connect(&pg.base, postgres::NoTls).expect("connect");
+    let mut tx = holder.transaction().expect("begin");
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&key])
+        .expect("lock");
+    let started = std::time::Instant::now();
+    let out = pg
+        .cmd()
+        .args([
+            "--wait",
+            "1",
+            "record",
+            "--actor",
+            "JPN",
+            "--issue",
+            "north-korea-sanctions-relief",
+            "--position",
+            "oppose",
+            "--stated-on",
+            "2019-12-24",
+            "--summary",
+            "Still too soon.",
+        ])
+        .output()
+        .expect("run");
+    let e = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(75), "{e}");
+    // The wait is announced once, then the one error line.
+    assert_eq!(e.lines().count(), 2, "{e}");
+    assert!(e.contains("ledger is in use"), "{e}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    // Readers answer meanwhile, at the committed head.
+    assert_eq!(pg.ok(&["head"]), head);
+    pg.ok(&["stances", "--as-of", "2019-12-31"]);
+    tx.rollback().expect("release");
+    assert_eq!(pg.ok(&["head"]), head, "the refused write left nothing");
+    pg.ok(&[
+        "record",
+        "--actor",
+        "JPN",
+        "--issue",
+        "north-korea-sanctions-relief",
+        "--position",
+        "oppose",
+        "--stated-on",
+        "2019-12-24",
+        "--summary",
+        "Still too soon.",
+    ]);
+    assert!(pg.ok(&["head"]).starts_with("26:"));
+}

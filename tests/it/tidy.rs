@@ -87,7 +87,10 @@ fn only_the_read_model_names_sqlite() {
 
 #[test]
 fn only_the_postgres_engine_names_the_postgres_client() {
-    let found = offenders(&["postgres::", "use postgres"], &["src/storage/postgres.rs"]);
+    let found = offenders(
+        &["postgres::", "use postgres"],
+        &["src/storage/postgres.rs"],
+    );
     assert!(
         found.is_empty(),
         "the postgres crate named outside src/storage/postgres.rs:\n{}",
