@@ -108,7 +108,7 @@ pub use query::{Authorship, Change, Filter, Snapshot};
 pub use readmodel::{is_id_prefix, FILE_NAME as READ_MODEL_FILE, MIN_ID_PREFIX};
 pub use restore::{Restored, RESTORE_SKEW};
 #[cfg(feature = "postgres")]
-pub use storage::postgres::is_url as is_postgres_url;
+pub use storage::postgres::{is_url as is_postgres_url, shown_address as shown_postgres_address};
 pub use store::{Head, OpenOptions, BULK_CACHE_BYTES};
 pub use wire::{split_sources, Wire, WireSource};
 

@@ -509,7 +509,12 @@ pub fn main() -> ExitCode {
         let msg = info.to_string().replace('\n', " ");
         *PANIC.lock().unwrap_or_else(|p| p.into_inner()) = Some(msg);
     }));
-    let ledger = open::ledger_path(&cli.global).ok();
+    let ledger = match open::postgres_url(&cli.global) {
+        Some(url) => Some(std::path::PathBuf::from(stancelog::shown_postgres_address(
+            &url,
+        ))),
+        None => open::ledger_path(&cli.global).ok(),
+    };
     let outcome = std::panic::catch_unwind(|| run(cli));
     let Ok(result) = outcome else {
         let msg = PANIC.lock().unwrap_or_else(|p| p.into_inner()).take();

@@ -52,6 +52,11 @@ pub fn is_url(s: &str) -> bool {
     s.starts_with("postgres://") || s.starts_with("postgresql://")
 }
 
+/// How messages name the PostgreSQL ledger at `url`: without its password.
+pub fn shown_address(url: &str) -> String {
+    Target::parse(url).map_or_else(|_| "a PostgreSQL ledger".to_owned(), |t| t.shown)
+}
+
 /// A PostgreSQL ledger's address: the connection settings, the schema the
 /// ledger lives in, and how to name it in messages (never with a password).
 #[derive(Clone, Debug)]
