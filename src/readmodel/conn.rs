@@ -196,7 +196,7 @@ impl Conn {
     /// ledger's lock: see [`dialect::begin_write`]).
     pub(crate) fn begin_write(&self) -> Result<()> {
         match self {
-            Conn::Sqlite(_) => self.begin(dialect::begin_write(self.engine())),
+            Conn::Sqlite(_) => self.begin(dialect::BEGIN_WRITE_SQLITE),
             #[cfg(feature = "postgres")]
             Conn::Postgres(pg) => pg.begin_write(),
         }

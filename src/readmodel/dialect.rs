@@ -15,14 +15,8 @@ pub(super) const WRITER_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synch
 
 /// Starts the one writer's transaction on SQLite, taking the write lock at
 /// once. (PostgreSQL's writer takes the ledger's advisory lock instead:
-/// `storage::postgres`.)
-pub(super) fn begin_write(engine: Engine) -> &'static str {
-    match engine {
-        Engine::Sqlite => "BEGIN IMMEDIATE",
-        #[cfg(feature = "postgres")]
-        Engine::Postgres => "BEGIN ISOLATION LEVEL READ COMMITTED",
-    }
-}
+/// `storage::postgres::Pg::begin_write`.)
+pub(super) const BEGIN_WRITE_SQLITE: &str = "BEGIN IMMEDIATE";
 
 /// Starts a reader's snapshot: every query until the commit sees one state.
 pub(super) fn begin_read(engine: Engine) -> &'static str {

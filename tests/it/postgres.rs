@@ -13,14 +13,15 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use assert_cmd::Command;
 
 use crate::support::{
-    article, bare, fixture, next_time, run_fails, run_ok, write_usa_statements, TestLedger,
+    article, bare, fixture, record_args, run_fails, run_ok, write_usa_statements, TestLedger,
 };
 
 /// A PostgreSQL ledger in a schema of its own, dropped on drop.
 struct PgLedger {
     base: String,
     schema: String,
-    /// The key of this ledger's pinned clock (see `support::next_time`).
+    /// The key of this ledger's pinned clock (see `support::next_time`),
+    /// beside which `HOME` goes.
     clock: PathBuf,
     /// Where `HOME` and scratch files go.
     dir: tempfile::TempDir,
@@ -40,11 +41,12 @@ impl PgLedger {
             std::process::id(),
             SCHEMAS.fetch_add(1, Ordering::SeqCst)
         );
+        let dir = tempfile::tempdir().expect("tempdir");
         let ledger = PgLedger {
             base,
-            clock: PathBuf::from(format!("/postgres/{schema}")),
+            clock: dir.path().join("ledger"),
             schema,
-            dir: tempfile::tempdir().expect("tempdir"),
+            dir,
         };
         ledger.sql(&format!("DROP SCHEMA IF EXISTS {} CASCADE", ledger.schema));
         Some(ledger)
@@ -60,20 +62,16 @@ impl PgLedger {
         format!("{}{sep}schema={}", self.base, self.schema)
     }
 
-    /// The binary in the cleared environment, pinned to this ledger's clock.
+    /// The binary in the cleared environment of `support::bare` (`HOME`
+    /// in this ledger's temporary directory), pinned to this ledger's clock.
     fn cmd(&self) -> Command {
         Command::from_std(self.process())
     }
 
     /// The same, as a plain process (for spawning and killing).
     fn process(&self) -> std::process::Command {
-        let home_of = self.dir.path().join("ledger");
-        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_stancelog"));
-        c.env_clear()
-            .env("HOME", home_of.parent().unwrap().join("home"))
-            .env("STANCELOG_AUTHOR", "tester")
-            .env("STANCELOG_TEST_NOW", next_time(&self.clock))
-            .arg("--ledger")
+        let mut c = bare(&self.clock, "tester");
+        c.arg("--ledger")
             .arg(self.url())
             .stdin(std::process::Stdio::null());
         c
@@ -202,8 +200,6 @@ fn concurrent_writers_are_serialised_without_gaps_or_losses() {
     let each = 8;
     let children: Vec<_> = (0..writers)
         .map(|w| {
-            let file = pg.dir.path().join(format!("w{w}.jsonl"));
-            write_usa_statements(&file, each, 3, |i| format!("writer {w} statement {i}"));
             let url = pg.url();
             std::thread::spawn(move || {
                 for i in 0..each {
@@ -291,19 +287,10 @@ fn an_uninitialised_or_unreachable_ledger_is_one_clear_line_without_the_password
     };
     let e = run_fails(pg.cmd().arg("stances"));
     assert!(e.contains("run `stancelog init"), "{e}");
-    let e = run_fails(pg.cmd().args([
-        "record",
-        "--actor",
-        "JPN",
-        "--issue",
-        "x",
-        "--position",
-        "support",
-        "--stated-on",
-        "2019-12-01",
-        "--summary",
-        "s",
-    ]));
+    let e = run_fails(
+        pg.cmd()
+            .args(record_args("JPN", "x", "support", "2019-12-01", "s")),
+    );
     assert!(e.contains("run `stancelog init"), "{e}");
     // A database that does not exist, named with a password.
     let mut c = Command::from_std(bare(&pg.clock, "tester"));
@@ -390,4 +377,21 @@ fn a_writer_waits_at_most_wait_seconds_for_the_lock_while_readers_never_wait() {
         "Still too soon.",
     ]);
     assert!(pg.ok(&["head"]).starts_with("26:"));
+}
+
+/// Needs no server: `init` of a directory, and `migrate` to anything but
+/// PostgreSQL.
+#[test]
+fn init_prepares_a_directory_and_migrate_takes_only_a_postgres_ledger() {
+    let l = TestLedger::new();
+    let out = run_ok(l.bare().args(["init", l.path().to_str().unwrap()]));
+    assert!(out.contains("is ready (0 events)"), "{out}");
+    assert!(l.head().starts_with("0:"), "an empty ledger exists");
+    l.import_article();
+    let e = run_fails(
+        l.cmd()
+            .args(["migrate", "--to", l.scratch("copy").to_str().unwrap()]),
+    );
+    assert!(e.contains("--to takes a PostgreSQL ledger"), "{e}");
+    assert!(!l.scratch("copy").exists(), "nothing was written");
 }
