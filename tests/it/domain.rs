@@ -637,148 +637,151 @@ fn qualifiers_and_attribution_round_trip_through_import_export_restore_and_log()
 
 #[test]
 fn coarse_dates_count_from_the_last_day_of_their_period() {
-    let l = TestLedger::new();
-    l.ok(&record_args(
-        "CHN",
-        "senkaku-islands",
-        "oppose",
-        "1994",
-        "A long-standing claim.",
-    ));
-    l.ok(&record_args(
-        "JPN",
-        "senkaku-islands",
-        "support",
-        "2019-02",
-        "Some time in February.",
-    ));
-    let at = |actor: &str, d: &str| l.json(&["stance", actor, "senkaku-islands", "--as-of", d]);
-    assert_eq!(at("CHN", "1994-12-30"), Value::Null);
-    let v = at("CHN", "1994-12-31");
-    assert_eq!(
-        (v["stated_on"].as_str(), v["stated_on_precision"].as_str()),
-        (Some("1994-12-31"), Some("year"))
-    );
-    assert_eq!(at("JPN", "2019-02-27"), Value::Null);
-    let v = at("JPN", "2019-02-28");
-    assert_eq!(
-        (v["stated_on"].as_str(), v["stated_on_precision"].as_str()),
-        (Some("2019-02-28"), Some("month"))
-    );
-    let human = l.ok(&["stance", "CHN", "senkaku-islands", "--as-of", "2000-01-01"]);
-    assert!(human.contains("\n  stated on: 1994\n"), "{human}");
-    let history = l.ok(&["history", "JPN", "senkaku-islands"]);
-    assert!(history.contains("\n2019-02     support"), "{history}");
-    for bad in ["2019-13", "19", "2019-1"] {
-        let out = l
-            .cmd()
-            .args(record_args("CHN", "senkaku-islands", "oppose", bad, "s"))
-            .output()
-            .unwrap();
-        assert_eq!(out.status.code(), Some(2), "{bad}");
+    for l in TestLedger::each() {
+        l.ok(&record_args(
+            "CHN",
+            "senkaku-islands",
+            "oppose",
+            "1994",
+            "A long-standing claim.",
+        ));
+        l.ok(&record_args(
+            "JPN",
+            "senkaku-islands",
+            "support",
+            "2019-02",
+            "Some time in February.",
+        ));
+        let at = |actor: &str, d: &str| l.json(&["stance", actor, "senkaku-islands", "--as-of", d]);
+        assert_eq!(at("CHN", "1994-12-30"), Value::Null);
+        let v = at("CHN", "1994-12-31");
+        assert_eq!(
+            (v["stated_on"].as_str(), v["stated_on_precision"].as_str()),
+            (Some("1994-12-31"), Some("year"))
+        );
+        assert_eq!(at("JPN", "2019-02-27"), Value::Null);
+        let v = at("JPN", "2019-02-28");
+        assert_eq!(
+            (v["stated_on"].as_str(), v["stated_on_precision"].as_str()),
+            (Some("2019-02-28"), Some("month"))
+        );
+        let human = l.ok(&["stance", "CHN", "senkaku-islands", "--as-of", "2000-01-01"]);
+        assert!(human.contains("\n  stated on: 1994\n"), "{human}");
+        let history = l.ok(&["history", "JPN", "senkaku-islands"]);
+        assert!(history.contains("\n2019-02     support"), "{history}");
+        for bad in ["2019-13", "19", "2019-1"] {
+            let out = l
+                .cmd()
+                .args(record_args("CHN", "senkaku-islands", "oppose", bad, "s"))
+                .output()
+                .unwrap();
+            assert_eq!(out.status.code(), Some(2), "{bad}");
+        }
+        // An import line may give a coarse date too.
+        let file = l.scratch("coarse.jsonl");
+        std::fs::write(&file, r#"{"type":"statement","actor":"RUS","issue":"senkaku-islands","position":"neutral","stated_on":"2010","summary":"s"}"#).unwrap();
+        l.ok(&["import", file.to_str().unwrap()]);
+        assert_eq!(at("RUS", "2010-12-31")["stated_on_precision"], "year");
     }
-    // An import line may give a coarse date too.
-    let file = l.scratch("coarse.jsonl");
-    std::fs::write(&file, r#"{"type":"statement","actor":"RUS","issue":"senkaku-islands","position":"neutral","stated_on":"2010","summary":"s"}"#).unwrap();
-    l.ok(&["import", file.to_str().unwrap()]);
-    assert_eq!(at("RUS", "2010-12-31")["stated_on_precision"], "year");
 }
 
 #[test]
 fn reinstate_undoes_a_retraction_and_the_trail_keeps_both() {
-    let l = TestLedger::new();
-    let out = l.ok(&record_args(
-        "JPN",
-        "senkaku-islands",
-        "support",
-        "2019-12-23",
-        "s",
-    ));
-    let id = out.split_whitespace().nth(2).unwrap().to_owned();
-    let e = l.fails(&["reinstate", &id, "--reason", "r"]);
-    assert!(e.contains("is not retracted"), "{e}");
-    l.ok(&["retract", &id, "--reason", "wrong article"]);
-    assert_eq!(
-        l.json(&["stance", "JPN", "senkaku-islands", "--as-of", "2020-01-01"]),
-        Value::Null
-    );
-    l.ok(&[
-        "reinstate",
-        &id[..8],
-        "--reason",
-        "it was the right article",
-    ]);
-    let v = l.json(&["stance", "JPN", "senkaku-islands", "--as-of", "2020-01-01"]);
-    assert_eq!(v["statement_id"], id.as_str());
-    let history = l.ok(&["history", "JPN", "senkaku-islands"]);
-    assert!(
-        history.contains("RETRACTED at seq 2") && history.contains("REINSTATED at seq 3"),
-        "{history}"
-    );
-    assert!(!history.contains("(retracted)"), "{history}");
-    let log = l.ok(&["log"]);
-    assert!(
-        log.contains("reinstatement") && log.contains(&format!("reinstates {}", &id[..8])),
-        "{log}"
-    );
-    // Retracted again, as known before the reinstatement, it did not count.
-    l.ok(&["retract", &id, "--reason", "wrong after all"]);
-    assert_eq!(
-        l.json(&["stance", "JPN", "senkaku-islands", "--as-of", "2020-01-01"]),
-        Value::Null
-    );
-    let known = l.json(&[
-        "stance",
-        "JPN",
-        "senkaku-islands",
-        "--as-of",
-        "2020-01-01",
-        "--known-at",
-        "seq:3",
-    ]);
-    assert_eq!(known["statement_id"], id.as_str());
-    l.ok(&["verify"]);
+    for l in TestLedger::each() {
+        let out = l.ok(&record_args(
+            "JPN",
+            "senkaku-islands",
+            "support",
+            "2019-12-23",
+            "s",
+        ));
+        let id = out.split_whitespace().nth(2).unwrap().to_owned();
+        let e = l.fails(&["reinstate", &id, "--reason", "r"]);
+        assert!(e.contains("is not retracted"), "{e}");
+        l.ok(&["retract", &id, "--reason", "wrong article"]);
+        assert_eq!(
+            l.json(&["stance", "JPN", "senkaku-islands", "--as-of", "2020-01-01"]),
+            Value::Null
+        );
+        l.ok(&[
+            "reinstate",
+            &id[..8],
+            "--reason",
+            "it was the right article",
+        ]);
+        let v = l.json(&["stance", "JPN", "senkaku-islands", "--as-of", "2020-01-01"]);
+        assert_eq!(v["statement_id"], id.as_str());
+        let history = l.ok(&["history", "JPN", "senkaku-islands"]);
+        assert!(
+            history.contains("RETRACTED at seq 2") && history.contains("REINSTATED at seq 3"),
+            "{history}"
+        );
+        assert!(!history.contains("(retracted)"), "{history}");
+        let log = l.ok(&["log"]);
+        assert!(
+            log.contains("reinstatement") && log.contains(&format!("reinstates {}", &id[..8])),
+            "{log}"
+        );
+        // Retracted again, as known before the reinstatement, it did not count.
+        l.ok(&["retract", &id, "--reason", "wrong after all"]);
+        assert_eq!(
+            l.json(&["stance", "JPN", "senkaku-islands", "--as-of", "2020-01-01"]),
+            Value::Null
+        );
+        let known = l.json(&[
+            "stance",
+            "JPN",
+            "senkaku-islands",
+            "--as-of",
+            "2020-01-01",
+            "--known-at",
+            "seq:3",
+        ]);
+        assert_eq!(known["statement_id"], id.as_str());
+        l.ok(&["verify"]);
+    }
 }
 
 #[test]
 fn history_shows_every_amendment_as_old_to_new() {
-    let l = TestLedger::new();
-    let out = l.ok(&record_args(
-        "JPN",
-        "senkaku-islands",
-        "oppose",
-        "2019-12-23",
-        "first",
-    ));
-    let id = out.split_whitespace().nth(2).unwrap().to_owned();
-    l.ok(&[
-        "amend",
-        &id,
-        "--reason",
-        "misread",
-        "--position",
-        "support",
-        "--stated-on",
-        "2019-12",
-        "--speaker",
-        "Shinzo Abe",
-    ]);
-    let human = l.ok(&["history", "JPN", "senkaku-islands"]);
-    assert!(human.contains("position: oppose → support"), "{human}");
-    assert!(human.contains("stated_on: 2019-12-23 → 2019-12"), "{human}");
-    assert!(human.contains("speaker: (none) → Shinzo Abe"), "{human}");
-    let json = l.json(&["history", "JPN", "senkaku-islands"]);
-    let a = &json[0]["amendments"][0];
-    assert_eq!(a["changes"]["position"], "support");
-    assert_eq!(a["previous"]["position"], "oppose");
-    assert_eq!(a["previous"]["speaker"], Value::Null);
-    let v = l.json(&["stance", "JPN", "senkaku-islands", "--as-of", "2020-01-01"]);
-    assert_eq!(
-        (v["stated_on"].as_str(), v["stated_on_precision"].as_str()),
-        (Some("2019-12-31"), Some("month"))
-    );
-    let _ = run_ok(l.cmd().args(["verify"]));
-    let _ = article();
+    for l in TestLedger::each() {
+        let out = l.ok(&record_args(
+            "JPN",
+            "senkaku-islands",
+            "oppose",
+            "2019-12-23",
+            "first",
+        ));
+        let id = out.split_whitespace().nth(2).unwrap().to_owned();
+        l.ok(&[
+            "amend",
+            &id,
+            "--reason",
+            "misread",
+            "--position",
+            "support",
+            "--stated-on",
+            "2019-12",
+            "--speaker",
+            "Shinzo Abe",
+        ]);
+        let human = l.ok(&["history", "JPN", "senkaku-islands"]);
+        assert!(human.contains("position: oppose → support"), "{human}");
+        assert!(human.contains("stated_on: 2019-12-23 → 2019-12"), "{human}");
+        assert!(human.contains("speaker: (none) → Shinzo Abe"), "{human}");
+        let json = l.json(&["history", "JPN", "senkaku-islands"]);
+        let a = &json[0]["amendments"][0];
+        assert_eq!(a["changes"]["position"], "support");
+        assert_eq!(a["previous"]["position"], "oppose");
+        assert_eq!(a["previous"]["speaker"], Value::Null);
+        let v = l.json(&["stance", "JPN", "senkaku-islands", "--as-of", "2020-01-01"]);
+        assert_eq!(
+            (v["stated_on"].as_str(), v["stated_on_precision"].as_str()),
+            (Some("2019-12-31"), Some("month"))
+        );
+        let _ = run_ok(l.cmd().args(["verify"]));
+        let _ = article();
+    }
 }
 
 #[test]

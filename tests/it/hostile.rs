@@ -211,14 +211,15 @@ fn the_corpus_is_rejected_clearly_or_accepted_and_rejection_writes_nothing() {
 
 #[test]
 fn an_empty_file_into_a_new_ledger_succeeds_and_adds_nothing() {
-    let l = TestLedger::new();
-    let file = l.scratch("empty.jsonl");
-    std::fs::write(&file, "").unwrap();
-    l.ok(&["import", file.to_str().unwrap()]);
-    assert_eq!(l.head(), format!("0:{}", "0".repeat(64)));
-    // From standard input too.
-    run_ok(l.cmd().args(["import", "-"]).write_stdin(""));
-    assert_eq!(l.head(), format!("0:{}", "0".repeat(64)));
+    for l in TestLedger::each() {
+        let file = l.scratch("empty.jsonl");
+        std::fs::write(&file, "").unwrap();
+        l.ok(&["import", file.to_str().unwrap()]);
+        assert_eq!(l.head(), format!("0:{}", "0".repeat(64)));
+        // From standard input too.
+        run_ok(l.cmd().args(["import", "-"]).write_stdin(""));
+        assert_eq!(l.head(), format!("0:{}", "0".repeat(64)));
+    }
 }
 
 #[test]
@@ -236,230 +237,236 @@ const NASTY: &str = "\u{1b}[2J\u{1b}[31mred\u{1b}[0m \u{1b}]0;pwned\u{7} \u{9b}3
 
 #[test]
 fn ansi_escapes_are_stored_as_given_but_never_printed_raw() {
-    let l = TestLedger::new();
-    let line = obj(
-        json!({"type": "statement", "actor": "JPN", "issue": "hostile",
-        "position": "support", "stated_on": "2019-12-23",
-        "summary": format!("summary {NASTY}"), "quote": NASTY, "speaker": format!("speaker {NASTY}"),
-        "source_title": NASTY}),
-    );
-    let file = l.scratch("nasty.jsonl");
-    std::fs::write(&file, format!("{line}\n")).unwrap();
-    l.ok(&["import", file.to_str().unwrap()]);
-    let id = l.json(&["log", "--json"])["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    l.ok(&[
-        "amend",
-        &id,
-        "--reason",
-        &format!("reason {NASTY}"),
-        "--source-title",
-        &format!("title {NASTY}"),
-    ]);
+    for l in TestLedger::each() {
+        let line = obj(
+            json!({"type": "statement", "actor": "JPN", "issue": "hostile",
+            "position": "support", "stated_on": "2019-12-23",
+            "summary": format!("summary {NASTY}"), "quote": NASTY, "speaker": format!("speaker {NASTY}"),
+            "source_title": NASTY}),
+        );
+        let file = l.scratch("nasty.jsonl");
+        std::fs::write(&file, format!("{line}\n")).unwrap();
+        l.ok(&["import", file.to_str().unwrap()]);
+        let id = l.json(&["log", "--json"])["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        l.ok(&[
+            "amend",
+            &id,
+            "--reason",
+            &format!("reason {NASTY}"),
+            "--source-title",
+            &format!("title {NASTY}"),
+        ]);
 
-    // Stored exactly: JSON output gives the very string back.
-    let s = l.json(&["stance", "JPN", "hostile", "--as-of", "2020-01-01"]);
-    assert_eq!(s["quote"], NASTY);
-    assert_eq!(s["summary"], format!("summary {NASTY}"));
-    assert_eq!(s["speaker"], format!("speaker {NASTY}"));
-    let export = l.ok(&["export"]);
-    let first: Value = serde_json::from_str(export.lines().next().unwrap()).unwrap();
-    assert_eq!(first["quote"], NASTY);
-    assert!(
-        !export.as_bytes().contains(&ESC),
-        "JSON escapes control characters"
-    );
+        // Stored exactly: JSON output gives the very string back.
+        let s = l.json(&["stance", "JPN", "hostile", "--as-of", "2020-01-01"]);
+        assert_eq!(s["quote"], NASTY);
+        assert_eq!(s["summary"], format!("summary {NASTY}"));
+        assert_eq!(s["speaker"], format!("speaker {NASTY}"));
+        let export = l.ok(&["export"]);
+        let first: Value = serde_json::from_str(export.lines().next().unwrap()).unwrap();
+        assert_eq!(first["quote"], NASTY);
+        assert!(
+            !export.as_bytes().contains(&ESC),
+            "JSON escapes control characters"
+        );
 
-    // Human output shows them escaped.
-    for args in [
-        vec!["stance", "JPN", "hostile", "--as-of", "2020-01-01"],
-        vec!["stances", "--as-of", "2020-01-01"],
-        vec!["history", "JPN", "hostile"],
-        vec!["log"],
-        vec!["changes", "--from", "2019-01-01", "--to", "2020-01-01"],
-    ] {
-        let out = l.cmd().args(&args).output().unwrap();
-        assert!(out.status.success(), "{args:?}");
-        for (stream, bytes) in [("stdout", &out.stdout), ("stderr", &out.stderr)] {
-            assert!(!bytes.contains(&ESC), "{args:?} {stream} has a raw ESC");
-            assert!(!bytes.contains(&0x07), "{args:?} {stream} has a raw BEL");
-            assert!(!bytes.contains(&b'\r'), "{args:?} {stream} has a raw CR");
-            let text = String::from_utf8_lossy(bytes);
-            assert!(!text.contains('\u{9b}'), "{args:?} {stream} has a raw CSI");
+        // Human output shows them escaped.
+        for args in [
+            vec!["stance", "JPN", "hostile", "--as-of", "2020-01-01"],
+            vec!["stances", "--as-of", "2020-01-01"],
+            vec!["history", "JPN", "hostile"],
+            vec!["log"],
+            vec!["changes", "--from", "2019-01-01", "--to", "2020-01-01"],
+        ] {
+            let out = l.cmd().args(&args).output().unwrap();
+            assert!(out.status.success(), "{args:?}");
+            for (stream, bytes) in [("stdout", &out.stdout), ("stderr", &out.stderr)] {
+                assert!(!bytes.contains(&ESC), "{args:?} {stream} has a raw ESC");
+                assert!(!bytes.contains(&0x07), "{args:?} {stream} has a raw BEL");
+                assert!(!bytes.contains(&b'\r'), "{args:?} {stream} has a raw CR");
+                let text = String::from_utf8_lossy(bytes);
+                assert!(!text.contains('\u{9b}'), "{args:?} {stream} has a raw CSI");
+            }
         }
-    }
-    let human = l.ok(&["stance", "JPN", "hostile", "--as-of", "2020-01-01"]);
-    assert!(human.contains("\\u{1b}[31mred"), "{human}");
-    let history = l.ok(&["history", "JPN", "hostile"]);
-    assert!(history.contains("reason \\u{1b}[2J"), "{history}");
+        let human = l.ok(&["stance", "JPN", "hostile", "--as-of", "2020-01-01"]);
+        assert!(human.contains("\\u{1b}[31mred"), "{human}");
+        let history = l.ok(&["history", "JPN", "hostile"]);
+        assert!(history.contains("reason \\u{1b}[2J"), "{history}");
 
-    // Errors quoting hostile input do not emit it raw either.
-    let out = l
-        .cmd()
-        .args(["stance", "\u{1b}[2JJPN", "hostile"])
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    assert!(
-        !out.stderr.contains(&ESC),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let bad = l.scratch("bad.jsonl");
-    std::fs::write(&bad, obj(json!({"type": NASTY})) + "\n").unwrap();
-    let err = l.fails(&["import", bad.to_str().unwrap()]);
-    assert!(!err.as_bytes().contains(&ESC), "{err}");
+        // Errors quoting hostile input do not emit it raw either.
+        let out = l
+            .cmd()
+            .args(["stance", "\u{1b}[2JJPN", "hostile"])
+            .output()
+            .unwrap();
+        assert!(!out.status.success());
+        assert!(
+            !out.stderr.contains(&ESC),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let bad = l.scratch("bad.jsonl");
+        std::fs::write(&bad, obj(json!({"type": NASTY})) + "\n").unwrap();
+        let err = l.fails(&["import", bad.to_str().unwrap()]);
+        assert!(!err.as_bytes().contains(&ESC), "{err}");
+    }
 }
 
 #[test]
 fn recorded_by_must_be_one_clean_line() {
-    let l = TestLedger::new();
-    let rec = |by: &str| {
-        l.cmd()
-            .args([
-                "--by",
-                by,
-                "record",
-                "--actor",
-                "JPN",
-                "--issue",
-                "x",
-                "--position",
-                "support",
-                "--stated-on",
-                "2019-12-23",
-                "--summary",
-                "s",
-            ])
-            .output()
-            .unwrap()
-    };
-    for by in ["evil\u{1b}[2J", "two\nlines", &"n".repeat(501)] {
-        let out = rec(by);
-        assert_eq!(out.status.code(), Some(1), "{by:?}");
-        assert!(!out.stderr.contains(&ESC));
+    for l in TestLedger::each() {
+        let rec = |by: &str| {
+            l.cmd()
+                .args([
+                    "--by",
+                    by,
+                    "record",
+                    "--actor",
+                    "JPN",
+                    "--issue",
+                    "x",
+                    "--position",
+                    "support",
+                    "--stated-on",
+                    "2019-12-23",
+                    "--summary",
+                    "s",
+                ])
+                .output()
+                .unwrap()
+        };
+        for by in ["evil\u{1b}[2J", "two\nlines", &"n".repeat(501)] {
+            let out = rec(by);
+            assert_eq!(out.status.code(), Some(1), "{by:?}");
+            assert!(!out.stderr.contains(&ESC));
+        }
+        assert!(!l.path().join("db").exists() || l.head().starts_with("0:"));
+        assert!(rec(&"n".repeat(500)).status.success());
     }
-    assert!(!l.path().join("db").exists() || l.head().starts_with("0:"));
-    assert!(rec(&"n".repeat(500)).status.success());
 }
 
 #[test]
 fn dates_at_the_edges_of_the_calendar_query_correctly() {
-    let l = TestLedger::new();
-    let at = "2020-06-01T00:00:00Z";
-    let rec = |date: &str, pos: &str| {
-        run_ok(l.at(at).args([
-            "record",
-            "--actor",
-            "JPN",
-            "--issue",
-            "edge",
-            "--position",
-            pos,
-            "--stated-on",
-            date,
-            "--summary",
-            date,
-        ]));
-    };
-    rec("0001-01-01", "oppose");
-    rec("2020-02-29", "support");
-    let stance =
-        |as_of: &str| l.json(&["stance", "JPN", "edge", "--as-of", as_of])["position"].clone();
-    assert_eq!(stance("0001-01-01"), "oppose");
-    assert_eq!(stance("2020-02-28"), "oppose");
-    assert_eq!(stance("2020-02-29"), "support");
-    assert_eq!(stance("9999-12-31"), "support");
-    // Bad dates on the command line are usage errors (exit 2) naming the value.
-    for bad in ["2019-02-29", "0000-01-01", "10000-01-01", "2019-13-01"] {
+    for l in TestLedger::each() {
+        let at = "2020-06-01T00:00:00Z";
+        let rec = |date: &str, pos: &str| {
+            run_ok(l.at(at).args([
+                "record",
+                "--actor",
+                "JPN",
+                "--issue",
+                "edge",
+                "--position",
+                pos,
+                "--stated-on",
+                date,
+                "--summary",
+                date,
+            ]));
+        };
+        rec("0001-01-01", "oppose");
+        rec("2020-02-29", "support");
+        let stance =
+            |as_of: &str| l.json(&["stance", "JPN", "edge", "--as-of", as_of])["position"].clone();
+        assert_eq!(stance("0001-01-01"), "oppose");
+        assert_eq!(stance("2020-02-28"), "oppose");
+        assert_eq!(stance("2020-02-29"), "support");
+        assert_eq!(stance("9999-12-31"), "support");
+        // Bad dates on the command line are usage errors (exit 2) naming the value.
+        for bad in ["2019-02-29", "0000-01-01", "10000-01-01", "2019-13-01"] {
+            let out = l
+                .cmd()
+                .args(["stance", "JPN", "edge", "--as-of", bad])
+                .output()
+                .unwrap();
+            assert_eq!(out.status.code(), Some(2), "{bad}");
+            assert!(String::from_utf8_lossy(&out.stderr).contains(bad));
+        }
         let out = l
-            .cmd()
-            .args(["stance", "JPN", "edge", "--as-of", bad])
+            .at(at)
+            .args([
+                "record",
+                "--actor",
+                "JPN",
+                "--issue",
+                "edge",
+                "--position",
+                "support",
+                "--stated-on",
+                "9999-12-31",
+                "--summary",
+                "future",
+            ])
             .output()
             .unwrap();
-        assert_eq!(out.status.code(), Some(2), "{bad}");
-        assert!(String::from_utf8_lossy(&out.stderr).contains(bad));
+        assert_eq!(out.status.code(), Some(1));
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("after the recording date 2020-06-01")
+        );
     }
-    let out = l
-        .at(at)
-        .args([
-            "record",
-            "--actor",
-            "JPN",
-            "--issue",
-            "edge",
-            "--position",
-            "support",
-            "--stated-on",
-            "9999-12-31",
-            "--summary",
-            "future",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("after the recording date 2020-06-01"));
 }
 
 #[test]
 fn known_at_with_offsets_is_the_same_instant_in_utc() {
-    let l = TestLedger::new();
-    let rec = |now: &str, pos: &str| {
-        run_ok(l.at(now).args([
-            "record",
-            "--actor",
-            "JPN",
-            "--issue",
-            "tz",
-            "--position",
-            pos,
-            "--stated-on",
-            "2019-12-01",
-            "--summary",
-            pos,
-        ]));
-    };
-    rec("2020-01-01T00:00:00Z", "support");
-    // An amendment-free change of mind: a later statement on the same day.
-    rec("2020-01-02T12:00:00Z", "oppose");
-    let known = |k: &str| {
-        l.json(&[
-            "stance",
-            "JPN",
-            "tz",
-            "--as-of",
-            "2019-12-31",
-            "--known-at",
-            k,
-        ])["position"]
-            .clone()
-    };
-    // 09:00 in Tokyo is midnight UTC: the first event is known, the second not.
-    assert_eq!(known("2020-01-01T09:00:00+09:00"), "support");
-    assert_eq!(known("2020-01-01T00:00:00Z"), "support");
-    assert_eq!(known("2020-01-01T08:59:59.999999+09:00"), Value::Null);
-    assert_eq!(known("2019-12-31T23:59:59.999999Z"), Value::Null);
-    // 07:00 in New York on the 2nd is noon UTC.
-    assert_eq!(known("2020-01-02T07:00:00-05:00"), "oppose");
-    assert_eq!(known("2020-01-02T06:59:59-05:00"), "support");
-    assert_eq!(known("2020-01-02T12:00:00+00:00"), "oppose");
-    // A bare date is the end of that day in UTC.
-    assert_eq!(known("2020-01-01"), "support");
-    assert_eq!(known("2020-01-02"), "oppose");
-    for bad in [
-        "2020-01-01T25:00:00Z",
-        "2020-01-01 09:00",
-        "yesterday",
-        "2020-01-01T09:00:00+25:00",
-    ] {
-        let out = l
-            .cmd()
-            .args(["stance", "JPN", "tz", "--known-at", bad])
-            .output()
-            .unwrap();
-        assert_eq!(out.status.code(), Some(2), "{bad}");
+    for l in TestLedger::each() {
+        let rec = |now: &str, pos: &str| {
+            run_ok(l.at(now).args([
+                "record",
+                "--actor",
+                "JPN",
+                "--issue",
+                "tz",
+                "--position",
+                pos,
+                "--stated-on",
+                "2019-12-01",
+                "--summary",
+                pos,
+            ]));
+        };
+        rec("2020-01-01T00:00:00Z", "support");
+        // An amendment-free change of mind: a later statement on the same day.
+        rec("2020-01-02T12:00:00Z", "oppose");
+        let known = |k: &str| {
+            l.json(&[
+                "stance",
+                "JPN",
+                "tz",
+                "--as-of",
+                "2019-12-31",
+                "--known-at",
+                k,
+            ])["position"]
+                .clone()
+        };
+        // 09:00 in Tokyo is midnight UTC: the first event is known, the second not.
+        assert_eq!(known("2020-01-01T09:00:00+09:00"), "support");
+        assert_eq!(known("2020-01-01T00:00:00Z"), "support");
+        assert_eq!(known("2020-01-01T08:59:59.999999+09:00"), Value::Null);
+        assert_eq!(known("2019-12-31T23:59:59.999999Z"), Value::Null);
+        // 07:00 in New York on the 2nd is noon UTC.
+        assert_eq!(known("2020-01-02T07:00:00-05:00"), "oppose");
+        assert_eq!(known("2020-01-02T06:59:59-05:00"), "support");
+        assert_eq!(known("2020-01-02T12:00:00+00:00"), "oppose");
+        // A bare date is the end of that day in UTC.
+        assert_eq!(known("2020-01-01"), "support");
+        assert_eq!(known("2020-01-02"), "oppose");
+        for bad in [
+            "2020-01-01T25:00:00Z",
+            "2020-01-01 09:00",
+            "yesterday",
+            "2020-01-01T09:00:00+25:00",
+        ] {
+            let out = l
+                .cmd()
+                .args(["stance", "JPN", "tz", "--known-at", bad])
+                .output()
+                .unwrap();
+            assert_eq!(out.status.code(), Some(2), "{bad}");
+        }
     }
 }
 

@@ -59,7 +59,7 @@ fn quoted(arg: &str) -> String {
 fn redact(l: &TestLedger, text: &str) -> String {
     let fixtures = fixture("");
     let fixtures = fixtures.to_str().unwrap().trim_end_matches('/');
-    text.replace(l.path().to_str().unwrap(), "[LEDGER]")
+    text.replace(l.ledger_arg().to_str().unwrap(), "[LEDGER]")
         .replace(l.root().to_str().unwrap(), "[TMP]")
         .replace(fixtures, "[FIXTURES]")
 }
@@ -91,8 +91,7 @@ const RECORD_USA: [&str; 15] = [
 ];
 
 /// The article imported, then one statement recorded, one amended.
-fn tour_ledger() -> TestLedger {
-    let l = TestLedger::new();
+fn tour_ledger(l: TestLedger) -> TestLedger {
     l.import_article();
     l.ok(&RECORD_USA);
     l.ok(&[
@@ -160,235 +159,238 @@ fn writes() {
 
 #[test]
 fn reads() {
-    let l = tour_ledger();
-    let stance = ["stance", "JPN", "north-korea-sanctions-relief"];
-    assert_snapshot!(
-        "stance",
-        run(
-            &l,
-            &[&stance[..], &["--as-of", "2019-12-23"]].concat(),
-            None
-        )
-    );
-    assert_snapshot!(
-        "stance_none_in_force",
-        run(
-            &l,
-            &[&stance[..], &["--as-of", "2019-12-22"]].concat(),
-            None
-        )
-    );
-    assert_snapshot!(
-        "stance_none_in_force_json",
-        run(
-            &l,
-            &[&["--json"][..], &stance, &["--as-of", "2019-12-22"]].concat(),
-            None
-        )
-    );
-    assert_snapshot!(
-        "stance_known_at",
-        run(
-            &l,
-            &[
-                "stance",
-                "JPN",
-                "east-china-sea-restraint",
-                "--as-of",
-                "2019-12-23",
-                "--known-at",
-                "2026-01-01T00:00:00Z"
-            ],
-            None
-        )
-    );
-    assert_snapshot!(
-        "stances",
-        run(&l, &["stances", "--as-of", "2019-12-23"], None)
-    );
-    assert_snapshot!(
-        "stances_filtered",
-        run(
-            &l,
-            &[
-                "stances",
-                "--as-of",
-                "2019-12-23",
-                "--actor",
-                "USA",
-                "--issue",
-                "hong-kong-protests"
-            ],
-            None
-        )
-    );
-    assert_snapshot!(
-        "stances_empty",
-        run(&l, &["stances", "--as-of", "2019-01-01"], None)
-    );
-    assert_snapshot!(
-        "history",
-        run(&l, &["history", "JPN", "east-china-sea-restraint"], None)
-    );
-    assert_snapshot!(
-        "history_empty",
-        run(&l, &["history", "JPN", "no-such-issue"], None)
-    );
-    assert_snapshot!(
-        "changes",
-        run(
-            &l,
-            &["changes", "--from", "2019-11-01", "--to", "2019-12-31"],
-            None
-        )
-    );
-    assert_snapshot!(
-        "changes_none",
-        run(
-            &l,
-            &["changes", "--from", "2019-12-24", "--to", "2019-12-31"],
-            None
-        )
-    );
-    assert_snapshot!("log", run(&l, &["log"], None));
-    assert_snapshot!(
-        "log_page",
-        run(&l, &["log", "--after-seq", "20", "--limit", "2"], None)
-    );
+    for l in TestLedger::each().into_iter().map(tour_ledger) {
+        let stance = ["stance", "JPN", "north-korea-sanctions-relief"];
+        assert_snapshot!(
+            "stance",
+            run(
+                &l,
+                &[&stance[..], &["--as-of", "2019-12-23"]].concat(),
+                None
+            )
+        );
+        assert_snapshot!(
+            "stance_none_in_force",
+            run(
+                &l,
+                &[&stance[..], &["--as-of", "2019-12-22"]].concat(),
+                None
+            )
+        );
+        assert_snapshot!(
+            "stance_none_in_force_json",
+            run(
+                &l,
+                &[&["--json"][..], &stance, &["--as-of", "2019-12-22"]].concat(),
+                None
+            )
+        );
+        assert_snapshot!(
+            "stance_known_at",
+            run(
+                &l,
+                &[
+                    "stance",
+                    "JPN",
+                    "east-china-sea-restraint",
+                    "--as-of",
+                    "2019-12-23",
+                    "--known-at",
+                    "2026-01-01T00:00:00Z"
+                ],
+                None
+            )
+        );
+        assert_snapshot!(
+            "stances",
+            run(&l, &["stances", "--as-of", "2019-12-23"], None)
+        );
+        assert_snapshot!(
+            "stances_filtered",
+            run(
+                &l,
+                &[
+                    "stances",
+                    "--as-of",
+                    "2019-12-23",
+                    "--actor",
+                    "USA",
+                    "--issue",
+                    "hong-kong-protests"
+                ],
+                None
+            )
+        );
+        assert_snapshot!(
+            "stances_empty",
+            run(&l, &["stances", "--as-of", "2019-01-01"], None)
+        );
+        assert_snapshot!(
+            "history",
+            run(&l, &["history", "JPN", "east-china-sea-restraint"], None)
+        );
+        assert_snapshot!(
+            "history_empty",
+            run(&l, &["history", "JPN", "no-such-issue"], None)
+        );
+        assert_snapshot!(
+            "changes",
+            run(
+                &l,
+                &["changes", "--from", "2019-11-01", "--to", "2019-12-31"],
+                None
+            )
+        );
+        assert_snapshot!(
+            "changes_none",
+            run(
+                &l,
+                &["changes", "--from", "2019-12-24", "--to", "2019-12-31"],
+                None
+            )
+        );
+        assert_snapshot!("log", run(&l, &["log"], None));
+        assert_snapshot!(
+            "log_page",
+            run(&l, &["log", "--after-seq", "20", "--limit", "2"], None)
+        );
+    }
 }
 
 #[test]
 fn audit_and_maintenance() {
-    let l = tour_ledger();
-    let head = l.head();
-    assert_snapshot!("head", run(&l, &["head"], None));
-    assert_snapshot!("verify", run(&l, &["verify"], None));
-    l.ok(&["retract", USA_HONG_KONG, "--reason", "wrong source"]);
-    assert_snapshot!(
-        "verify_digest",
-        run(&l, &["verify", "--digest", &head], None)
-    );
-    assert_snapshot!("export", run(&l, &["export"], None));
-    assert_snapshot!("rebuild", run(&l, &["rebuild"], None));
-    let backup = l.scratch("backup.jsonl");
-    std::fs::write(&backup, l.ok(&["export"])).unwrap();
-    let fresh = TestLedger::new();
-    let restored = run(&fresh, &["restore", path(&backup)], None);
-    assert_snapshot!(
-        "restore",
-        restored.replace(l.root().to_str().unwrap(), "[TMP]")
-    );
+    for l in TestLedger::each().into_iter().map(tour_ledger) {
+        let head = l.head();
+        assert_snapshot!("head", run(&l, &["head"], None));
+        assert_snapshot!("verify", run(&l, &["verify"], None));
+        l.ok(&["retract", USA_HONG_KONG, "--reason", "wrong source"]);
+        assert_snapshot!(
+            "verify_digest",
+            run(&l, &["verify", "--digest", &head], None)
+        );
+        assert_snapshot!("export", run(&l, &["export"], None));
+        assert_snapshot!("rebuild", run(&l, &["rebuild"], None));
+        let backup = l.scratch("backup.jsonl");
+        std::fs::write(&backup, l.ok(&["export"])).unwrap();
+        let fresh = TestLedger::new();
+        let restored = run(&fresh, &["restore", path(&backup)], None);
+        assert_snapshot!(
+            "restore",
+            restored.replace(l.root().to_str().unwrap(), "[TMP]")
+        );
+    }
 }
 
 #[test]
 fn error_lines() {
-    let l = tour_ledger();
-    let bad = l.scratch("bad.jsonl");
-    std::fs::write(
-        &bad,
-        [
-            statement_line("JPN", "a", "support", "2019-12-23", "One."),
-            statement_line("JPN", "b", "support", "2019-12-23", "Two."),
-            statement_line("JPN", "c", "maybe", "2019-12-23", "Three."),
-        ]
-        .join("\n"),
-    )
-    .unwrap();
-    assert_snapshot!(
-        "error_import_unknown_position",
-        run(&l, &["import", path(&bad)], None)
-    );
-    let typo = l.scratch("typo.jsonl");
-    std::fs::write(
-        &typo,
-        r#"{"type":"statement","actor":"JPN","issue":"a","postion":"support","stated_on":"2019-12-23","summary":"x"}"#,
-    )
-    .unwrap();
-    assert_snapshot!(
-        "error_import_unknown_field",
-        run(&l, &["import", path(&typo)], None)
-    );
-    let actor = l.scratch("actor.jsonl");
-    std::fs::write(
-        &actor,
-        format!(r#"{{"type":"amendment","target":"{JPN_EAST_CHINA_SEA}","reason":"wrong actor","actor":"CHN"}}"#),
-    )
-    .unwrap();
-    assert_snapshot!(
-        "error_import_amends_actor",
-        run(&l, &["import", path(&actor)], None)
-    );
-    assert_snapshot!(
-        "error_import_missing_file",
-        run(&l, &["import", path(&l.scratch("missing.jsonl"))], None)
-    );
-    let mut bad_actor = RECORD_USA.to_vec();
-    bad_actor[2] = "usa";
-    assert_snapshot!("error_record_bad_actor", run(&l, &bad_actor, None));
-    let mut future = RECORD_USA.to_vec();
-    future[8] = "9999-12-31";
-    assert_snapshot!("error_record_future", run(&l, &future, None));
-    let unknown = "6f1c1b9e-7a39-4c53-9d0f-7d2b3f0b8c11";
-    assert_snapshot!(
-        "error_amend_unknown",
-        run(
-            &l,
-            &["amend", unknown, "--reason", "r", "--position", "oppose"],
-            None
+    for l in TestLedger::each().into_iter().map(tour_ledger) {
+        let bad = l.scratch("bad.jsonl");
+        std::fs::write(
+            &bad,
+            [
+                statement_line("JPN", "a", "support", "2019-12-23", "One."),
+                statement_line("JPN", "b", "support", "2019-12-23", "Two."),
+                statement_line("JPN", "c", "maybe", "2019-12-23", "Three."),
+            ]
+            .join("\n"),
         )
-    );
-    assert_snapshot!(
-        "error_amend_changes_nothing",
-        run(&l, &["amend", JPN_EAST_CHINA_SEA, "--reason", "r"], None)
-    );
-    l.ok(&["retract", USA_HONG_KONG, "--reason", "wrong source"]);
-    assert_snapshot!(
-        "error_retract_twice",
-        run(&l, &["retract", USA_HONG_KONG, "--reason", "again"], None)
-    );
-    assert_snapshot!(
-        "error_amend_retracted",
-        run(
-            &l,
-            &[
-                "amend",
-                USA_HONG_KONG,
-                "--reason",
-                "r",
-                "--position",
-                "oppose"
-            ],
-            None
+        .unwrap();
+        assert_snapshot!(
+            "error_import_unknown_position",
+            run(&l, &["import", path(&bad)], None)
+        );
+        let typo = l.scratch("typo.jsonl");
+        std::fs::write(
+            &typo,
+            r#"{"type":"statement","actor":"JPN","issue":"a","postion":"support","stated_on":"2019-12-23","summary":"x"}"#,
         )
-    );
-    let wrong = format!("{}:{}", 5, "0".repeat(64));
-    assert_snapshot!(
-        "error_verify_wrong_digest",
-        run(&l, &["verify", "--digest", &wrong], None)
-    );
-    assert_snapshot!(
-        "error_changes_reversed",
-        run(
-            &l,
-            &["changes", "--from", "2019-12-31", "--to", "2019-12-01"],
-            None
+        .unwrap();
+        assert_snapshot!(
+            "error_import_unknown_field",
+            run(&l, &["import", path(&typo)], None)
+        );
+        let actor = l.scratch("actor.jsonl");
+        std::fs::write(
+            &actor,
+            format!(r#"{{"type":"amendment","target":"{JPN_EAST_CHINA_SEA}","reason":"wrong actor","actor":"CHN"}}"#),
         )
-    );
-    let backup = l.scratch("backup.jsonl");
-    std::fs::write(&backup, l.ok(&["export"])).unwrap();
-    assert_snapshot!(
-        "error_restore_not_empty",
-        run(&l, &["restore", path(&backup)], None)
-    );
-    let missing = TestLedger::new();
-    assert_snapshot!(
-        "error_read_missing_ledger",
-        run(&missing, &["stance", "JPN", "senkaku-islands"], None)
-    );
-    assert_snapshot!(
-        "error_edit_missing_ledger",
-        run(&missing, &["retract", unknown, "--reason", "r"], None)
-    );
+        .unwrap();
+        assert_snapshot!(
+            "error_import_amends_actor",
+            run(&l, &["import", path(&actor)], None)
+        );
+        assert_snapshot!(
+            "error_import_missing_file",
+            run(&l, &["import", path(&l.scratch("missing.jsonl"))], None)
+        );
+        let mut bad_actor = RECORD_USA.to_vec();
+        bad_actor[2] = "usa";
+        assert_snapshot!("error_record_bad_actor", run(&l, &bad_actor, None));
+        let mut future = RECORD_USA.to_vec();
+        future[8] = "9999-12-31";
+        assert_snapshot!("error_record_future", run(&l, &future, None));
+        let unknown = "6f1c1b9e-7a39-4c53-9d0f-7d2b3f0b8c11";
+        assert_snapshot!(
+            "error_amend_unknown",
+            run(
+                &l,
+                &["amend", unknown, "--reason", "r", "--position", "oppose"],
+                None
+            )
+        );
+        assert_snapshot!(
+            "error_amend_changes_nothing",
+            run(&l, &["amend", JPN_EAST_CHINA_SEA, "--reason", "r"], None)
+        );
+        l.ok(&["retract", USA_HONG_KONG, "--reason", "wrong source"]);
+        assert_snapshot!(
+            "error_retract_twice",
+            run(&l, &["retract", USA_HONG_KONG, "--reason", "again"], None)
+        );
+        assert_snapshot!(
+            "error_amend_retracted",
+            run(
+                &l,
+                &[
+                    "amend",
+                    USA_HONG_KONG,
+                    "--reason",
+                    "r",
+                    "--position",
+                    "oppose"
+                ],
+                None
+            )
+        );
+        let wrong = format!("{}:{}", 5, "0".repeat(64));
+        assert_snapshot!(
+            "error_verify_wrong_digest",
+            run(&l, &["verify", "--digest", &wrong], None)
+        );
+        assert_snapshot!(
+            "error_changes_reversed",
+            run(
+                &l,
+                &["changes", "--from", "2019-12-31", "--to", "2019-12-01"],
+                None
+            )
+        );
+        let backup = l.scratch("backup.jsonl");
+        std::fs::write(&backup, l.ok(&["export"])).unwrap();
+        assert_snapshot!(
+            "error_restore_not_empty",
+            run(&l, &["restore", path(&backup)], None)
+        );
+        let missing = TestLedger::new();
+        assert_snapshot!(
+            "error_read_missing_ledger",
+            run(&missing, &["stance", "JPN", "senkaku-islands"], None)
+        );
+        assert_snapshot!(
+            "error_edit_missing_ledger",
+            run(&missing, &["retract", unknown, "--reason", "r"], None)
+        );
+    }
 }
 
 /// Human output fitted to a pinned width: the table at 80 columns (the
@@ -396,71 +398,72 @@ fn error_lines() {
 /// bare form at 60, and text wrapped with a hanging indent.
 #[test]
 fn fitted_to_the_width() {
-    let l = tour_ledger();
-    let at = |cols: &'static str| [("COLUMNS", cols)];
-    let stances = ["stances", "--as-of", "2019-12-23"];
-    let table = run_with(
-        &l,
-        &at("80"),
-        &[&stances[..], &["--format", "table"]].concat(),
-        None,
-    );
-    assert!(
-        table.lines().all(|line| line.chars().count() <= 80),
-        "{table}"
-    );
-    assert_snapshot!("fitted_stances_table_80", table);
-    assert_snapshot!(
-        "fitted_stances_plain_60",
-        run_with(&l, &at("60"), &stances, None)
-    );
-    assert_snapshot!(
-        "fitted_history_60",
-        run_with(
+    for l in TestLedger::each().into_iter().map(tour_ledger) {
+        let at = |cols: &'static str| [("COLUMNS", cols)];
+        let stances = ["stances", "--as-of", "2019-12-23"];
+        let table = run_with(
             &l,
-            &at("60"),
-            &["history", "JPN", "east-china-sea-restraint"],
-            None
-        )
-    );
-    assert_snapshot!(
-        "fitted_stance_60",
-        run_with(
-            &l,
-            &at("60"),
-            &[
-                "stance",
-                "JPN",
-                "north-korea-sanctions-relief",
-                "--as-of",
-                "2019-12-23"
-            ],
-            None
-        )
-    );
-    assert_snapshot!(
-        "fitted_log_80",
-        run_with(&l, &at("80"), &["log", "--after-seq", "24"], None)
-    );
-    assert_snapshot!(
-        "fitted_changes_table_60",
-        run_with(
-            &l,
-            &at("60"),
-            &[
-                "changes",
-                "--from",
-                "2019-12-01",
-                "--to",
-                "2019-12-31",
-                "--issue",
-                "hong-kong-protests",
-                "--format",
-                "table"
-            ],
-            None
-        )
-    );
+            &at("80"),
+            &[&stances[..], &["--format", "table"]].concat(),
+            None,
+        );
+        assert!(
+            table.lines().all(|line| line.chars().count() <= 80),
+            "{table}"
+        );
+        assert_snapshot!("fitted_stances_table_80", table);
+        assert_snapshot!(
+            "fitted_stances_plain_60",
+            run_with(&l, &at("60"), &stances, None)
+        );
+        assert_snapshot!(
+            "fitted_history_60",
+            run_with(
+                &l,
+                &at("60"),
+                &["history", "JPN", "east-china-sea-restraint"],
+                None
+            )
+        );
+        assert_snapshot!(
+            "fitted_stance_60",
+            run_with(
+                &l,
+                &at("60"),
+                &[
+                    "stance",
+                    "JPN",
+                    "north-korea-sanctions-relief",
+                    "--as-of",
+                    "2019-12-23"
+                ],
+                None
+            )
+        );
+        assert_snapshot!(
+            "fitted_log_80",
+            run_with(&l, &at("80"), &["log", "--after-seq", "24"], None)
+        );
+        assert_snapshot!(
+            "fitted_changes_table_60",
+            run_with(
+                &l,
+                &at("60"),
+                &[
+                    "changes",
+                    "--from",
+                    "2019-12-01",
+                    "--to",
+                    "2019-12-31",
+                    "--issue",
+                    "hong-kong-protests",
+                    "--format",
+                    "table"
+                ],
+                None
+            )
+        );
+    }
 }
 
 /// Fifty actors by thirty issues: the full matrix would be hundreds of

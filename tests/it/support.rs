@@ -9,7 +9,8 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, Once};
 
 use assert_cmd::Command;
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
@@ -82,10 +83,41 @@ pub fn open_new(dir: &Path) -> stancelog::Ledger {
     stancelog::Ledger::open(dir, &opts).expect("open a new ledger")
 }
 
+/// Which engine a [`TestLedger`] runs on.
+enum Backend {
+    /// A sled ledger in the temporary directory (created by its first write).
+    Sled,
+    /// A PostgreSQL ledger in a schema of its own (`init`ed on creation,
+    /// dropped on drop) of the server `STANCELOG_TEST_POSTGRES` names.
+    Postgres { base: String, schema: String },
+}
+
+/// How many PostgreSQL test ledgers this process has made (their schemas
+/// are `cli_PID_N`).
+static PG_LEDGERS: AtomicUsize = AtomicUsize::new(0);
+
+/// The server the PostgreSQL runs use, or `None` (with one skip line per
+/// process) when `STANCELOG_TEST_POSTGRES` is unset.
+pub fn postgres_base() -> Option<String> {
+    static SKIP: Once = Once::new();
+    let base = std::env::var("STANCELOG_TEST_POSTGRES").ok();
+    if base.is_none() {
+        SKIP.call_once(|| {
+            eprintln!(
+                "skipped the PostgreSQL runs of the CLI suite: set \
+                 STANCELOG_TEST_POSTGRES=postgres://USER@HOST/DB to run them"
+            )
+        });
+    }
+    base
+}
+
 /// A ledger in a fresh temporary directory (the ledger itself is created by
-/// the first write, in a subdirectory, so "does not exist" can be tested).
+/// the first write, in a subdirectory, so "does not exist" can be tested),
+/// or in a PostgreSQL schema of its own (see [`TestLedger::each`]).
 pub struct TestLedger {
     dir: TempDir,
+    backend: Backend,
 }
 
 impl Default for TestLedger {
@@ -94,10 +126,100 @@ impl Default for TestLedger {
     }
 }
 
+impl Drop for TestLedger {
+    fn drop(&mut self) {
+        if let Backend::Postgres { base, schema } = &self.backend {
+            if std::thread::panicking() {
+                eprintln!("(this failure is on the PostgreSQL ledger {})", self.url());
+            }
+            if let Ok(mut c) = postgres::Client::connect(base, postgres::NoTls) {
+                let _ = c.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"));
+            }
+        }
+    }
+}
+
 impl TestLedger {
+    /// A sled ledger.
     pub fn new() -> Self {
         TestLedger {
             dir: tempfile::tempdir().expect("tempdir"),
+            backend: Backend::Sled,
+        }
+    }
+
+    /// The same test on every backend: a new sled ledger, then, where
+    /// `STANCELOG_TEST_POSTGRES` names a server, a new PostgreSQL ledger in
+    /// a schema of its own, already `init`ed (a PostgreSQL ledger is made by
+    /// `init`, not by its first write). Both start from the same pinned
+    /// clock, so a test pins the same outputs on each.
+    pub fn each() -> Vec<TestLedger> {
+        let mut all = vec![TestLedger::new()];
+        if let Some(base) = postgres_base() {
+            let schema = format!(
+                "cli_{}_{}",
+                std::process::id(),
+                PG_LEDGERS.fetch_add(1, Ordering::SeqCst)
+            );
+            let l = TestLedger {
+                dir: tempfile::tempdir().expect("tempdir"),
+                backend: Backend::Postgres { base, schema },
+            };
+            // `init` records nothing, so it runs off the pinned clock.
+            let out = std::process::Command::new(env!("CARGO_BIN_EXE_stancelog"))
+                .env_clear()
+                .env("HOME", l.root().join("home"))
+                .arg("init")
+                .arg(l.url())
+                .output()
+                .expect("run init");
+            assert!(
+                out.status.success(),
+                "init {}: {}",
+                l.url(),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            all.push(l);
+        }
+        all
+    }
+
+    /// Whether this ledger is on PostgreSQL.
+    pub fn is_postgres(&self) -> bool {
+        matches!(self.backend, Backend::Postgres { .. })
+    }
+
+    /// The connection string of a PostgreSQL ledger (panics on sled).
+    pub fn url(&self) -> String {
+        let Backend::Postgres { base, schema } = &self.backend else {
+            panic!("a sled ledger has no URL");
+        };
+        let sep = if base.contains('?') { '&' } else { '?' };
+        format!("{base}{sep}schema={schema}")
+    }
+
+    /// What `--ledger` (or `STANCELOG_LEDGER`) names this ledger by: its
+    /// directory, or its connection string.
+    pub fn ledger_arg(&self) -> std::ffi::OsString {
+        match self.backend {
+            Backend::Sled => self.path().into(),
+            Backend::Postgres { .. } => self.url().into(),
+        }
+    }
+
+    /// Asserts that nothing has been written to the ledger: on sled, that
+    /// no ledger directory exists; on PostgreSQL, that the log is empty.
+    pub fn assert_nothing_written(&self) {
+        match &self.backend {
+            Backend::Sled => assert!(!self.path().exists(), "the ledger was created"),
+            Backend::Postgres { base, schema } => {
+                let mut c = postgres::Client::connect(base, postgres::NoTls).expect("connect");
+                let n: i64 = c
+                    .query_one(&format!("SELECT count(*) FROM {schema}.log"), &[])
+                    .expect("count the log")
+                    .get(0);
+                assert_eq!(n, 0, "the log has events");
+            }
         }
     }
 
@@ -120,7 +242,7 @@ impl TestLedger {
     /// cleared environment of [`bare`] (the clock pinned to the next second).
     pub fn cmd(&self) -> Command {
         let mut c = Command::from_std(bare(&self.path(), "tester"));
-        c.arg("--ledger").arg(self.path());
+        c.arg("--ledger").arg(self.ledger_arg());
         c
     }
 

@@ -44,119 +44,122 @@ fn usage_error(cmd: &mut assert_cmd::Command) -> String {
 
 #[test]
 fn a_directory_of_other_files_is_refused_and_left_alone() {
-    let l = TestLedger::new();
-    let dir = l.scratch("documents");
-    std::fs::create_dir(&dir).unwrap();
-    std::fs::write(dir.join("db"), "my own database").unwrap();
-    std::fs::write(dir.join("notes.txt"), "notes").unwrap();
-    let want = format!(
-        "error: {} is not a stancelog ledger (it holds other files); pass an empty or new directory",
-        s(&dir)
-    );
-    let article = article();
-    for args in [
-        &RECORD[..],
-        &["import", s(&article)],
-        &["head"],
-        &["verify"],
-    ] {
-        let err = run_fails(at_path(&l, &dir).args(args));
-        assert_eq!(err, want, "{args:?}");
-    }
-    assert_eq!(
-        std::fs::read_to_string(dir.join("db")).unwrap(),
-        "my own database"
-    );
-    let mut names: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .collect();
-    names.sort();
-    assert_eq!(names, ["db", "notes.txt"]);
+    for l in TestLedger::each() {
+        let dir = l.scratch("documents");
+        std::fs::create_dir(&dir).unwrap();
+        std::fs::write(dir.join("db"), "my own database").unwrap();
+        std::fs::write(dir.join("notes.txt"), "notes").unwrap();
+        let want = format!(
+            "error: {} is not a stancelog ledger (it holds other files); pass an empty or new directory",
+            s(&dir)
+        );
+        let article = article();
+        for args in [
+            &RECORD[..],
+            &["import", s(&article)],
+            &["head"],
+            &["verify"],
+        ] {
+            let err = run_fails(at_path(&l, &dir).args(args));
+            assert_eq!(err, want, "{args:?}");
+        }
+        assert_eq!(
+            std::fs::read_to_string(dir.join("db")).unwrap(),
+            "my own database"
+        );
+        let mut names: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["db", "notes.txt"]);
 
-    // An empty directory is as good as a missing one.
-    let empty = l.scratch("empty");
-    std::fs::create_dir(&empty).unwrap();
-    run_ok(at_path(&l, &empty).args(["import", s(&article)]));
-    let head = run_ok(at_path(&l, &empty).arg("head"));
-    assert!(head.starts_with("25:"), "{head}");
+        // An empty directory is as good as a missing one.
+        let empty = l.scratch("empty");
+        std::fs::create_dir(&empty).unwrap();
+        run_ok(at_path(&l, &empty).args(["import", s(&article)]));
+        let head = run_ok(at_path(&l, &empty).arg("head"));
+        assert!(head.starts_with("25:"), "{head}");
+    }
 }
 
 #[test]
 fn a_path_that_is_not_a_directory_is_named_for_what_it_is() {
-    let l = TestLedger::new();
-    let file = l.scratch("ledger.txt");
-    std::fs::write(&file, "not a ledger").unwrap();
-    let dangling = l.scratch("link");
-    std::os::unix::fs::symlink(l.scratch("nowhere"), &dangling).unwrap();
-    let cases = [
-        (file.clone(), "is a file, not a ledger directory"),
-        ("/dev/null".into(), "is a device, not a ledger directory"),
-        (
-            dangling.clone(),
-            "is a dangling symbolic link (its target does not exist), not a ledger directory",
-        ),
-    ];
-    let article = article();
-    for (path, what) in cases {
-        for args in [&RECORD[..], &["import", s(&article)], &["restore", "-"]] {
-            let err = run_fails(at_path(&l, &path).args(args).write_stdin(""));
-            assert!(
-                err.starts_with(&format!("error: {} {what}; pass a directory", s(&path))),
-                "{args:?}: {err}"
-            );
+    for l in TestLedger::each() {
+        let file = l.scratch("ledger.txt");
+        std::fs::write(&file, "not a ledger").unwrap();
+        let dangling = l.scratch("link");
+        std::os::unix::fs::symlink(l.scratch("nowhere"), &dangling).unwrap();
+        let cases = [
+            (file.clone(), "is a file, not a ledger directory"),
+            ("/dev/null".into(), "is a device, not a ledger directory"),
+            (
+                dangling.clone(),
+                "is a dangling symbolic link (its target does not exist), not a ledger directory",
+            ),
+        ];
+        let article = article();
+        for (path, what) in cases {
+            for args in [&RECORD[..], &["import", s(&article)], &["restore", "-"]] {
+                let err = run_fails(at_path(&l, &path).args(args).write_stdin(""));
+                assert!(
+                    err.starts_with(&format!("error: {} {what}; pass a directory", s(&path))),
+                    "{args:?}: {err}"
+                );
+            }
         }
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), "not a ledger");
+        assert!(!l.scratch("nowhere").exists());
+        let stray: Vec<_> = std::fs::read_dir(l.root())
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .filter(|e| {
+                e.file_name()
+                    .to_string_lossy()
+                    .starts_with(".stancelog-new-")
+            })
+            .collect();
+        assert!(stray.is_empty(), "staging left behind: {stray:?}");
     }
-    assert_eq!(std::fs::read_to_string(&file).unwrap(), "not a ledger");
-    assert!(!l.scratch("nowhere").exists());
-    let stray: Vec<_> = std::fs::read_dir(l.root())
-        .unwrap()
-        .filter_map(|e| e.ok())
-        .filter(|e| {
-            e.file_name()
-                .to_string_lossy()
-                .starts_with(".stancelog-new-")
-        })
-        .collect();
-    assert!(stray.is_empty(), "staging left behind: {stray:?}");
 }
 
 #[test]
 fn ledger_from_the_environment_expands_home_and_empty_means_unset() {
-    let l = TestLedger::new();
-    let home = l.root().join("home");
-    std::fs::create_dir_all(&home).unwrap();
-    let mut c = l.bare();
-    c.current_dir(l.root())
-        .env("STANCELOG_LEDGER", "~/my-ledger")
-        .args(RECORD);
-    run_ok(&mut c);
-    assert!(home.join("my-ledger").join("read-model.sqlite3").is_file());
-    assert!(!l.root().join("~").exists());
+    for l in TestLedger::each() {
+        let home = l.root().join("home");
+        std::fs::create_dir_all(&home).unwrap();
+        let mut c = l.bare();
+        c.current_dir(l.root())
+            .env("STANCELOG_LEDGER", "~/my-ledger")
+            .args(RECORD);
+        run_ok(&mut c);
+        assert!(home.join("my-ledger").join("read-model.sqlite3").is_file());
+        assert!(!l.root().join("~").exists());
 
-    // Without HOME, a leading ~ is refused rather than taken literally.
-    let mut c = l.bare();
-    c.current_dir(l.root())
-        .env_remove("HOME")
-        .env("STANCELOG_LEDGER", "~/my-ledger")
-        .args(RECORD);
-    let err = run_fails(&mut c);
-    assert_eq!(
-        err,
-        "error: cannot expand ~ in the ledger path ~/my-ledger: HOME is not set; set HOME or give the full path"
-    );
+        // Without HOME, a leading ~ is refused rather than taken literally.
+        let mut c = l.bare();
+        c.current_dir(l.root())
+            .env_remove("HOME")
+            .env("STANCELOG_LEDGER", "~/my-ledger")
+            .args(RECORD);
+        let err = run_fails(&mut c);
+        assert_eq!(
+            err,
+            "error: cannot expand ~ in the ledger path ~/my-ledger: HOME is not set; set HOME or give the full path"
+        );
 
-    // Empty is unset: the default ledger (under HOME), not a clap error.
-    let mut c = l.bare();
-    c.env("STANCELOG_LEDGER", "").arg("head");
-    let err = run_fails(&mut c);
-    assert!(
-        err.starts_with(&format!(
-            "error: no ledger at {}",
-            s(&home.join(".local/share/stancelog/ledger"))
-        )),
-        "{err}"
-    );
+        // Empty is unset: the default ledger (under HOME), not a clap error.
+        let mut c = l.bare();
+        c.env("STANCELOG_LEDGER", "").arg("head");
+        let err = run_fails(&mut c);
+        assert!(
+            err.starts_with(&format!(
+                "error: no ledger at {}",
+                s(&home.join(".local/share/stancelog/ledger"))
+            )),
+            "{err}"
+        );
+    }
 }
 
 #[test]
@@ -238,151 +241,154 @@ const SNEAKY_SUMMARY: &str = "Backs \u{202E}noitcnas\u{202C} relief.";
 
 #[test]
 fn bidi_and_invisible_characters_are_escaped_in_human_output() {
-    let l = TestLedger::new();
-    let line = serde_json::json!({
-        "type": "statement", "actor": "RUS", "issue": "syria", "position": "support",
-        "stated_on": "2019-12-01", "summary": SNEAKY_SUMMARY,
-        "quote": "zero\u{200B}width\u{FEFF}", "speaker": "a\u{2066}b\u{2069}",
-        "source_title": "line\u{2028}break\u{2029}",
-    })
-    .to_string();
-    l.cmd()
-        .args(["import", "-"])
-        .write_stdin(line + "\n")
-        .assert()
-        .success();
-    let mut shown = String::new();
-    for args in [
-        &["history", "RUS", "syria"][..],
-        &["stance", "RUS", "syria", "--as-of", "2019-12-02"],
-        &["log"],
-    ] {
-        shown += &l.ok(args);
-    }
-    for c in [
-        '\u{202E}', '\u{202C}', '\u{200B}', '\u{FEFF}', '\u{2066}', '\u{2028}',
-    ] {
+    for l in TestLedger::each() {
+        let line = serde_json::json!({
+            "type": "statement", "actor": "RUS", "issue": "syria", "position": "support",
+            "stated_on": "2019-12-01", "summary": SNEAKY_SUMMARY,
+            "quote": "zero\u{200B}width\u{FEFF}", "speaker": "a\u{2066}b\u{2069}",
+            "source_title": "line\u{2028}break\u{2029}",
+        })
+        .to_string();
+        l.cmd()
+            .args(["import", "-"])
+            .write_stdin(line + "\n")
+            .assert()
+            .success();
+        let mut shown = String::new();
+        for args in [
+            &["history", "RUS", "syria"][..],
+            &["stance", "RUS", "syria", "--as-of", "2019-12-02"],
+            &["log"],
+        ] {
+            shown += &l.ok(args);
+        }
+        for c in [
+            '\u{202E}', '\u{202C}', '\u{200B}', '\u{FEFF}', '\u{2066}', '\u{2028}',
+        ] {
+            assert!(
+                !shown.contains(c),
+                "{c:?} reached the terminal raw:\n{shown}"
+            );
+        }
         assert!(
-            !shown.contains(c),
-            "{c:?} reached the terminal raw:\n{shown}"
+            shown.contains("Backs \\u{202e}noitcnas\\u{202c} relief."),
+            "{shown}"
         );
+        assert!(shown.contains("zero\\u{200b}width\\u{feff}"), "{shown}");
+        assert!(shown.contains("line\\u{2028}break\\u{2029}"), "{shown}");
+        // JSON keeps the text as it is.
+        let v = l.json(&["stance", "RUS", "syria", "--as-of", "2019-12-02"]);
+        assert_eq!(v["summary"], SNEAKY_SUMMARY);
     }
-    assert!(
-        shown.contains("Backs \\u{202e}noitcnas\\u{202c} relief."),
-        "{shown}"
-    );
-    assert!(shown.contains("zero\\u{200b}width\\u{feff}"), "{shown}");
-    assert!(shown.contains("line\\u{2028}break\\u{2029}"), "{shown}");
-    // JSON keeps the text as it is.
-    let v = l.json(&["stance", "RUS", "syria", "--as-of", "2019-12-02"]);
-    assert_eq!(v["summary"], SNEAKY_SUMMARY);
 }
 
 #[test]
 fn bidi_and_invisible_characters_are_refused_where_they_do_not_belong() {
-    let l = TestLedger::new();
-    l.ok(&RECORD);
-    // Actors and issues are ASCII only.
-    for (flag, value) in [
-        ("--actor", "CHN\u{202E}"),
-        ("--issue", "senkaku\u{200B}-islands"),
-    ] {
+    for l in TestLedger::each() {
+        l.ok(&RECORD);
+        // Actors and issues are ASCII only.
+        for (flag, value) in [
+            ("--actor", "CHN\u{202E}"),
+            ("--issue", "senkaku\u{200B}-islands"),
+        ] {
+            let mut args = RECORD.to_vec();
+            let i = args.iter().position(|a| *a == flag).unwrap();
+            args[i + 1] = value;
+            let err = usage_error(l.cmd().args(&args));
+            assert!(err.contains("invalid"), "{err}");
+            assert!(!err.contains(value), "raw value in the message: {err}");
+        }
         let mut args = RECORD.to_vec();
-        let i = args.iter().position(|a| *a == flag).unwrap();
-        args[i + 1] = value;
-        let err = usage_error(l.cmd().args(&args));
-        assert!(err.contains("invalid"), "{err}");
-        assert!(!err.contains(value), "raw value in the message: {err}");
+        args.extend(["--source-url", "https://example.org/\u{200B}x"]);
+        let err = l.fails(&args);
+        assert!(err.starts_with("error: invalid source_url"), "{err}");
+        assert!(err.contains("\\u{200b}"), "{err}");
+
+        let mut c = l.cmd();
+        c.args(RECORD).args(["--by", "eve\u{202E}lam"]);
+        assert_eq!(
+            run_fails(&mut c),
+            "error: recorded_by must not contain bidirectional controls or invisible characters"
+        );
+        let mut c = l.cmd();
+        c.env("STANCELOG_AUTHOR", "\u{2066}mallory\u{2069}")
+            .args(RECORD);
+        assert_eq!(
+            run_fails(&mut c),
+            "error: recorded_by must not contain bidirectional controls or invisible characters"
+        );
+
+        // A summary or reason of nothing but invisible characters is blank.
+        let line = statement_line(
+            "RUS",
+            "syria",
+            "support",
+            "2019-12-01",
+            "\u{200B} \u{FEFF}\u{2060}",
+        );
+        let err = run_fails(l.cmd().args(["import", "-"]).write_stdin(line + "\n"));
+        assert_eq!(err, "error: <stdin>:1: summary must not be empty");
+        let id = l.json(&[
+            "record",
+            "--actor",
+            "JPN",
+            "--issue",
+            "syria",
+            "--position",
+            "mixed",
+            "--stated-on",
+            "2019-12-01",
+            "--summary",
+            "Asks for talks.",
+        ])["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let line =
+            serde_json::json!({"type": "retraction", "target": id, "reason": "\u{200E}\u{200F}"})
+                .to_string();
+        let err = run_fails(l.cmd().args(["import", "-"]).write_stdin(line + "\n"));
+        assert_eq!(err, "error: <stdin>:1: reason must not be empty");
     }
-    let mut args = RECORD.to_vec();
-    args.extend(["--source-url", "https://example.org/\u{200B}x"]);
-    let err = l.fails(&args);
-    assert!(err.starts_with("error: invalid source_url"), "{err}");
-    assert!(err.contains("\\u{200b}"), "{err}");
-
-    let mut c = l.cmd();
-    c.args(RECORD).args(["--by", "eve\u{202E}lam"]);
-    assert_eq!(
-        run_fails(&mut c),
-        "error: recorded_by must not contain bidirectional controls or invisible characters"
-    );
-    let mut c = l.cmd();
-    c.env("STANCELOG_AUTHOR", "\u{2066}mallory\u{2069}")
-        .args(RECORD);
-    assert_eq!(
-        run_fails(&mut c),
-        "error: recorded_by must not contain bidirectional controls or invisible characters"
-    );
-
-    // A summary or reason of nothing but invisible characters is blank.
-    let line = statement_line(
-        "RUS",
-        "syria",
-        "support",
-        "2019-12-01",
-        "\u{200B} \u{FEFF}\u{2060}",
-    );
-    let err = run_fails(l.cmd().args(["import", "-"]).write_stdin(line + "\n"));
-    assert_eq!(err, "error: <stdin>:1: summary must not be empty");
-    let id = l.json(&[
-        "record",
-        "--actor",
-        "JPN",
-        "--issue",
-        "syria",
-        "--position",
-        "mixed",
-        "--stated-on",
-        "2019-12-01",
-        "--summary",
-        "Asks for talks.",
-    ])["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let line =
-        serde_json::json!({"type": "retraction", "target": id, "reason": "\u{200E}\u{200F}"})
-            .to_string();
-    let err = run_fails(l.cmd().args(["import", "-"]).write_stdin(line + "\n"));
-    assert_eq!(err, "error: <stdin>:1: reason must not be empty");
 }
 
 #[test]
 fn file_names_and_paths_are_escaped_in_notices() {
-    let l = TestLedger::new();
-    let sneaky = l.scratch("evil\u{1b}[2J\u{202E}.jsonl");
-    std::fs::copy(article(), &sneaky).unwrap();
-    let out = l.cmd().args(["import", s(&sneaky)]).output().unwrap();
-    assert!(out.status.success(), "{out:?}");
-    let stderr = String::from_utf8(out.stderr).unwrap();
-    assert!(
-        !stderr.contains('\u{1b}') && !stderr.contains('\u{202E}'),
-        "{stderr:?}"
-    );
-    assert!(
-        stderr.contains("evil\\u{1b}[2J\\u{202e}.jsonl: 25 added"),
-        "{stderr:?}"
-    );
+    for l in TestLedger::each() {
+        let sneaky = l.scratch("evil\u{1b}[2J\u{202E}.jsonl");
+        std::fs::copy(article(), &sneaky).unwrap();
+        let out = l.cmd().args(["import", s(&sneaky)]).output().unwrap();
+        assert!(out.status.success(), "{out:?}");
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert!(
+            !stderr.contains('\u{1b}') && !stderr.contains('\u{202E}'),
+            "{stderr:?}"
+        );
+        assert!(
+            stderr.contains("evil\\u{1b}[2J\\u{202e}.jsonl: 25 added"),
+            "{stderr:?}"
+        );
 
-    // The notice of a wait for a ledger in use, at a path with an escape.
-    let dir = l.scratch("led\u{1b}[31mger");
-    run_ok(at_path(&l, &dir).args(RECORD));
-    let lock = std::fs::File::open(dir.join("stancelog.lock")).unwrap();
-    lock.lock().unwrap();
-    let out = at_path(&l, &dir)
-        .args(["--wait", "1"])
-        .args(RECORD)
-        .output()
-        .unwrap();
-    drop(lock);
-    assert_eq!(out.status.code(), Some(75), "a busy ledger exits 75");
-    let stderr = String::from_utf8(out.stderr).unwrap();
-    assert!(!stderr.contains('\u{1b}'), "{stderr:?}");
-    assert!(
-        stderr.starts_with("waiting for the ledger at ")
-            && stderr.contains("led\\u{1b}[31mger (another stancelog process is using it)"),
-        "{stderr:?}"
-    );
+        // The notice of a wait for a ledger in use, at a path with an escape.
+        let dir = l.scratch("led\u{1b}[31mger");
+        run_ok(at_path(&l, &dir).args(RECORD));
+        let lock = std::fs::File::open(dir.join("stancelog.lock")).unwrap();
+        lock.lock().unwrap();
+        let out = at_path(&l, &dir)
+            .args(["--wait", "1"])
+            .args(RECORD)
+            .output()
+            .unwrap();
+        drop(lock);
+        assert_eq!(out.status.code(), Some(75), "a busy ledger exits 75");
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert!(!stderr.contains('\u{1b}'), "{stderr:?}");
+        assert!(
+            stderr.starts_with("waiting for the ledger at ")
+                && stderr.contains("led\\u{1b}[31mger (another stancelog process is using it)"),
+            "{stderr:?}"
+        );
+    }
 }
 
 /// A ledger whose `export`, `stances --json` and `changes --json` are each
@@ -451,184 +457,189 @@ fn output_into_a_closed_pipe_ends_quietly() {
 
 #[test]
 fn import_and_restore_read_a_named_pipe() {
-    let l = TestLedger::new();
-    let export = l.scratch("export.jsonl");
-    let fifo = l.scratch("events.fifo");
-    for (cmd, seq) in [("import", "25"), ("restore", "25")] {
-        let ledger = l.scratch(&format!("from-fifo-{cmd}"));
-        let status = std::process::Command::new("mkfifo")
-            .arg(&fifo)
-            .status()
-            .unwrap();
-        assert!(status.success());
-        let source = if cmd == "import" {
-            article()
-        } else {
-            std::fs::write(
-                &export,
-                run_ok(at_path(&l, &l.scratch("from-fifo-import")).arg("export")),
-            )
-            .unwrap();
-            export.clone()
-        };
-        let writer = {
-            let fifo = fifo.clone();
-            std::thread::spawn(move || {
-                let mut w = std::fs::OpenOptions::new().write(true).open(fifo).unwrap();
-                std::io::copy(&mut std::fs::File::open(source).unwrap(), &mut w).unwrap();
-            })
-        };
-        run_ok(at_path(&l, &ledger).args([cmd, s(&fifo)]));
-        writer.join().unwrap();
-        std::fs::remove_file(&fifo).unwrap();
-        let head = run_ok(at_path(&l, &ledger).arg("head"));
-        assert!(head.starts_with(&format!("{seq}:")), "{cmd}: {head}");
+    for l in TestLedger::each() {
+        let export = l.scratch("export.jsonl");
+        let fifo = l.scratch("events.fifo");
+        for (cmd, seq) in [("import", "25"), ("restore", "25")] {
+            let ledger = l.scratch(&format!("from-fifo-{cmd}"));
+            let status = std::process::Command::new("mkfifo")
+                .arg(&fifo)
+                .status()
+                .unwrap();
+            assert!(status.success());
+            let source = if cmd == "import" {
+                article()
+            } else {
+                std::fs::write(
+                    &export,
+                    run_ok(at_path(&l, &l.scratch("from-fifo-import")).arg("export")),
+                )
+                .unwrap();
+                export.clone()
+            };
+            let writer = {
+                let fifo = fifo.clone();
+                std::thread::spawn(move || {
+                    let mut w = std::fs::OpenOptions::new().write(true).open(fifo).unwrap();
+                    std::io::copy(&mut std::fs::File::open(source).unwrap(), &mut w).unwrap();
+                })
+            };
+            run_ok(at_path(&l, &ledger).args([cmd, s(&fifo)]));
+            writer.join().unwrap();
+            std::fs::remove_file(&fifo).unwrap();
+            let head = run_ok(at_path(&l, &ledger).arg("head"));
+            assert!(head.starts_with(&format!("{seq}:")), "{cmd}: {head}");
+        }
     }
 }
 
 #[test]
 fn a_digest_the_log_does_not_extend_is_not_called_corruption() {
-    let l = TestLedger::new();
-    l.import_article();
-    let head = l.head();
-    let (seq, hash) = head.split_once(':').unwrap();
-    assert_eq!(seq, "25");
-    let history: Vec<String> = l
-        .ok(&["--json", "log"])
-        .lines()
-        .map(|line| {
-            let v: serde_json::Value = serde_json::from_str(line).unwrap();
-            v["hash"].as_str().unwrap().to_owned()
-        })
-        .collect();
-    // One hex digit mistyped.
-    let at15 = &history[14];
-    let flipped = if at15.starts_with('0') { "1" } else { "0" };
-    let typo = format!("15:{flipped}{}", &at15[1..]);
-    let at_15 = l.faults(&["verify", "--digest", &typo]);
-    assert_eq!(
-        at_15,
-        format!(
-            "error: verify failed: the log does not extend digest {typo} (the log has 15:{}): either the digest is wrong (check it against the digest as published) or history was rewritten at or before seq 15",
-            history[14]
-        )
-    );
-    let past = format!("27:{hash}");
-    let past_end = l.faults(&["verify", "--digest", &past]);
-    assert_eq!(
-        past_end,
-        format!(
-            "error: verify failed: the log does not extend digest {past}: the log ends at seq 25; either the digest is wrong (check it against the digest as published) or history was rewritten at or before seq 27"
-        )
-    );
-    let zero = format!("0:{hash}");
-    let err = l.faults(&["verify", "--digest", &zero]);
-    assert!(
-        err.contains("seq 0 only ever has the all-zero hash, so the digest is wrong"),
-        "{err}"
-    );
-    // Pasted with the newline `head` prints, or with spaces.
-    let out = l.ok(&["verify", "--digest", &format!("  {head}\n")]);
-    assert!(
-        out.contains(&format!("the log extends digest {head}")),
-        "{out}"
-    );
+    for l in TestLedger::each() {
+        l.import_article();
+        let head = l.head();
+        let (seq, hash) = head.split_once(':').unwrap();
+        assert_eq!(seq, "25");
+        let history: Vec<String> = l
+            .ok(&["--json", "log"])
+            .lines()
+            .map(|line| {
+                let v: serde_json::Value = serde_json::from_str(line).unwrap();
+                v["hash"].as_str().unwrap().to_owned()
+            })
+            .collect();
+        // One hex digit mistyped.
+        let at15 = &history[14];
+        let flipped = if at15.starts_with('0') { "1" } else { "0" };
+        let typo = format!("15:{flipped}{}", &at15[1..]);
+        let at_15 = l.faults(&["verify", "--digest", &typo]);
+        assert_eq!(
+            at_15,
+            format!(
+                "error: verify failed: the log does not extend digest {typo} (the log has 15:{}): either the digest is wrong (check it against the digest as published) or history was rewritten at or before seq 15",
+                history[14]
+            )
+        );
+        let past = format!("27:{hash}");
+        let past_end = l.faults(&["verify", "--digest", &past]);
+        assert_eq!(
+            past_end,
+            format!(
+                "error: verify failed: the log does not extend digest {past}: the log ends at seq 25; either the digest is wrong (check it against the digest as published) or history was rewritten at or before seq 27"
+            )
+        );
+        let zero = format!("0:{hash}");
+        let err = l.faults(&["verify", "--digest", &zero]);
+        assert!(
+            err.contains("seq 0 only ever has the all-zero hash, so the digest is wrong"),
+            "{err}"
+        );
+        // Pasted with the newline `head` prints, or with spaces.
+        let out = l.ok(&["verify", "--digest", &format!("  {head}\n")]);
+        assert!(
+            out.contains(&format!("the log extends digest {head}")),
+            "{out}"
+        );
+    }
 }
 
 #[test]
 fn blank_text_flags_are_usage_errors() {
-    let l = TestLedger::new();
-    let id = l.json(&RECORD)["id"].as_str().unwrap().to_owned();
-    let before = l.head();
-    for blank in ["", "   ", "\u{200B}\u{2060}"] {
-        let mut record = RECORD.to_vec();
-        *record.last_mut().unwrap() = blank;
-        let cases: [Vec<&str>; 4] = [
-            record,
-            vec!["amend", &id, "--reason", blank, "--position", "support"],
-            vec!["amend", &id, "--reason", "typo", "--summary", blank],
-            vec!["retract", &id, "--reason", blank],
-        ];
-        for args in cases {
-            let err = usage_error(l.cmd().args(&args));
-            assert!(
-                err.contains("must not be empty or blank"),
-                "{args:?}: {err}"
-            );
+    for l in TestLedger::each() {
+        let id = l.json(&RECORD)["id"].as_str().unwrap().to_owned();
+        let before = l.head();
+        for blank in ["", "   ", "\u{200B}\u{2060}"] {
+            let mut record = RECORD.to_vec();
+            *record.last_mut().unwrap() = blank;
+            let cases: [Vec<&str>; 4] = [
+                record,
+                vec!["amend", &id, "--reason", blank, "--position", "support"],
+                vec!["amend", &id, "--reason", "typo", "--summary", blank],
+                vec!["retract", &id, "--reason", blank],
+            ];
+            for args in cases {
+                let err = usage_error(l.cmd().args(&args));
+                assert!(
+                    err.contains("must not be empty or blank"),
+                    "{args:?}: {err}"
+                );
+            }
+            let err = usage_error(l.cmd().args(RECORD).args(["--by", blank]));
+            assert!(err.contains("--by <NAME>"), "{err}");
         }
-        let err = usage_error(l.cmd().args(RECORD).args(["--by", blank]));
-        assert!(err.contains("--by <NAME>"), "{err}");
+        assert_eq!(l.head(), before, "something was written");
+        // An empty STANCELOG_AUTHOR still means unset.
+        let mut c = l.cmd();
+        c.env("STANCELOG_AUTHOR", "").args(RECORD);
+        run_ok(&mut c);
     }
-    assert_eq!(l.head(), before, "something was written");
-    // An empty STANCELOG_AUTHOR still means unset.
-    let mut c = l.cmd();
-    c.env("STANCELOG_AUTHOR", "").args(RECORD);
-    run_ok(&mut c);
 }
 
 #[test]
 fn no_author_is_refused_rather_than_made_up() {
-    let l = TestLedger::new();
-    // A user id with no name: only where user namespaces are allowed.
-    let probe = std::process::Command::new("unshare")
-        .args(["--map-user=54321", "true"])
-        .stderr(Stdio::null())
-        .status();
-    if !probe.is_ok_and(|s| s.success()) {
-        eprintln!("skipped: cannot run as a user id without a name here");
-        return;
+    for l in TestLedger::each() {
+        // A user id with no name: only where user namespaces are allowed.
+        let probe = std::process::Command::new("unshare")
+            .args(["--map-user=54321", "true"])
+            .stderr(Stdio::null())
+            .status();
+        if !probe.is_ok_and(|s| s.success()) {
+            eprintln!("skipped: cannot run as a user id without a name here");
+            return;
+        }
+        let exe = env!("CARGO_BIN_EXE_stancelog");
+        let base = bare(&l.path(), "unused");
+        let envs: Vec<_> = base
+            .get_envs()
+            .filter(|(k, _)| *k != "STANCELOG_AUTHOR")
+            .filter_map(|(k, v)| Some((k.to_owned(), v?.to_owned())))
+            .collect();
+        let mut c = assert_cmd::Command::new("unshare");
+        c.env_clear()
+            .envs(envs)
+            .arg("--map-user=54321")
+            .arg(exe)
+            .arg("--ledger")
+            .arg(l.path())
+            .args(RECORD);
+        assert_eq!(
+            run_fails(&mut c),
+            "error: cannot tell who records this: the OS user is unknown; pass --by NAME or set STANCELOG_AUTHOR"
+        );
+        assert!(!l.path().exists());
     }
-    let exe = env!("CARGO_BIN_EXE_stancelog");
-    let base = bare(&l.path(), "unused");
-    let envs: Vec<_> = base
-        .get_envs()
-        .filter(|(k, _)| *k != "STANCELOG_AUTHOR")
-        .filter_map(|(k, v)| Some((k.to_owned(), v?.to_owned())))
-        .collect();
-    let mut c = assert_cmd::Command::new("unshare");
-    c.env_clear()
-        .envs(envs)
-        .arg("--map-user=54321")
-        .arg(exe)
-        .arg("--ledger")
-        .arg(l.path())
-        .args(RECORD);
-    assert_eq!(
-        run_fails(&mut c),
-        "error: cannot tell who records this: the OS user is unknown; pass --by NAME or set STANCELOG_AUTHOR"
-    );
-    assert!(!l.path().exists());
 }
 
 #[test]
 fn import_reads_a_process_substitution() {
-    let l = TestLedger::new();
-    if std::process::Command::new("bash")
-        .args(["-c", "true"])
-        .status()
-        .is_err()
-    {
-        eprintln!("skipped: no bash here");
-        return;
+    for l in TestLedger::each() {
+        if std::process::Command::new("bash")
+            .args(["-c", "true"])
+            .status()
+            .is_err()
+        {
+            eprintln!("skipped: no bash here");
+            return;
+        }
+        let exe = env!("CARGO_BIN_EXE_stancelog");
+        let mut c = std::process::Command::new("bash");
+        let base = bare(&l.path(), "tester");
+        c.env_clear()
+            .envs(
+                base.get_envs()
+                    .filter_map(|(k, v)| Some((k.to_owned(), v?.to_owned()))),
+            )
+            .env("EXE", exe)
+            .env("LEDGER", l.ledger_arg())
+            .env("ARTICLE", article())
+            .args([
+                "-c",
+                r#""$EXE" --ledger "$LEDGER" import <(cat "$ARTICLE")"#,
+            ]);
+        let out = c.output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{stderr}");
+        assert!(stderr.contains(": 25 added"), "{stderr}");
+        assert!(l.head().starts_with("25:"));
     }
-    let exe = env!("CARGO_BIN_EXE_stancelog");
-    let mut c = std::process::Command::new("bash");
-    let base = bare(&l.path(), "tester");
-    c.env_clear()
-        .envs(
-            base.get_envs()
-                .filter_map(|(k, v)| Some((k.to_owned(), v?.to_owned()))),
-        )
-        .env("EXE", exe)
-        .env("LEDGER", l.path())
-        .env("ARTICLE", article())
-        .args([
-            "-c",
-            r#""$EXE" --ledger "$LEDGER" import <(cat "$ARTICLE")"#,
-        ]);
-    let out = c.output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stderr}");
-    assert!(stderr.contains(": 25 added"), "{stderr}");
-    assert!(l.head().starts_with("25:"));
 }
