@@ -625,7 +625,7 @@ fn lost_connection(out: &std::process::Output, server: &PrivateServer) -> String
 /// enough that it is still writing when that happens (the test waits until
 /// the import's transaction has written, then acts at once), few enough
 /// that the retry is quick.
-const BIG_IMPORT: usize = 5_000;
+const BIG_IMPORT: usize = 2_000;
 
 #[test]
 fn a_server_restarted_during_an_import_fails_it_in_one_line_and_a_retry_succeeds() {
