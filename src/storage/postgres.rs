@@ -28,7 +28,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use postgres::error::SqlState;
+use postgres::error::{Severity, SqlState};
 use postgres::types::{ToSql, Type};
 use postgres::{Client, NoTls, Statement};
 
@@ -170,6 +170,7 @@ impl Target {
                     cache: HashMap::new(),
                 }),
                 in_tx: AtomicBool::new(false),
+                writing: AtomicBool::new(false),
                 shown: self.shown.clone(),
                 schema: self.schema.clone(),
                 wait: wait.clone(),
@@ -178,7 +179,7 @@ impl Target {
     }
 
     fn error(&self, e: postgres::Error) -> Error {
-        error(&self.shown, 0, e)
+        error(&self.shown, 0, e, false)
     }
 }
 
@@ -201,18 +202,80 @@ fn redact(url: &str) -> String {
     format!("{scheme}://{authority}{path}")
 }
 
-/// A client error's cause, in the server's words when it gave some.
+/// A client error's cause, in the server's words when it gave some, else
+/// the client's with its own causes (`error connecting to server:
+/// Connection refused (os error 111)`).
 fn describe(e: &postgres::Error) -> String {
+    if let Some(db) = e.as_db_error() {
+        return db.message().to_owned();
+    }
+    let mut text = e.to_string();
+    let mut cause = std::error::Error::source(e);
+    while let Some(c) = cause {
+        let more = c.to_string();
+        if !text.contains(&more) {
+            text.push_str(": ");
+            text.push_str(&more);
+        }
+        cause = c.source();
+    }
+    text
+}
+
+/// Whether the server's error ended the session: one of severity FATAL
+/// or PANIC (after which the server closes the connection: it was shut
+/// down, restarted or crashed, or the session was terminated or timed
+/// out), or one whose code says so (class 08, connection exception;
+/// 57P01-57P03, the server shutting down, crashed or starting).
+fn ends_session(code: &SqlState, severity: Option<Severity>, shown_severity: &str) -> bool {
+    let fatal = match severity {
+        Some(s) => matches!(s, Severity::Fatal | Severity::Panic),
+        None => matches!(shown_severity, "FATAL" | "PANIC"),
+    };
+    fatal
+        || code.code().starts_with("08")
+        || [
+            SqlState::ADMIN_SHUTDOWN,
+            SqlState::CRASH_SHUTDOWN,
+            SqlState::CANNOT_CONNECT_NOW,
+        ]
+        .contains(code)
+}
+
+/// Why a client error means that the connection is gone, or `None` when
+/// it does not: the server's words when it ended the session, else the
+/// client's (the socket closed or failed).
+fn lost_because(e: &postgres::Error) -> Option<String> {
     match e.as_db_error() {
-        Some(db) => db.message().to_owned(),
-        None => e.to_string(),
+        Some(db) => ends_session(db.code(), db.parsed_severity(), db.severity())
+            .then(|| format!("the server ended the session: {}", db.message())),
+        None => {
+            let io = std::error::Error::source(e).is_some_and(|c| c.is::<std::io::Error>());
+            (e.is_closed() || io).then(|| describe(e))
+        }
     }
 }
 
+/// The error of a command whose connection to the ledger at `shown` was
+/// lost for `cause`. Before the commit was sent nothing of the command was
+/// written; while it was awaited, the commit may have happened.
+fn lost_connection(shown: &str, cause: &str, committing: bool) -> Error {
+    let outcome = if committing {
+        "it was lost while committing, so what the command wrote may have been committed: see `stancelog head` before running it again"
+    } else {
+        "nothing of this command was committed, so it can be run again"
+    };
+    Error::Storage(StorageError::msg(format!(
+        "lost the connection to the PostgreSQL ledger {shown} ({cause}); {outcome}"
+    )))
+}
+
 /// A client error as the ledger's error, naming the ledger (never its
-/// password): a lock not had in time is [`Error::Busy`], a dropped
-/// connection says that nothing of the command was committed.
-fn error(shown: &str, wait_secs: u64, e: postgres::Error) -> Error {
+/// password): a lock not had in time is [`Error::Busy`], a full disk is
+/// that, and a dropped connection (the server shut down, restarted or
+/// crashed, the network failed) says so and whether the command may be run
+/// again (`committing`: the error answered a COMMIT).
+fn error(shown: &str, wait_secs: u64, e: postgres::Error, committing: bool) -> Error {
     if let Some(db) = e.as_db_error() {
         if *db.code() == SqlState::LOCK_NOT_AVAILABLE {
             return Error::Busy(PathBuf::from(shown), wait_secs);
@@ -221,11 +284,8 @@ fn error(shown: &str, wait_secs: u64, e: postgres::Error) -> Error {
             return Error::Storage(StorageError::disk_full());
         }
     }
-    if e.is_closed() || e.as_db_error().is_none() {
-        return Error::Storage(StorageError::msg(format!(
-            "lost the connection to the PostgreSQL ledger {shown} ({}); nothing of this command was committed, so it can be run again",
-            describe(&e)
-        )));
+    if let Some(cause) = lost_because(&e) {
+        return lost_connection(shown, &cause, committing);
     }
     Error::Storage(StorageError::msg(format!(
         "the PostgreSQL ledger {shown}: {}",
@@ -252,6 +312,9 @@ pub(crate) struct Pg {
 struct Shared {
     session: Mutex<Session>,
     in_tx: AtomicBool,
+    /// Whether the open transaction is a writer's (so that a connection
+    /// lost at its COMMIT may have committed it).
+    writing: AtomicBool,
     shown: String,
     schema: String,
     wait: Wait,
@@ -328,7 +391,12 @@ impl Pg {
     }
 
     fn err(&self, e: postgres::Error) -> Error {
-        error(&self.inner.shown, self.inner.wait.budget.as_secs(), e)
+        error(
+            &self.inner.shown,
+            self.inner.wait.budget.as_secs(),
+            e,
+            false,
+        )
     }
 
     /// The rows of `sql` (read whole, then handed to `f` with the session
@@ -365,10 +433,15 @@ impl Pg {
 
     /// Runs statements without parameters.
     pub(crate) fn batch(&self, sql: &str) -> Result<()> {
-        self.session()
-            .client
-            .batch_execute(sql)
-            .map_err(|e| self.err(e))
+        self.session().client.batch_execute(sql).map_err(|e| {
+            let committing = sql == "COMMIT" && self.inner.writing.load(Ordering::SeqCst);
+            error(
+                &self.inner.shown,
+                self.inner.wait.budget.as_secs(),
+                e,
+                committing,
+            )
+        })
     }
 
     /// Whether a transaction is open.
@@ -378,6 +451,9 @@ impl Pg {
 
     pub(crate) fn set_in_transaction(&self, open: bool) {
         self.inner.in_tx.store(open, Ordering::SeqCst);
+        if !open {
+            self.inner.writing.store(false, Ordering::SeqCst);
+        }
     }
 
     /// The ledger's advisory lock key: one per schema, so that ledgers in
@@ -395,6 +471,7 @@ impl Pg {
     pub(crate) fn begin_write(&self) -> Result<()> {
         self.batch("BEGIN ISOLATION LEVEL READ COMMITTED")?;
         self.set_in_transaction(true);
+        self.inner.writing.store(true, Ordering::SeqCst);
         let locked = self.take_lock();
         if locked.is_err() {
             let _ = self.batch("ROLLBACK");
@@ -520,16 +597,16 @@ impl Pg {
             return f();
         }
         self.batch("BEGIN")?;
-        match f() {
-            Ok(v) => {
-                self.batch("COMMIT")?;
-                Ok(v)
-            }
+        self.inner.writing.store(true, Ordering::SeqCst);
+        let out = match f() {
+            Ok(v) => self.batch("COMMIT").map(|()| v),
             Err(e) => {
                 let _ = self.batch("ROLLBACK");
                 Err(e)
             }
-        }
+        };
+        self.inner.writing.store(false, Ordering::SeqCst);
+        out
     }
 }
 
@@ -788,5 +865,58 @@ mod tests {
         assert_eq!(t.schema(), "public");
         let e = Target::parse("postgres://ana:s3cret@h/db?schema=Bad-Name").unwrap_err();
         assert!(!e.to_string().contains("s3cret"), "{e}");
+    }
+
+    #[test]
+    fn a_session_the_server_ended_is_a_lost_connection_naming_the_ledger() {
+        // `pg_ctl restart -m fast` or `stop`: FATAL 57P01; `-m immediate`
+        // or a crashed backend: 57P01 or 57P02; a terminated or timed-out
+        // session: FATAL with another code.
+        for (code, severity) in [
+            (SqlState::ADMIN_SHUTDOWN, Some(Severity::Fatal)),
+            (SqlState::CRASH_SHUTDOWN, Some(Severity::Fatal)),
+            (SqlState::CANNOT_CONNECT_NOW, Some(Severity::Fatal)),
+            (SqlState::IDLE_SESSION_TIMEOUT, Some(Severity::Fatal)),
+            (SqlState::CONNECTION_FAILURE, Some(Severity::Error)),
+            (SqlState::INTERNAL_ERROR, Some(Severity::Panic)),
+        ] {
+            assert!(ends_session(&code, severity, "?"), "{code:?}");
+        }
+        // Before PostgreSQL 9.6 only the (maybe localised) severity is sent.
+        assert!(ends_session(&SqlState::INTERNAL_ERROR, None, "FATAL"));
+        for code in [
+            SqlState::UNIQUE_VIOLATION,
+            SqlState::QUERY_CANCELED,
+            SqlState::LOCK_NOT_AVAILABLE,
+        ] {
+            assert!(!ends_session(&code, Some(Severity::Error), "ERROR"));
+        }
+        let shown = "postgres://ana@db.example:5433/news?schema=desk_1";
+        let cause =
+            "the server ended the session: terminating connection due to administrator command";
+        assert_eq!(
+            lost_connection(shown, cause, false).to_string(),
+            "storage: lost the connection to the PostgreSQL ledger postgres://ana@db.example:5433/news?schema=desk_1 (the server ended the session: terminating connection due to administrator command); nothing of this command was committed, so it can be run again"
+        );
+        let e = lost_connection(shown, cause, true).to_string();
+        assert!(
+            e.contains("while committing")
+                && e.contains("see `stancelog head` before running it again"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_client_error_says_why_with_its_causes() {
+        // Nothing listens on port 1 of the loopback address.
+        let e = postgres::Config::from_str("host=127.0.0.1 port=1 user=x connect_timeout=5")
+            .unwrap()
+            .connect(NoTls)
+            .err()
+            .expect("nothing listens there");
+        let why = describe(&e);
+        assert!(why.starts_with("error connecting to server: "), "{why}");
+        assert!(why.len() > "error connecting to server: ".len(), "{why}");
+        assert_eq!(lost_because(&e), Some(why), "a socket that failed");
     }
 }

@@ -3,6 +3,11 @@
 //! test prints one skip line and passes. Every test works in a schema of
 //! its own, dropped afterwards.
 //!
+//! The tests of a server that restarts or stops in the middle of a command
+//! start a PostgreSQL cluster of their own (see [`PrivateServer`]), so as
+//! not to disturb the shared server; they too are skipped where
+//! `STANCELOG_TEST_POSTGRES` is unset, or where no cluster can be made.
+//!
 //! The acceptance test runs one sequence of commands on a sled ledger and on
 //! a PostgreSQL one, with the same pinned clocks, and asserts that every
 //! output (tables, JSON, the log, the export, the head, verify) is the same.
@@ -13,7 +18,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use assert_cmd::Command;
 
 use crate::support::{
-    article, bare, fixture, record_args, run_fails, run_ok, write_usa_statements, TestLedger,
+    article, bare, failure, fixture, record_args, run_fails, run_ok, write_usa_statements,
+    TestLedger,
 };
 
 /// A PostgreSQL ledger in a schema of its own, dropped on drop.
@@ -36,6 +42,11 @@ impl PgLedger {
             eprintln!("skipped {test}: set STANCELOG_TEST_POSTGRES=postgres://USER@HOST/DB to run the PostgreSQL tests");
             return None;
         };
+        Some(PgLedger::on(base))
+    }
+
+    /// A ledger in a schema of its own on the server at `base`.
+    fn on(base: String) -> PgLedger {
         let schema = format!(
             "t_{}_{}",
             std::process::id(),
@@ -49,7 +60,7 @@ impl PgLedger {
             dir,
         };
         ledger.sql(&format!("DROP SCHEMA IF EXISTS {} CASCADE", ledger.schema));
-        Some(ledger)
+        ledger
     }
 
     fn sql(&self, sql: &str) {
@@ -394,4 +405,296 @@ fn init_prepares_a_directory_and_migrate_takes_only_a_postgres_ledger() {
     );
     assert!(e.contains("--to takes a PostgreSQL ledger"), "{e}");
     assert!(!l.scratch("copy").exists(), "nothing was written");
+}
+
+/// A PostgreSQL cluster of one test's own, on a free port of 127.0.0.1,
+/// which the test may restart and stop without disturbing the shared
+/// server the other tests use. Its files live in a temporary directory
+/// (the socket too); on drop the server is stopped and the directory
+/// removed, also when the test panics. The server runs as the `postgres`
+/// user (initdb refuses root), with trust authentication and without
+/// fsync.
+struct PrivateServer {
+    bin: PathBuf,
+    dir: tempfile::TempDir,
+    port: u16,
+}
+
+impl PrivateServer {
+    /// `None`, after one skip line, when `STANCELOG_TEST_POSTGRES` is
+    /// unset or a cluster cannot be made here (not root, no `runuser`, no
+    /// `postgres` user, no server binaries).
+    fn start(test: &str) -> Option<PrivateServer> {
+        let skip = |why: &str| {
+            eprintln!("skipped {test}: {why}");
+            None
+        };
+        if std::env::var_os("STANCELOG_TEST_POSTGRES").is_none() {
+            return skip("set STANCELOG_TEST_POSTGRES=postgres://USER@HOST/DB to run the PostgreSQL tests (this one starts a server of its own)");
+        }
+        let Some(bin) = server_binaries() else {
+            return skip("no PostgreSQL server binaries (initdb, pg_ctl) found");
+        };
+        let as_postgres = std::process::Command::new("runuser")
+            .args(["-u", "postgres", "--", "true"])
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if !as_postgres {
+            return skip("cannot run initdb as the postgres user here (needs root, runuser and a postgres user)");
+        }
+        let dir = tempfile::tempdir().expect("tempdir");
+        // The server's user writes the cluster, its log and its socket here.
+        std::fs::set_permissions(
+            dir.path(),
+            std::os::unix::fs::PermissionsExt::from_mode(0o777),
+        )
+        .expect("chmod");
+        let mut server = PrivateServer { bin, dir, port: 0 };
+        let data = server.data();
+        let init = server
+            .as_postgres("initdb")
+            .args(["-A", "trust", "-U", "postgres", "-E", "UTF8", "--locale=C"])
+            .arg("--no-sync")
+            .arg("-D")
+            .arg(&data)
+            .output()
+            .expect("run initdb");
+        assert!(
+            init.status.success(),
+            "initdb failed: {}",
+            String::from_utf8_lossy(&init.stderr)
+        );
+        // A port that was free a moment ago may be taken by the time the
+        // server binds it: then another.
+        for _ in 0..3 {
+            server.port = std::net::TcpListener::bind("127.0.0.1:0")
+                .and_then(|l| l.local_addr())
+                .expect("a free port")
+                .port();
+            if server.start_again() {
+                return Some(server);
+            }
+        }
+        panic!(
+            "the private PostgreSQL server did not start: {}",
+            server.log()
+        );
+    }
+
+    /// Starts the (stopped) server on its port.
+    fn start_again(&self) -> bool {
+        let opts = format!(
+            "-F -p {} -k {} -c listen_addresses=127.0.0.1",
+            self.port,
+            self.dir.path().display()
+        );
+        self.pg_ctl(&["start", "-o", &opts])
+    }
+
+    fn data(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("server.log")).unwrap_or_default()
+    }
+
+    /// One of the server's binaries, run as the `postgres` user.
+    fn as_postgres(&self, program: &str) -> std::process::Command {
+        let mut c = std::process::Command::new("runuser");
+        c.args(["-u", "postgres", "--"])
+            .arg(self.bin.join(program))
+            .stdin(std::process::Stdio::null());
+        c
+    }
+
+    /// `pg_ctl ARGS` on this cluster, waiting for it to finish; whether it
+    /// succeeded.
+    fn pg_ctl(&self, args: &[&str]) -> bool {
+        self.as_postgres("pg_ctl")
+            .arg("-D")
+            .arg(self.data())
+            .arg("-l")
+            .arg(self.dir.path().join("server.log"))
+            .args(["-w", "-t", "30"])
+            .args(args)
+            .output()
+            .is_ok_and(|o| o.status.success())
+    }
+
+    /// Its database `postgres`, as user `postgres` with a password (which
+    /// trust authentication ignores, and no message may show).
+    fn url(&self) -> String {
+        format!(
+            "postgres://postgres:s3cret@127.0.0.1:{}/postgres",
+            self.port
+        )
+    }
+
+    /// How messages name that database: host, port and database.
+    fn place(&self) -> String {
+        format!("127.0.0.1:{}/postgres", self.port)
+    }
+
+    /// Waits until a `stancelog` session has written in its open
+    /// transaction (it holds a transaction id), and returns true; false
+    /// if `child` ended first.
+    fn wait_for_a_writer(&self, child: &mut std::process::Child) -> bool {
+        let mut c = postgres::Client::connect(&self.url(), postgres::NoTls).expect("connect");
+        let started = std::time::Instant::now();
+        loop {
+            let writing: i64 = c
+                .query_one(
+                    "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'stancelog' AND backend_xid IS NOT NULL",
+                    &[],
+                )
+                .expect("pg_stat_activity")
+                .get(0);
+            if writing > 0 {
+                return true;
+            }
+            if child.try_wait().expect("try_wait").is_some() {
+                return false;
+            }
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(30),
+                "the import never began writing"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+    }
+}
+
+impl Drop for PrivateServer {
+    fn drop(&mut self) {
+        self.pg_ctl(&["stop", "-m", "immediate"]);
+    }
+}
+
+/// The directory of the PostgreSQL server binaries: `pg_config --bindir`,
+/// else the newest of `/usr/lib/postgresql/VERSION/bin` (Debian's layout).
+fn server_binaries() -> Option<PathBuf> {
+    let configured = std::process::Command::new("pg_config")
+        .arg("--bindir")
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()));
+    let mut versions: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| {
+            let v = e.file_name().to_str()?.parse::<u32>().ok()?;
+            Some((v, e.path().join("bin")))
+        })
+        .collect();
+    versions.sort();
+    configured
+        .into_iter()
+        .chain(versions.into_iter().rev().map(|(_, p)| p))
+        .find(|d| d.join("initdb").is_file() && d.join("pg_ctl").is_file())
+}
+
+/// Starts `import FILE` on `pg` with stdout and stderr piped.
+fn spawn_import(pg: &PgLedger, file: &Path) -> std::process::Child {
+    pg.process()
+        .args(["import", file.to_str().unwrap()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn the import")
+}
+
+/// The one error line of a command that lost its connection: exit 1,
+/// saying so and what to do, naming host, port and database, never the
+/// password.
+fn lost_connection(out: &std::process::Output, server: &PrivateServer) -> String {
+    let e = failure(out, 1);
+    assert!(e.contains("lost the connection"), "{e}");
+    assert!(e.contains(&server.place()), "names the database: {e}");
+    assert!(
+        e.contains("nothing of this command was committed, so it can be run again"),
+        "says what to do: {e}"
+    );
+    assert!(!e.contains("s3cret"), "the password is never shown: {e}");
+    e
+}
+
+/// Statements in the import that the server's restart or stop interrupts:
+/// enough that it is still writing when that happens (the test waits until
+/// the import's transaction has written, then acts at once), few enough
+/// that the retry is quick.
+const BIG_IMPORT: usize = 2_000;
+
+#[test]
+fn a_server_restarted_during_an_import_fails_it_in_one_line_and_a_retry_succeeds() {
+    let test = "a_server_restarted_during_an_import_fails_it_in_one_line_and_a_retry_succeeds";
+    let Some(server) = PrivateServer::start(test) else {
+        return;
+    };
+    let pg = PgLedger::on(server.url());
+    pg.ok(&["init"]);
+    let before = pg.ok(&["head"]);
+    let file = pg.dir.path().join("big.jsonl");
+    write_usa_statements(&file, BIG_IMPORT, 50, |i| format!("statement {i}"));
+    let mut child = spawn_import(&pg, &file);
+    assert!(
+        server.wait_for_a_writer(&mut child),
+        "the import ended before it was seen writing: {:?}",
+        child.wait_with_output()
+    );
+    assert!(
+        server.pg_ctl(&["restart", "-m", "fast"]),
+        "{}",
+        server.log()
+    );
+    let out = child.wait_with_output().expect("wait for the import");
+    lost_connection(&out, &server);
+    assert_eq!(pg.ok(&["head"]), before, "nothing was half-written");
+    pg.ok(&["verify"]);
+    pg.ok(&["import", file.to_str().unwrap()]);
+    pg.ok(&["verify"]);
+    let head = pg.ok(&["head"]);
+    assert!(head.starts_with(&format!("{BIG_IMPORT}:")), "{head}");
+}
+
+#[test]
+fn a_server_stopped_during_an_import_is_one_clear_line_and_leaves_nothing() {
+    let test = "a_server_stopped_during_an_import_is_one_clear_line_and_leaves_nothing";
+    let Some(server) = PrivateServer::start(test) else {
+        return;
+    };
+    let pg = PgLedger::on(server.url());
+    pg.ok(&["init"]);
+    pg.ok(&["import", article().to_str().unwrap()]);
+    let before = pg.ok(&["head"]);
+    let file = pg.dir.path().join("big.jsonl");
+    write_usa_statements(&file, BIG_IMPORT, 50, |i| format!("statement {i}"));
+    let mut child = spawn_import(&pg, &file);
+    assert!(
+        server.wait_for_a_writer(&mut child),
+        "the import ended before it was seen writing: {:?}",
+        child.wait_with_output()
+    );
+    // As a crash would: no shutdown checkpoint, recovery on the next start.
+    assert!(
+        server.pg_ctl(&["stop", "-m", "immediate"]),
+        "{}",
+        server.log()
+    );
+    let out = child.wait_with_output().expect("wait for the import");
+    lost_connection(&out, &server);
+    // While it is down, a reader cannot connect: one line naming it.
+    let e = run_fails(
+        pg.cmd()
+            .args(["stance", "JPN", "north-korea-sanctions-relief"]),
+    );
+    assert!(
+        e.contains("cannot connect") && e.contains(&server.place()) && !e.contains("s3cret"),
+        "{e}"
+    );
+    assert!(server.start_again(), "{}", server.log());
+    assert_eq!(pg.ok(&["head"]), before, "nothing was half-written");
+    pg.ok(&["verify"]);
 }

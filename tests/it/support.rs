@@ -313,7 +313,13 @@ pub fn run_fails(cmd: &mut Command) -> String {
 /// Runs a prepared command that must fail with exit `code` and a one-line
 /// `error:` message (which a `hint:` line may follow); returns the message.
 pub fn run_fails_with(cmd: &mut Command, code: i32) -> String {
-    let out = cmd.output().expect("run");
+    failure(&cmd.output().expect("run"), code)
+}
+
+/// The outcome of a finished command that must have failed with exit
+/// `code` and a one-line `error:` message (which a `hint:` line may
+/// follow); returns the message.
+pub fn failure(out: &std::process::Output, code: i32) -> String {
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     assert_eq!(
         out.status.code(),
