@@ -253,7 +253,9 @@ pub(crate) fn insert(conn: &Conn, event: &Event, derived: &Derived) -> Result<()
     fn t(v: &Option<String>) -> Arg<'_> {
         Arg::OptText(v.as_deref())
     }
-    conn.execute(
+    // Keyed by id: a lookup by id (`Query::event_by_id`) needs this row,
+    // and no other query in a write depends on it until it is sent.
+    conn.insert(
         INSERT_EVENT,
         &[
             seq_arg(event.seq),
@@ -297,12 +299,13 @@ pub(crate) fn insert(conn: &Conn, event: &Event, derived: &Derived) -> Result<()
             t(&w.name),
             t(&w.actor_kind),
         ],
+        w.id.as_deref(),
     )?;
     let Some(v) = &derived.version else {
         return Ok(());
     };
     let stated_on = v.stated_on.to_string();
-    conn.execute(
+    conn.insert(
         INSERT_VERSION,
         &[
             Arg::Text(&v.actor),
@@ -312,6 +315,7 @@ pub(crate) fn insert(conn: &Conn, event: &Event, derived: &Derived) -> Result<()
             seq_arg(v.version_seq),
             Arg::Int(v.tombstone as i64),
         ],
+        None,
     )?;
     Ok(())
 }
@@ -491,9 +495,15 @@ impl<'c> Query<'c> {
     /// The event with this id.
     pub(crate) fn event_by_id(&self, id: &Uuid) -> Result<Option<Event>> {
         let id = id.to_string();
-        Ok(self
-            .events_where("WHERE id = ?1", &[Arg::Text(&id)])?
-            .pop()
+        let sql = format!("SELECT {EVENT_COLUMNS} FROM events WHERE id = ?1");
+        let rows = self
+            .conn
+            .rows_by_key(&id, &sql, &[Arg::Text(&id)], event_row)?;
+        Ok(rows
+            .into_iter()
+            .map(to_event_row)
+            .next_back()
+            .transpose()?
             .map(|r| r.event))
     }
 

@@ -168,6 +168,8 @@ impl Target {
                 session: Mutex::new(Session {
                     client,
                     cache: HashMap::new(),
+                    deferred: Vec::new(),
+                    deferred_keys: Default::default(),
                 }),
                 in_tx: AtomicBool::new(false),
                 writing: AtomicBool::new(false),
@@ -324,9 +326,83 @@ struct Session {
     client: Client,
     /// Prepared statements by their SQL text (in `?N` form).
     cache: HashMap<String, Statement>,
+    /// Inserts held back inside the open transaction (see [`Pg::defer`]),
+    /// one group per statement, in the order the statements first came.
+    deferred: Vec<Deferred>,
+    /// The keys the held-back rows were deferred under (see
+    /// [`Pg::each_keyed`]).
+    deferred_keys: std::collections::HashSet<String>,
+}
+
+/// An owned statement parameter, held until its insert is sent.
+type Owned = Box<dyn ToSql + Sync + Send>;
+
+/// The rows of one `INSERT ... VALUES (?1, ..., ?n)` not sent yet.
+struct Deferred {
+    sql: String,
+    rows: Vec<Vec<Owned>>,
+}
+
+/// Rows sent in one multi-row `INSERT` at most: a round trip per row was
+/// most of an import's time; PostgreSQL takes at most 65,535 parameters.
+const ROWS_PER_INSERT: usize = 1000;
+
+/// `sql`, an `INSERT ... VALUES (tuple)` with parameters `?1..?width`, made
+/// to insert `rows` rows: the tuple repeated with its parameters numbered
+/// on (`?1..?width`, then `?width+1..`), casts and all.
+fn multi_row(sql: &str, width: usize, rows: usize) -> String {
+    let at = sql.rfind("VALUES").expect("an INSERT ... VALUES") + "VALUES".len();
+    let (head, tuple) = sql.split_at(at);
+    let tuple = tuple.trim();
+    let mut out = String::with_capacity(head.len() + rows * (tuple.len() + 16));
+    out.push_str(head);
+    for r in 0..rows {
+        out.push_str(if r == 0 { " " } else { ", " });
+        let mut rest = tuple;
+        while let Some(q) = rest.find('?') {
+            out.push_str(&rest[..q]);
+            let digits = rest[q + 1..]
+                .find(|c: char| !c.is_ascii_digit())
+                .map_or(rest.len() - q - 1, |n| n);
+            let n: usize = rest[q + 1..q + 1 + digits]
+                .parse()
+                .expect("a numbered parameter");
+            out.push_str(&format!("?{}", r * width + n));
+            rest = &rest[q + 1 + digits..];
+        }
+        out.push_str(rest);
+    }
+    out
 }
 
 impl Session {
+    /// Sends the held-back inserts, a multi-row statement per
+    /// [`ROWS_PER_INSERT`] rows of each.
+    fn flush(&mut self) -> std::result::Result<(), postgres::Error> {
+        self.deferred_keys.clear();
+        let deferred = std::mem::take(&mut self.deferred);
+        for group in deferred {
+            let width = group.rows[0].len();
+            let per = ROWS_PER_INSERT.min(65_535 / width.max(1));
+            for chunk in group.rows.chunks(per) {
+                let sql = multi_row(&group.sql, width, chunk.len());
+                let args: Vec<&(dyn ToSql + Sync)> = chunk
+                    .iter()
+                    .flatten()
+                    .map(|a| -> &(dyn ToSql + Sync) { a.as_ref() })
+                    .collect();
+                if chunk.len() == per {
+                    let st = self.prepared(&sql)?;
+                    self.client.execute(&st, &args)?;
+                } else {
+                    // A last, shorter chunk: its statement is not kept.
+                    self.client.execute(&postgres_params(&sql), &args)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
     fn prepared(&mut self, sql: &str) -> std::result::Result<Statement, postgres::Error> {
         if let Some(st) = self.cache.get(sql) {
             return Ok(st.clone());
@@ -414,16 +490,106 @@ impl Pg {
         Ok(())
     }
 
-    fn query(&self, sql: &str, args: &[&(dyn ToSql + Sync)]) -> Result<Vec<postgres::Row>> {
+    /// The rows of `sql`, a query whose answer depends on no held-back row
+    /// but those deferred under `key` (as a lookup of an event by its id
+    /// depends on that event's row only): they are sent first if there are
+    /// any, and otherwise the rows held back stay so. A write's lookup of
+    /// each statement's id then costs one round trip, not three.
+    pub(crate) fn each_keyed(
+        &self,
+        key: &str,
+        sql: &str,
+        args: &[Arg<'_>],
+        f: &mut dyn FnMut(&dyn Row) -> Result<()>,
+    ) -> Result<()> {
+        let rows = {
+            let mut s = self.session();
+            if s.deferred_keys.contains(key) {
+                s.flush().map_err(|e| self.err(e))?;
+            }
+            let st = s.prepared(sql).map_err(|e| self.err(e))?;
+            s.client
+                .query(&st, &params(args))
+                .map_err(|e| self.err(e))?
+        };
+        for r in rows {
+            f(&PgRow(r))?;
+        }
+        Ok(())
+    }
+
+    /// The session, with every held-back insert sent first, so that each
+    /// other statement sees them.
+    fn flushed(&self) -> Result<MutexGuard<'_, Session>> {
         let mut s = self.session();
+        s.flush().map_err(|e| self.err(e))?;
+        Ok(s)
+    }
+
+    fn query(&self, sql: &str, args: &[&(dyn ToSql + Sync)]) -> Result<Vec<postgres::Row>> {
+        let mut s = self.flushed()?;
         let st = s.prepared(sql).map_err(|e| self.err(e))?;
         s.client.query(&st, args).map_err(|e| self.err(e))
     }
 
     fn exec(&self, sql: &str, args: &[&(dyn ToSql + Sync)]) -> Result<u64> {
-        let mut s = self.session();
+        let mut s = self.flushed()?;
         let st = s.prepared(sql).map_err(|e| self.err(e))?;
         s.client.execute(&st, args).map_err(|e| self.err(e))
+    }
+
+    /// Runs an `INSERT ... VALUES (?1, ..., ?n)` of one row, or, inside a
+    /// transaction, holds it back to send with the rows that follow it in
+    /// one multi-row statement (before the session's next other statement,
+    /// at the latest before COMMIT; a ROLLBACK drops them). A write's rows
+    /// are so sent in a round trip per thousand rather than one each; what
+    /// it reads in between still sees them.
+    pub(crate) fn defer(&self, sql: &str, args: Vec<Owned>, key: Option<&str>) -> Result<()> {
+        if !self.in_transaction() {
+            let refs: Vec<&(dyn ToSql + Sync)> = args
+                .iter()
+                .map(|a| -> &(dyn ToSql + Sync) { a.as_ref() })
+                .collect();
+            return self.exec(sql, &refs).map(drop);
+        }
+        let mut s = self.session();
+        let full = {
+            let group = match s.deferred.iter().position(|d| d.sql == sql) {
+                Some(i) => &mut s.deferred[i],
+                None => {
+                    s.deferred.push(Deferred {
+                        sql: sql.to_owned(),
+                        rows: Vec::new(),
+                    });
+                    s.deferred.last_mut().expect("just pushed")
+                }
+            };
+            group.rows.push(args);
+            group.rows.len() >= ROWS_PER_INSERT
+        };
+        if let Some(key) = key {
+            s.deferred_keys.insert(key.to_owned());
+        }
+        if full {
+            s.flush().map_err(|e| self.err(e))?;
+        }
+        Ok(())
+    }
+
+    /// Holds back an insert of read-model values (see [`Pg::defer`]).
+    pub(crate) fn defer_args(&self, sql: &str, args: &[Arg<'_>], key: Option<&str>) -> Result<()> {
+        let owned = args
+            .iter()
+            .map(|a| -> Owned {
+                match *a {
+                    Arg::Int(i) => Box::new(i),
+                    Arg::OptInt(o) => Box::new(o),
+                    Arg::Text(t) => Box::new(t.to_owned()),
+                    Arg::OptText(o) => Box::new(o.map(str::to_owned)),
+                }
+            })
+            .collect();
+        self.defer(sql, owned, key)
     }
 
     /// Runs one statement; returns the rows it changed.
@@ -433,7 +599,14 @@ impl Pg {
 
     /// Runs statements without parameters.
     pub(crate) fn batch(&self, sql: &str) -> Result<()> {
-        self.session().client.batch_execute(sql).map_err(|e| {
+        let mut s = self.session();
+        if sql == "ROLLBACK" {
+            s.deferred.clear();
+            s.deferred_keys.clear();
+        } else {
+            s.flush().map_err(|e| self.err(e))?;
+        }
+        s.client.batch_execute(sql).map_err(|e| {
             let committing = sql == "COMMIT" && self.inner.writing.load(Ordering::SeqCst);
             error(
                 &self.inner.shown,
@@ -452,6 +625,10 @@ impl Pg {
     pub(crate) fn set_in_transaction(&self, open: bool) {
         self.inner.in_tx.store(open, Ordering::SeqCst);
         if !open {
+            // Whatever was not sent by the end is not the transaction's.
+            let mut s = self.session();
+            s.deferred.clear();
+            s.deferred_keys.clear();
             self.inner.writing.store(false, Ordering::SeqCst);
         }
     }
@@ -643,21 +820,21 @@ impl PgEngine {
         })?;
         let wire = crate::wire::Wire::from_event(&event);
         let payload = serde_json::to_string(&wire).expect("an event serialises");
-        self.pg.exec(
+        self.pg.defer(
             INSERT_LOG,
-            &[
-                &(seq as i64),
-                &event.id.to_string(),
-                &crate::model::format_timestamp(&event.recorded_at),
-                &event.recorded_by,
-                &wire.kind,
-                &event.prev_hash.as_slice(),
-                &event.hash.as_slice(),
-                &record,
-                &payload,
+            vec![
+                Box::new(seq as i64),
+                Box::new(event.id.to_string()),
+                Box::new(crate::model::format_timestamp(&event.recorded_at)),
+                Box::new(event.recorded_by),
+                Box::new(wire.kind),
+                Box::new(event.prev_hash.to_vec()),
+                Box::new(event.hash.to_vec()),
+                Box::new(record.to_vec()),
+                Box::new(payload),
             ],
-        )?;
-        Ok(())
+            None,
+        )
     }
 
     fn pages(&self, lo: u64, hi: u64) -> Entries<'_> {
@@ -848,6 +1025,18 @@ impl DoubleEndedIterator for LogPages<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_multi_row_insert_numbers_each_tuple_on_and_keeps_its_casts() {
+        let sql = "INSERT INTO log (seq, id) VALUES (?1, ?2::text::uuid)";
+        assert_eq!(multi_row(sql, 2, 1), sql);
+        assert_eq!(
+            multi_row(sql, 2, 3),
+            "INSERT INTO log (seq, id) VALUES (?1, ?2::text::uuid), (?3, ?4::text::uuid), (?5, ?6::text::uuid)"
+        );
+        let wide = multi_row("INSERT INTO t (a) VALUES (?10)", 10, 2);
+        assert_eq!(wide, "INSERT INTO t (a) VALUES (?10), (?20)");
+    }
 
     #[test]
     fn addresses_never_show_a_password() {
