@@ -8,7 +8,12 @@
 //!
 //! ```text
 //! stancelog-bench [--size N | --quick] [--out FILE] [--work DIR] [--seed S]
+//!                 [--postgres URL [--pg-size N]]
 //! ```
+//!
+//! With `--postgres postgres://USER@HOST/DB` (or `STANCELOG_BENCH_POSTGRES`)
+//! it also measures a PostgreSQL ledger on that server against raw-client
+//! floors (module `pg`); without it that section is skipped with one note.
 //!
 //! Hidden helper, run as a child process by the harness itself:
 //! `rss REPORT -- CMD...` (runs CMD and writes its peak RSS in KiB to
@@ -36,6 +41,8 @@ use stancelog::{
     content_id, Actor, Context, Event, Filter, Issue, Ledger, OpenOptions, Wire, READ_MODEL_FILE,
 };
 
+mod pg;
+
 /// The same allocator as the `stancelog` binary, so that the in-process
 /// figures and their raw-sled baselines run under what users run.
 #[global_allocator]
@@ -60,6 +67,14 @@ struct Cli {
     /// Random seed of the generator
     #[arg(long, default_value_t = 20191223)]
     seed: u64,
+    /// Also measure a PostgreSQL ledger on this server
+    /// (postgres://USER@HOST[:PORT]/DB), in schemas bench_<pid>_* that the
+    /// run creates and drops
+    #[arg(long, env = "STANCELOG_BENCH_POSTGRES", value_name = "URL")]
+    postgres: Option<String>,
+    /// Events in the PostgreSQL ledger (2,000 with --quick unless given)
+    #[arg(long, default_value_t = 100_000)]
+    pg_size: u64,
     #[command(subcommand)]
     helper: Option<Helper>,
 }
@@ -86,6 +101,14 @@ fn main() -> Result<()> {
             }
             if cli.size < 100 {
                 bail!("--size must be at least 100");
+            }
+            let pg_size_given =
+                std::env::args().any(|a| a == "--pg-size" || a.starts_with("--pg-size="));
+            if cli.quick && !pg_size_given {
+                cli.pg_size = 2_000;
+            }
+            if cli.pg_size < 100 {
+                bail!("--pg-size must be at least 100");
             }
             run(&cli)
         }
@@ -1544,6 +1567,15 @@ fn run(cli: &Cli) -> Result<()> {
         Some(during_med / ours <= 3.0 && failures == 0 && !locked_samples.is_empty()),
     ));
     b.note("disk_bytes_after_all", json!(disk_bytes(&ledger)?));
+
+    // 10. PostgreSQL, when a server is given.
+    match &cli.postgres {
+        Some(url) => pg::run(&mut b, url, cli.pg_size, quick, cli.seed)?,
+        None => b.note(
+            "postgres",
+            json!("skipped: no --postgres URL (or STANCELOG_BENCH_POSTGRES)"),
+        ),
+    }
 
     // Report.
     let mut notes = serde_json::Map::new();

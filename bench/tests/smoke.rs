@@ -1,6 +1,10 @@
 //! Smoke test of the performance harness (`stancelog-bench`, issue 3): it
 //! runs on a small ledger and reports every figure. No timing is asserted:
 //! the machines are shared and noisy; docs/PERFORMANCE.md holds the numbers.
+//!
+//! With `STANCELOG_TEST_POSTGRES=postgres://USER@HOST/DB` set, the run also
+//! gets `--postgres` and the PostgreSQL figures must be there too; without
+//! it the harness must say, in one note, that it skipped them.
 
 use std::process::Command;
 
@@ -31,17 +35,42 @@ const FIGURES: &[(&str, bool)] = &[
     ("cli_stance_during_import_ms", true),
 ];
 
+/// The figures of the PostgreSQL section (`--postgres`), each with its
+/// same-run floor.
+const PG_FIGURES: &[(&str, bool)] = &[
+    ("pg_import_events_per_s", true),
+    ("pg_stance_p50_us", true),
+    ("pg_stance_p99_us", true),
+    ("pg_cli_stance_ms", true),
+    ("pg_append_lib_p50_us", true),
+    ("pg_append_lib_p99_us", true),
+    ("pg_record_cli_p50_ms", true),
+    ("pg_record_cli_p99_ms", true),
+    ("pg_appends_per_s_1w", true),
+    ("pg_appends_per_s_4w", true),
+    ("pg_appends_per_s_16w", true),
+];
+
 #[test]
 fn the_harness_reports_every_figure() {
     let dir = tempfile::tempdir().expect("tempdir");
     let out = dir.path().join("results.json");
-    let run = Command::new(env!("CARGO_BIN_EXE_stancelog-bench"))
-        .args(["--quick", "--size", "2000", "--out"])
+    let postgres = std::env::var("STANCELOG_TEST_POSTGRES").ok();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_stancelog-bench"));
+    cmd.args(["--quick", "--size", "2000", "--out"])
         .arg(&out)
         .arg("--work")
         .arg(dir.path().join("work"))
-        .output()
-        .expect("run stancelog-bench");
+        .env_remove("STANCELOG_BENCH_POSTGRES");
+    match &postgres {
+        Some(url) => {
+            cmd.args(["--postgres", url]);
+        }
+        None => eprintln!(
+            "PostgreSQL figures not checked: set STANCELOG_TEST_POSTGRES=postgres://USER@HOST/DB to check them"
+        ),
+    }
+    let run = cmd.output().expect("run stancelog-bench");
     assert!(
         run.status.success(),
         "stancelog-bench failed: {}",
@@ -53,7 +82,32 @@ fn the_harness_reports_every_figure() {
     assert_eq!(json["size"], 2000);
     assert!(json["machine"]["cores"].as_u64().is_some_and(|c| c > 0));
     let figures = json["figures"].as_array().expect("figures");
-    for (id, has_baseline) in FIGURES {
+    let expected: Vec<&(&str, bool)> = match &postgres {
+        Some(_) => FIGURES.iter().chain(PG_FIGURES).collect(),
+        None => {
+            assert!(
+                json["notes"]["postgres"]
+                    .as_str()
+                    .is_some_and(|n| n.starts_with("skipped")),
+                "no note of the skipped PostgreSQL section: {:#}",
+                json["notes"]
+            );
+            assert!(
+                !figures
+                    .iter()
+                    .any(|f| f["id"].as_str().is_some_and(|id| id.starts_with("pg_"))),
+                "PostgreSQL figures without --postgres"
+            );
+            FIGURES.iter().collect()
+        }
+    };
+    if postgres.is_some() {
+        assert_eq!(
+            json["notes"]["pg_stance_raw_select_disagreements"], 0,
+            "the raw stance SELECT must answer as `stance` does"
+        );
+    }
+    for (id, has_baseline) in expected {
         let f = figures
             .iter()
             .find(|f| f["id"] == *id)
