@@ -8,7 +8,8 @@ use crate::chain::{event_hash, parse_hash};
 use crate::decide::precheck;
 use crate::model::to_micros;
 
-use std::collections::HashSet;
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
 
 use crate::decide::Request;
 use crate::error::{Error, Result, RuleViolation};
@@ -132,8 +133,20 @@ struct LineNames<'l> {
     names: Names,
     /// Slugs the file's earlier statements are on.
     file_issues: HashSet<Issue>,
+    /// What the ledger said of the slugs looked up so far: whether it has
+    /// statements on them.
+    looked_up: RefCell<HashMap<Issue, bool>>,
+    /// Every slug the ledger has statements on, read in one query once
+    /// [`LOOKUPS_BEFORE_LOADING`] slugs were looked up one by one: a file
+    /// of many issues then costs one query, not one read per issue (each
+    /// a round trip or several on PostgreSQL), and a small file still
+    /// reads only what it names.
+    ledger_issues: RefCell<Option<HashSet<Issue>>>,
     ledger: &'l crate::ledger::Ledger,
 }
+
+/// See [`LineNames::ledger_issues`].
+const LOOKUPS_BEFORE_LOADING: usize = 64;
 
 impl<'l> LineNames<'l> {
     fn new(ledger: &'l crate::ledger::Ledger) -> Result<Self> {
@@ -141,8 +154,33 @@ impl<'l> LineNames<'l> {
         Ok(LineNames {
             names,
             file_issues: HashSet::new(),
+            looked_up: RefCell::default(),
+            ledger_issues: RefCell::default(),
             ledger,
         })
+    }
+
+    /// Whether the ledger has statements on `slug`.
+    fn ledger_has(&self, slug: &Issue) -> bool {
+        if let Some(all) = &*self.ledger_issues.borrow() {
+            return all.contains(slug);
+        }
+        if let Some(&has) = self.looked_up.borrow().get(slug) {
+            return has;
+        }
+        if self.looked_up.borrow().len() >= LOOKUPS_BEFORE_LOADING {
+            if let Ok(all) = self.ledger.read(|q| q.issues_with_statements()) {
+                let has = all.contains(slug);
+                *self.ledger_issues.borrow_mut() = Some(all);
+                return has;
+            }
+        }
+        let has = self
+            .ledger
+            .read(|q| q.has_statements(slug, u64::MAX))
+            .unwrap_or(false);
+        self.looked_up.borrow_mut().insert(slug.clone(), has);
+        has
     }
 
     /// The line's request, its statement's issue name resolved (lines with
@@ -150,13 +188,7 @@ impl<'l> LineNames<'l> {
     fn request(&mut self, wire: &mut Wire) -> Result<Request> {
         if wire.kind == "statement" && !has_envelope(wire) {
             if let Some(name) = wire.issue.clone() {
-                let has = |s: &Issue| {
-                    self.file_issues.contains(s)
-                        || self
-                            .ledger
-                            .read(|q| q.has_statements(s, u64::MAX))
-                            .unwrap_or(false)
-                };
+                let has = |s: &Issue| self.file_issues.contains(s) || self.ledger_has(s);
                 let slug = match self.names.resolve(&name, &has) {
                     Resolved::Issue(s) | Resolved::Unknown(Some(s)) => s,
                     // Neither a slug nor an alias: the slug's own error says

@@ -27,6 +27,7 @@ pub(crate) use dialect::postgres_params;
 pub(crate) use lookup::Column;
 pub use lookup::{is_id_prefix, MIN_ID_PREFIX};
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
@@ -703,6 +704,20 @@ impl<'c> Query<'c> {
             &[Arg::Text(issue.as_str()), seq_arg(upto)],
             |r| r.flag(0),
         )
+    }
+
+    /// Every slug with statements on it.
+    pub(crate) fn issues_with_statements(&self) -> Result<HashSet<Issue>> {
+        let slugs = self
+            .conn
+            .rows("SELECT DISTINCT issue FROM versions", &[], |r| r.text(0))?;
+        slugs
+            .into_iter()
+            .map(|s| {
+                s.parse::<Issue>()
+                    .map_err(|e| corrupt(0, format!("versions: {e}")))
+            })
+            .collect()
     }
 
     /// Per slug with statements up to `upto`: statements and distinct actors.

@@ -669,10 +669,22 @@ impl Pg {
         let wait = &self.inner.wait;
         let start = Instant::now();
         let quiet = wait.notice_after.min(wait.budget);
-        while start.elapsed() < quiet {
-            std::thread::sleep(Duration::from_millis(20));
-            if got(self)? {
-                return Ok(());
+        // Wait quietly, blocked in the server (so the lock passes on the
+        // moment it is free, not at the next poll), for at most `quiet`. A
+        // timed-out statement aborts its transaction, so the attempt runs
+        // in a savepoint that the timeout rolls back.
+        if !quiet.is_zero() {
+            self.batch(&format!(
+                "SAVEPOINT stancelog_lock; SET LOCAL lock_timeout = {}",
+                quiet.as_millis().max(1)
+            ))?;
+            match self.exec("SELECT pg_advisory_xact_lock(?1)", &[&key]) {
+                Ok(_) => {
+                    return self
+                        .batch("RELEASE SAVEPOINT stancelog_lock; SET LOCAL lock_timeout = 0")
+                }
+                Err(Error::Busy(..)) => self.batch("ROLLBACK TO SAVEPOINT stancelog_lock")?,
+                Err(e) => return Err(e),
             }
         }
         if let Some(f) = wait.on_wait {
