@@ -179,9 +179,11 @@ impl Ledger {
         })
     }
 
-    /// The defined issues nearest to `slug` (for the warning about a
-    /// statement on an undefined one).
-    pub fn nearest_defined(&self, slug: &Issue) -> Result<Vec<String>> {
+    /// The defined issues nearest to any of `slugs`, each once, in the
+    /// order of the slugs they are near (for the warning about statements
+    /// on undefined ones). One read of the naming events for all of them:
+    /// an import may name thousands.
+    pub fn nearest_defined(&self, slugs: &[Issue]) -> Result<Vec<String>> {
         self.read(|q| {
             let names = names_at(q, q.watermark()?.seq)?;
             let defined: Vec<&str> = names
@@ -190,7 +192,15 @@ impl Ledger {
                 .filter(|(_, e)| e.wording.is_some())
                 .map(|(s, _)| s.as_str())
                 .collect();
-            Ok(nearest(slug.as_str(), defined))
+            let mut out: Vec<String> = Vec::new();
+            for slug in slugs {
+                for n in nearest(slug.as_str(), defined.iter().copied()) {
+                    if !out.contains(&n) {
+                        out.push(n);
+                    }
+                }
+            }
+            Ok(out)
         })
     }
 

@@ -28,14 +28,7 @@ pub(super) fn undefined_warning(ledger: &Ledger, undefined: &[Issue]) -> Result<
     if undefined.is_empty() {
         return Ok(None);
     }
-    let mut near: Vec<String> = Vec::new();
-    for i in undefined {
-        for n in ledger.nearest_defined(i)? {
-            if !near.contains(&n) {
-                near.push(n);
-            }
-        }
-    }
+    let near = ledger.nearest_defined(undefined)?;
     let names: Vec<&str> = undefined.iter().map(Issue::as_str).collect();
     let (shown, more) = if names.len() > 5 {
         (&names[..5], format!(" and {} more", names.len() - 5))
