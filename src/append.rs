@@ -4,6 +4,9 @@
 //! and written through the one [`Writer`]; they become visible only when it
 //! commits, and on any error nothing written remains.
 
+use std::cell::Cell;
+use std::collections::{HashSet, VecDeque};
+
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
@@ -76,7 +79,23 @@ pub struct Summary {
 /// The rules' view of the ledger during a write: the read model inside the
 /// writer's transaction, which sees the rows of this write's own events,
 /// and the naming events folded so far (kept up to date by the write).
-pub(crate) struct WriteView<'w, 's>(pub(crate) &'w Writer<'s>, pub(crate) &'w Names);
+pub(crate) struct WriteView<'w, 's>(
+    pub(crate) &'w Writer<'s>,
+    pub(crate) &'w Names,
+    /// Ids known to be in no event: see [`Unused`].
+    pub(crate) &'w Unused,
+);
+
+/// Ids that one query found in no event of the ledger, less those this
+/// write has since appended: their lookups need no query. On PostgreSQL a
+/// query is a round trip, and an import looks up every line's id, so the
+/// write asks once per [`PREFETCH`] requests (on SQLite a lookup is an
+/// index probe in process, and nothing is prefetched).
+#[derive(Default)]
+pub(crate) struct Unused(HashSet<Uuid>);
+
+/// Requests whose ids are looked up in one query (PostgreSQL).
+pub(crate) const PREFETCH: usize = 512;
 
 impl WriteView<'_, '_> {
     /// The naming events of the read model as the writer sees it.
@@ -95,6 +114,9 @@ impl View for WriteView<'_, '_> {
     }
 
     fn find(&self, id: &Uuid) -> Result<Option<(u64, Fact)>> {
+        if self.2 .0.contains(id) {
+            return Ok(None);
+        }
         Ok(self.0.query().event_by_id(id)?.map(|e| (e.seq, e.payload)))
     }
 
@@ -112,11 +134,13 @@ impl View for WriteView<'_, '_> {
 fn push(
     writer: &mut Writer<'_>,
     names: &mut Names,
+    unused: &mut Unused,
     req: Request,
     now: DateTime<Utc>,
     author: &str,
 ) -> Result<Outcome> {
-    let (id, fact, target) = match decide(req, &WriteView(writer, names), now.date_naive())? {
+    let view = WriteView(writer, names, unused);
+    let (id, fact, target) = match decide(req, &view, now.date_naive())? {
         Decision::AlreadyRecorded {
             id,
             seq,
@@ -157,6 +181,7 @@ fn push(
         message: "an edit without the state of its target".into(),
     })?;
     writer.push_event(&event, &derived)?;
+    unused.0.remove(&id);
     names.apply(&event.payload);
     if writer.batch_len() >= BATCH_EVENTS {
         writer.apply()?;
@@ -202,6 +227,19 @@ pub(crate) fn append(
     requests: impl IntoIterator<Item = Result<Request>>,
     ctx: &mut Context<'_>,
 ) -> Result<Summary> {
+    append_counting(ledger, requests, ctx, &Cell::new(0))
+}
+
+/// [`append`], setting `at` to the ordinal (from 0) of each request as it
+/// is decided: the write may read up to [`PREFETCH`] requests ahead of the
+/// one it decides, so a caller that names the input of an error (an
+/// import's line) asks `at`, not how far its iterator got.
+pub(crate) fn append_counting(
+    ledger: &Ledger,
+    requests: impl IntoIterator<Item = Result<Request>>,
+    ctx: &mut Context<'_>,
+    at: &Cell<u64>,
+) -> Result<Summary> {
     validate_author(&ctx.author)?;
     let mut writer = ledger.writer()?;
     let clock = to_micros((ctx.clock)());
@@ -215,16 +253,37 @@ pub(crate) fn append(
     let now = clock.max(last);
     let mut summary = Summary::default();
     let mut handled = 0u64;
+    let mut undefined = HashSet::new();
     let mut names = WriteView::load_names(&writer)?;
-    for req in requests {
+    let prefetch = writer.store().is_transactional();
+    let mut unused = Unused::default();
+    let mut requests = requests.into_iter();
+    let mut ahead: VecDeque<Result<Request>> = VecDeque::new();
+    loop {
+        if ahead.is_empty() && prefetch {
+            ahead.extend(requests.by_ref().take(PREFETCH));
+            let ids: Vec<Uuid> = ahead
+                .iter()
+                .filter_map(|r| r.as_ref().ok())
+                .map(|r| {
+                    r.id.unwrap_or_else(|| crate::chain::content_id(&r.command.clone().into_fact()))
+                })
+                .collect();
+            let used = writer.query().ids_in_use(&ids)?;
+            unused.0 = ids.into_iter().filter(|i| !used.contains(i)).collect();
+        }
+        let Some(req) = ahead.pop_front().or_else(|| requests.next()) else {
+            break;
+        };
+        at.set(handled);
         let req = req?;
         let on_issue = match &req.command {
             crate::model::Command::Record(s) => Some(s.issue.clone()),
             _ => None,
         };
-        let outcome = push(&mut writer, &mut names, req, now, &ctx.author)?;
+        let outcome = push(&mut writer, &mut names, &mut unused, req, now, &ctx.author)?;
         if let Some(issue) = on_issue.filter(|i| outcome.added && !names.is_defined(i)) {
-            if !summary.undefined_issues.contains(&issue) {
+            if undefined.insert(issue.clone()) {
                 summary.undefined_issues.push(issue);
             }
         }

@@ -145,6 +145,10 @@ struct LineNames<'l> {
     ledger: &'l crate::ledger::Ledger,
 }
 
+/// Lines remembered for naming the line of an error: more than the write
+/// reads ahead.
+const LINES_KEPT: usize = 2 * crate::append::PREFETCH;
+
 /// See [`LineNames::ledger_issues`].
 const LOOKUPS_BEFORE_LOADING: usize = 64;
 
@@ -286,17 +290,24 @@ pub(crate) fn import<R: BufRead + Seek>(
     reader
         .seek(SeekFrom::Start(0))
         .map_err(|e| Error::io(format!("cannot reread {source_name}"), e))?;
-    let line = std::cell::Cell::new(0);
+    // The line of each of the last LINES_KEPT requests, by ordinal: the
+    // write reads ahead of the request it decides (see `append_counting`).
+    let lines = RefCell::new(vec![0u64; LINES_KEPT]);
+    let produced = std::cell::Cell::new(0usize);
     let mut names = LineNames::new(ledger)?;
     let reqs = Lines::new(reader, source_name).map(|item| {
         let (l, mut wire) = item?;
-        line.set(l);
+        lines.borrow_mut()[produced.get() % LINES_KEPT] = l;
+        produced.set(produced.get() + 1);
         names
             .request(&mut wire)
             .map_err(|e| tag_line(e, source_name, l))
     });
-    let mut summary = crate::append::append(ledger, reqs, ctx)
-        .map_err(|e| tag_line(e, source_name, line.get()))?;
+    let at = std::cell::Cell::new(0);
+    let mut summary = crate::append::append_counting(ledger, reqs, ctx, &at).map_err(|e| {
+        let line = lines.borrow()[at.get() as usize % LINES_KEPT];
+        tag_line(e, source_name, line)
+    })?;
     summary.envelopes = envelopes;
     Ok(summary)
 }

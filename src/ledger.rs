@@ -697,7 +697,7 @@ fn apply_logged(writer: &Writer<'_>, from: u64, progress: &mut dyn FnMut(u64)) -
         };
         let target = match decide(
             request,
-            &WriteView(writer, &names),
+            &WriteView(writer, &names, &crate::append::Unused::default()),
             event.recorded_at.date_naive(),
         ) {
             Ok(Decision::Append { target, .. }) => target,

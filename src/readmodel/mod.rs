@@ -706,6 +706,22 @@ impl<'c> Query<'c> {
         )
     }
 
+    /// Which of `ids` some event has (one query).
+    pub(crate) fn ids_in_use(&self, ids: &[Uuid]) -> Result<HashSet<Uuid>> {
+        if ids.is_empty() {
+            return Ok(HashSet::new());
+        }
+        let texts: Vec<String> = ids.iter().map(Uuid::to_string).collect();
+        let marks: Vec<String> = (1..=texts.len()).map(|i| format!("?{i}")).collect();
+        let sql = format!("SELECT id FROM events WHERE id IN ({})", marks.join(", "));
+        let args: Vec<Arg<'_>> = texts.iter().map(|t| Arg::Text(t)).collect();
+        let found = self.conn.rows(&sql, &args, |r| r.text(0))?;
+        found
+            .iter()
+            .map(|t| Uuid::parse_str(t).map_err(|e| corrupt(0, format!("events: id {t:?}: {e}"))))
+            .collect()
+    }
+
     /// Every slug with statements on it.
     pub(crate) fn issues_with_statements(&self) -> Result<HashSet<Issue>> {
         let slugs = self

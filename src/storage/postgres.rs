@@ -391,7 +391,9 @@ impl Session {
                     .flatten()
                     .map(|a| -> &(dyn ToSql + Sync) { a.as_ref() })
                     .collect();
-                if chunk.len() == per {
+                if chunk.len() == per || chunk.len() == 1 {
+                    // The shapes that recur (a full chunk, and a single
+                    // row, as a `record` sends) are prepared once.
                     let st = self.prepared(&sql)?;
                     self.client.execute(&st, &args)?;
                 } else {

@@ -1061,6 +1061,31 @@ fn control_characters_never_reach_the_terminal() {
     }
 }
 
+/// The write reads requests ahead of the one it decides (on PostgreSQL it
+/// looks up hundreds of ids in one query): an error is still on its line.
+#[test]
+fn a_rule_violation_mid_file_names_its_own_line_not_how_far_the_write_read() {
+    for l in TestLedger::each() {
+        l.import_article();
+        let head = l.head();
+        let lines: Vec<String> = usa_statements(1500).lines().map(str::to_owned).collect();
+        let bad =
+            r#"{"type":"retraction","target":"6f1c1b9e-7a39-4c53-9d0f-7d2b3f0b8c11","reason":"x"}"#;
+        let text: String = lines[..700]
+            .iter()
+            .map(String::as_str)
+            .chain([bad])
+            .chain(lines[700..].iter().map(String::as_str))
+            .map(|s| format!("{s}\n"))
+            .collect();
+        let file = l.scratch("mid.jsonl");
+        std::fs::write(&file, text).unwrap();
+        let err = l.fails(&["import", file.to_str().unwrap()]);
+        assert!(err.contains("mid.jsonl:701: cannot retract"), "{err}");
+        assert_eq!(l.head(), head);
+    }
+}
+
 #[test]
 fn a_rule_violation_after_several_batches_discards_them_all() {
     for l in TestLedger::each() {
