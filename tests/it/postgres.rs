@@ -425,6 +425,12 @@ impl PrivateServer {
     /// unset or a cluster cannot be made here (not root, no `runuser`, no
     /// `postgres` user, no server binaries).
     fn start(test: &str) -> Option<PrivateServer> {
+        PrivateServer::start_with(test, "trust")
+    }
+
+    /// The same, with `host_auth` the authentication of TCP connections
+    /// (the socket stays `trust`, so the test can set passwords).
+    fn start_with(test: &str, host_auth: &str) -> Option<PrivateServer> {
         let skip = |why: &str| {
             eprintln!("skipped {test}: {why}");
             None
@@ -453,7 +459,15 @@ impl PrivateServer {
         let data = server.data();
         let init = server
             .as_postgres("initdb")
-            .args(["-A", "trust", "-U", "postgres", "-E", "UTF8", "--locale=C"])
+            .args([
+                "--auth-local=trust",
+                "-U",
+                "postgres",
+                "-E",
+                "UTF8",
+                "--locale=C",
+            ])
+            .arg(format!("--auth-host={host_auth}"))
             .arg("--no-sync")
             .arg("-D")
             .arg(&data)
@@ -529,6 +543,30 @@ impl PrivateServer {
             "postgres://postgres:s3cret@127.0.0.1:{}/postgres",
             self.port
         )
+    }
+
+    /// Runs SQL as `postgres` over the server's socket (trusted).
+    fn psql(&self, sql: &str) {
+        let out = self
+            .as_postgres("psql")
+            .arg("-h")
+            .arg(self.dir.path())
+            .args([
+                "-p",
+                &self.port.to_string(),
+                "-U",
+                "postgres",
+                "-d",
+                "postgres",
+            ])
+            .args(["-v", "ON_ERROR_STOP=1", "-c", sql])
+            .output()
+            .expect("run psql");
+        assert!(
+            out.status.success(),
+            "psql: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 
     /// How messages name that database: host, port and database.
@@ -697,4 +735,47 @@ fn a_server_stopped_during_an_import_is_one_clear_line_and_leaves_nothing() {
     assert!(server.start_again(), "{}", server.log());
     assert_eq!(pg.ok(&["head"]), before, "nothing was half-written");
     pg.ok(&["verify"]);
+}
+
+#[test]
+fn a_wrong_password_is_one_clear_line_naming_the_host_and_database_never_the_password() {
+    let test = "a_wrong_password_is_one_clear_line_naming_the_host_and_database_never_the_password";
+    let Some(server) = PrivateServer::start_with(test, "scram-sha-256") else {
+        return;
+    };
+    server.psql("ALTER USER postgres PASSWORD 'right-one'");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let clock = dir.path().join("ledger");
+    let at = |password: &str| {
+        format!(
+            "postgres://postgres:{password}@127.0.0.1:{}/postgres?schema=pw",
+            server.port
+        )
+    };
+    // The right password works: `init`, then a write and a read.
+    let mut c = Command::from_std(bare(&clock, "tester"));
+    run_ok(c.args(["init", &at("right-one")]));
+    let mut c = Command::from_std(bare(&clock, "tester"));
+    run_ok(c.args(["--ledger", &at("right-one")]).args(record_args(
+        "JPN",
+        "x",
+        "support",
+        "2019-12-01",
+        "s",
+    )));
+    // A wrong one, for a read and for a write: one line, naming where, not
+    // the password, and nothing written.
+    for args in [
+        vec!["head"],
+        record_args("CHN", "x", "oppose", "2019-12-01", "t"),
+    ] {
+        let mut c = Command::from_std(bare(&clock, "tester"));
+        let e = run_fails(c.args(["--ledger", &at("wrong-one")]).args(&args));
+        assert!(e.contains(&server.place()), "{e}");
+        assert!(e.contains("password"), "says why: {e}");
+        assert!(!e.contains("wrong-one") && !e.contains("right-one"), "{e}");
+    }
+    let mut c = Command::from_std(bare(&clock, "tester"));
+    let head = run_ok(c.args(["--ledger", &at("right-one"), "head"]));
+    assert!(head.starts_with("1:"), "{head}");
 }
