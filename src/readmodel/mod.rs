@@ -435,17 +435,24 @@ impl<'c> Query<'c> {
 
     /// The watermark: the last event applied.
     pub(crate) fn watermark(&self) -> Result<Head> {
-        let get = |key: &str| self.meta(key);
+        // One query for the three keys: every snapshot starts here, and on
+        // PostgreSQL each query is a round trip.
+        let (seq, hash, recorded_at) = self.conn.one(
+            "SELECT (SELECT value FROM meta WHERE key = 'watermark_seq'), \
+                    (SELECT value FROM meta WHERE key = 'watermark_hash'), \
+                    (SELECT value FROM meta WHERE key = 'watermark_recorded_at')",
+            &[],
+            |r| Ok((r.opt_text(0)?, r.opt_text(1)?, r.opt_text(2)?)),
+        )?;
         let bad = || corrupt(0, "unreadable watermark");
-        let seq = match get("watermark_seq")? {
+        let seq = match seq {
             None => return Ok(Head::empty()),
             Some(s) => s.parse::<u64>().map_err(|_| bad())?,
         };
-        let hash = parse_hash(&get("watermark_hash")?.ok_or_else(bad)?).ok_or_else(bad)?;
-        let recorded_at =
-            DateTime::parse_from_rfc3339(&get("watermark_recorded_at")?.ok_or_else(bad)?)
-                .map_err(|_| bad())?
-                .with_timezone(&Utc);
+        let hash = parse_hash(&hash.ok_or_else(bad)?).ok_or_else(bad)?;
+        let recorded_at = DateTime::parse_from_rfc3339(&recorded_at.ok_or_else(bad)?)
+            .map_err(|_| bad())?
+            .with_timezone(&Utc);
         if seq == 0 && hash != GENESIS {
             return Err(bad());
         }
