@@ -152,57 +152,61 @@ fn restore_gives_the_same_head_and_the_same_answers_on_both_time_axes() {
     let export = src.ok(&["export"]);
     let file = write(&src.scratch("backup.jsonl"), &export);
 
-    let dst = TestLedger::new();
-    let out = dst.ok(&["restore", &file]);
-    assert!(out.starts_with("restored 28 events"), "{out}");
-    assert!(out.contains(&format!("head {}", src.head())), "{out}");
-    assert_eq!(dst.head(), src.head());
-    assert_eq!(dst.ok(&["export"]), export, "byte-for-byte the same log");
-    assert_eq!(dst.ok(&["log", "--json"]), src.ok(&["log", "--json"]));
-    let a = answers(&src);
-    assert_eq!(answers(&dst), a);
-    // Known-at really matters for this ledger: `stances --as-of 2020-02-25`
-    // now and as known on 2020-01-15 differ (12 answers per known-at).
-    assert_ne!(a[8], a[3 * 12 + 8]);
-    let distinct: std::collections::HashSet<String> = a.iter().map(Value::to_string).collect();
-    assert!(distinct.len() >= 15, "{} distinct answers", distinct.len());
-    dst.ok(&["verify", "--digest", &src.head()]);
-    let v = dst.json(&["verify"]);
-    assert_eq!(v["events"], 28);
+    // The source as restored (the end of each round appends to it).
+    let (head, log, a) = (src.head(), src.ok(&["log", "--json"]), answers(&src));
+    for dst in TestLedger::each() {
+        let out = dst.ok(&["restore", &file]);
+        assert!(out.starts_with("restored 28 events"), "{out}");
+        assert!(out.contains(&format!("head {head}")), "{out}");
+        assert_eq!(dst.head(), head);
+        assert_eq!(dst.ok(&["export"]), export, "byte-for-byte the same log");
+        assert_eq!(dst.ok(&["log", "--json"]), log);
+        assert_eq!(answers(&dst), a);
+        // Known-at really matters for this ledger: `stances --as-of 2020-02-25`
+        // now and as known on 2020-01-15 differ (12 answers per known-at).
+        assert_ne!(a[8], a[3 * 12 + 8]);
+        let distinct: std::collections::HashSet<String> = a.iter().map(Value::to_string).collect();
+        assert!(distinct.len() >= 15, "{} distinct answers", distinct.len());
+        dst.ok(&["verify", "--digest", &head]);
+        let v = dst.json(&["verify"]);
+        assert_eq!(v["events"], 28);
 
-    // Appending after a restore continues the chain as in the original.
-    let line = statement_line("CHN", "senkaku-islands", "oppose", "2020-04-02", "later");
-    let more = write(&src.scratch("more.jsonl"), &line);
-    run_ok(src.at("2020-05-01T00:00:00Z").args(["import", &more]));
-    run_ok(dst.at("2020-05-01T00:00:00Z").args(["import", &more]));
-    assert_eq!(dst.head(), src.head());
+        // Appending after a restore continues the chain as in the original.
+        let line = statement_line("CHN", "senkaku-islands", "oppose", "2020-04-02", "later");
+        let more = write(&src.scratch("more.jsonl"), &line);
+        run_ok(src.at("2020-05-01T00:00:00Z").args(["import", &more]));
+        run_ok(dst.at("2020-05-01T00:00:00Z").args(["import", &more]));
+        assert_eq!(dst.head(), src.head());
+    }
 }
 
 #[test]
 fn restore_reads_standard_input_and_reports_json() {
     let src = source();
     let export = src.ok(&["export"]);
-    let dst = TestLedger::new();
-    let out = run_ok(
-        dst.cmd()
-            .args(["--json", "restore", "-"])
-            .write_stdin(export),
-    );
-    let v: Value = serde_json::from_str(&out).unwrap();
-    assert_eq!(v["events"], 28);
-    assert_eq!(
-        format!("{}:{}", v["seq"], v["hash"].as_str().unwrap()),
-        src.head()
-    );
+    for dst in TestLedger::each() {
+        let out = run_ok(
+            dst.cmd()
+                .args(["--json", "restore", "-"])
+                .write_stdin(export.clone()),
+        );
+        let v: Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(v["events"], 28);
+        assert_eq!(
+            format!("{}:{}", v["seq"], v["hash"].as_str().unwrap()),
+            src.head()
+        );
+    }
 }
 
 #[test]
 fn restore_of_an_empty_export_leaves_an_empty_ledger() {
-    let dst = TestLedger::new();
-    let file = write(&dst.scratch("empty.jsonl"), "");
-    let out = dst.ok(&["restore", &file]);
-    assert!(out.starts_with("restored 0 events"), "{out}");
-    assert_eq!(dst.head(), format!("0:{}", "0".repeat(64)));
+    for dst in TestLedger::each() {
+        let file = write(&dst.scratch("empty.jsonl"), "");
+        let out = dst.ok(&["restore", &file]);
+        assert!(out.starts_with("restored 0 events"), "{out}");
+        assert_eq!(dst.head(), format!("0:{}", "0".repeat(64)));
+    }
 }
 
 #[test]
@@ -237,10 +241,11 @@ fn restore_refuses_a_ledger_that_is_not_empty() {
 
 #[test]
 fn restore_of_a_missing_file_creates_no_ledger() {
-    let dst = TestLedger::new();
-    let err = dst.fails(&["restore", dst.scratch("nope.jsonl").to_str().unwrap()]);
-    assert!(err.contains("cannot open"), "{err}");
-    assert!(!dst.path().exists());
+    for dst in TestLedger::each() {
+        let err = dst.fails(&["restore", dst.scratch("nope.jsonl").to_str().unwrap()]);
+        assert!(err.contains("cannot open"), "{err}");
+        dst.assert_nothing_written();
+    }
 }
 
 /// The ledger holds nothing: it was never created, or its head is seq 0.
@@ -260,18 +265,25 @@ pub fn assert_empty(l: &TestLedger) {
 /// Restores `text` into a fresh ledger, expects a failure containing every
 /// string in `want`, and checks nothing was kept (the ledger is empty and a
 /// clean export still restores into it).
+/// On every backend, with the same message.
 fn refused(text: &str, want: &[&str], clean: &str) -> String {
-    let dst = TestLedger::new();
-    let file = write(&dst.scratch("backup.jsonl"), text);
-    let err = dst.fails(&["restore", &file]);
-    for w in want {
-        assert!(err.contains(w), "expected {w:?} in: {err}");
+    let mut errs = Vec::new();
+    for dst in TestLedger::each() {
+        let file = write(&dst.scratch("backup.jsonl"), text);
+        let err = dst.fails(&["restore", &file]);
+        for w in want {
+            assert!(err.contains(w), "expected {w:?} in: {err}");
+        }
+        assert_empty(&dst);
+        let good = write(&dst.scratch("good.jsonl"), clean);
+        dst.ok(&["restore", &good]);
+        dst.ok(&["verify"]);
+        // The message names the file, which is in each ledger's own
+        // scratch directory.
+        errs.push(err.replace(dst.root().to_str().unwrap(), "[TMP]"));
     }
-    assert_empty(&dst);
-    let good = write(&dst.scratch("good.jsonl"), clean);
-    dst.ok(&["restore", &good]);
-    dst.ok(&["verify"]);
-    err
+    assert!(errs.windows(2).all(|w| w[0] == w[1]), "{errs:?}");
+    errs.remove(0)
 }
 
 /// Replaces line `n` (1-based) with `f` applied to its JSON.
