@@ -1363,30 +1363,11 @@ fn run(cli: &Cli) -> Result<()> {
     }
     let raw = sorted(raw);
     let (raw50, raw99) = (pct(&raw, 0.5), pct(&raw, 0.99));
-    let mut lib = Vec::new();
-    {
-        let l = Ledger::open(&ledger, &open_opts())?;
-        let mut ctx = Context {
-            author: "bench".into(),
-            clock: &ctx_clock,
-            progress: None,
-        };
-        for i in 0..n_app {
-            let w = Wire {
-                kind: "statement".into(),
-                actor: Some("JPN".into()),
-                issue: Some("bench-append".into()),
-                position: Some("support".into()),
-                stated_on: Some("2020-01-01".into()),
-                summary: Some(format!("In-process append number {i} of the benchmark.")),
-                ..Wire::default()
-            };
-            let req = w.to_request()?;
-            let t = Instant::now();
-            l.append([Ok(req)], &mut ctx)?;
-            lib.push(us(t.elapsed()));
-        }
-    }
+    let lib = timed_appends(
+        &Ledger::open(&ledger, &open_opts())?,
+        n_app,
+        "In-process append",
+    )?;
     b.push_p50_p99(
         "append_lib",
         "durable single append, library, in process",
@@ -1601,6 +1582,33 @@ fn run(cli: &Cli) -> Result<()> {
         .with_context(|| format!("cannot write {}", cli.out.display()))?;
     eprintln!("results written to {}", cli.out.display());
     Ok(())
+}
+
+/// `n` durable single appends through the library on an open ledger, each
+/// a new statement; their times in µs.
+fn timed_appends(l: &Ledger, n: usize, what: &str) -> Result<Vec<f64>> {
+    let mut ctx = Context {
+        author: "bench".into(),
+        clock: &ctx_clock,
+        progress: None,
+    };
+    let mut times = Vec::with_capacity(n);
+    for i in 0..n {
+        let w = Wire {
+            kind: "statement".into(),
+            actor: Some("JPN".into()),
+            issue: Some("bench-append".into()),
+            position: Some("support".into()),
+            stated_on: Some("2020-01-01".into()),
+            summary: Some(format!("{what} number {i} of the benchmark.")),
+            ..Wire::default()
+        };
+        let req = w.to_request()?;
+        let t = Instant::now();
+        l.append([Ok(req)], &mut ctx)?;
+        times.push(us(t.elapsed()));
+    }
+    Ok(times)
 }
 
 fn num(v: &Value) -> String {

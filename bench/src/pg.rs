@@ -750,32 +750,11 @@ pub(crate) fn run(b: &mut Bench, url: &str, pg_size: u64, quick: bool, seed: u64
         t_fresh.push(ms(t.elapsed()));
     }
     let (t_open, t_fresh) = (sorted(t_open), sorted(t_fresh));
-    let mut t_lib = Vec::new();
-    {
-        let l = Ledger::open_postgres(&ledger, &open_opts())?;
-        let mut ctx = Context {
-            author: "bench".into(),
-            clock: &ctx_clock,
-            progress: None,
-        };
-        for i in 0..n_app {
-            let w = Wire {
-                kind: "statement".into(),
-                actor: Some("JPN".into()),
-                issue: Some("bench-append".into()),
-                position: Some("support".into()),
-                stated_on: Some("2020-01-01".into()),
-                summary: Some(format!(
-                    "In-process PostgreSQL append number {i} of the benchmark."
-                )),
-                ..Wire::default()
-            };
-            let req = w.to_request()?;
-            let t = Instant::now();
-            l.append([Ok(req)], &mut ctx)?;
-            t_lib.push(us(t.elapsed()));
-        }
-    }
+    let t_lib = timed_appends(
+        &Ledger::open_postgres(&ledger, &open_opts())?,
+        n_app,
+        "In-process PostgreSQL append",
+    )?;
     b.push_p50_p99(
         "pg_append_lib",
         "PostgreSQL: durable single append, library (`Ledger::open_postgres`), in process",

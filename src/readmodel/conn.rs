@@ -173,36 +173,12 @@ impl Conn {
     /// inside a transaction, the row may be sent later with the rows that
     /// follow it, in one statement, but before anything else runs on the
     /// connection, so every later statement sees it.
-    /// `key` names the row for [`Conn::rows_by_key`].
-    pub(crate) fn insert(&self, sql: &str, args: &[Arg<'_>], key: Option<&str>) -> Result<()> {
+    pub(crate) fn insert(&self, sql: &str, args: &[Arg<'_>]) -> Result<()> {
         match self {
             Conn::Sqlite(_) => self.execute(sql, args).map(drop),
             #[cfg(feature = "postgres")]
-            Conn::Postgres(pg) => pg.defer_args(sql, args, key),
+            Conn::Postgres(pg) => pg.defer_args(sql, args),
         }
-    }
-
-    /// The rows of `sql`, a query whose answer depends on no row inserted
-    /// earlier in the transaction but those inserted under `key` (see
-    /// [`Conn::insert`]).
-    pub(crate) fn rows_by_key<T>(
-        &self,
-        key: &str,
-        sql: &str,
-        args: &[Arg<'_>],
-        mut f: impl FnMut(&dyn Row) -> Result<T>,
-    ) -> Result<Vec<T>> {
-        let mut out = Vec::new();
-        let mut each = |r: &dyn Row| {
-            out.push(f(r)?);
-            Ok(())
-        };
-        match self {
-            Conn::Sqlite(_) => self.each(sql, args, &mut each)?,
-            #[cfg(feature = "postgres")]
-            Conn::Postgres(pg) => pg.each_keyed(key, sql, args, &mut each)?,
-        }
-        Ok(out)
     }
 
     /// Runs statements without parameters.

@@ -254,8 +254,6 @@ pub(crate) fn insert(conn: &Conn, event: &Event, derived: &Derived) -> Result<()
     fn t(v: &Option<String>) -> Arg<'_> {
         Arg::OptText(v.as_deref())
     }
-    // Keyed by id: a lookup by id (`Query::event_by_id`) needs this row,
-    // and no other query in a write depends on it until it is sent.
     conn.insert(
         INSERT_EVENT,
         &[
@@ -300,7 +298,6 @@ pub(crate) fn insert(conn: &Conn, event: &Event, derived: &Derived) -> Result<()
             t(&w.name),
             t(&w.actor_kind),
         ],
-        w.id.as_deref(),
     )?;
     let Some(v) = &derived.version else {
         return Ok(());
@@ -316,7 +313,6 @@ pub(crate) fn insert(conn: &Conn, event: &Event, derived: &Derived) -> Result<()
             seq_arg(v.version_seq),
             Arg::Int(v.tombstone as i64),
         ],
-        None,
     )?;
     Ok(())
 }
@@ -503,15 +499,9 @@ impl<'c> Query<'c> {
     /// The event with this id.
     pub(crate) fn event_by_id(&self, id: &Uuid) -> Result<Option<Event>> {
         let id = id.to_string();
-        let sql = format!("SELECT {EVENT_COLUMNS} FROM events WHERE id = ?1");
-        let rows = self
-            .conn
-            .rows_by_key(&id, &sql, &[Arg::Text(&id)], event_row)?;
-        Ok(rows
-            .into_iter()
-            .map(to_event_row)
-            .next_back()
-            .transpose()?
+        Ok(self
+            .events_where("WHERE id = ?1", &[Arg::Text(&id)])?
+            .pop()
             .map(|r| r.event))
     }
 

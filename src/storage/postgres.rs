@@ -169,7 +169,6 @@ impl Target {
                     client,
                     cache: HashMap::new(),
                     deferred: Vec::new(),
-                    deferred_keys: Default::default(),
                 }),
                 in_tx: AtomicBool::new(false),
                 writing: AtomicBool::new(false),
@@ -329,13 +328,17 @@ struct Session {
     /// Inserts held back inside the open transaction (see [`Pg::defer`]),
     /// one group per statement, in the order the statements first came.
     deferred: Vec<Deferred>,
-    /// The keys the held-back rows were deferred under (see
-    /// [`Pg::each_keyed`]).
-    deferred_keys: std::collections::HashSet<String>,
 }
 
 /// An owned statement parameter, held until its insert is sent.
 type Owned = Box<dyn ToSql + Sync + Send>;
+
+/// Owned parameters as the client takes them.
+fn borrowed(args: &[Owned]) -> Vec<&(dyn ToSql + Sync)> {
+    args.iter()
+        .map(|a| -> &(dyn ToSql + Sync) { a.as_ref() })
+        .collect()
+}
 
 /// The rows of one `INSERT ... VALUES (?1, ..., ?n)` not sent yet.
 struct Deferred {
@@ -379,7 +382,6 @@ impl Session {
     /// Sends the held-back inserts, a multi-row statement per
     /// [`ROWS_PER_INSERT`] rows of each.
     fn flush(&mut self) -> std::result::Result<(), postgres::Error> {
-        self.deferred_keys.clear();
         let deferred = std::mem::take(&mut self.deferred);
         for group in deferred {
             let width = group.rows[0].len();
@@ -492,34 +494,6 @@ impl Pg {
         Ok(())
     }
 
-    /// The rows of `sql`, a query whose answer depends on no held-back row
-    /// but those deferred under `key` (as a lookup of an event by its id
-    /// depends on that event's row only): they are sent first if there are
-    /// any, and otherwise the rows held back stay so. A write's lookup of
-    /// each statement's id then costs one round trip, not three.
-    pub(crate) fn each_keyed(
-        &self,
-        key: &str,
-        sql: &str,
-        args: &[Arg<'_>],
-        f: &mut dyn FnMut(&dyn Row) -> Result<()>,
-    ) -> Result<()> {
-        let rows = {
-            let mut s = self.session();
-            if s.deferred_keys.contains(key) {
-                s.flush().map_err(|e| self.err(e))?;
-            }
-            let st = s.prepared(sql).map_err(|e| self.err(e))?;
-            s.client
-                .query(&st, &params(args))
-                .map_err(|e| self.err(e))?
-        };
-        for r in rows {
-            f(&PgRow(r))?;
-        }
-        Ok(())
-    }
-
     /// The session, with every held-back insert sent first, so that each
     /// other statement sees them.
     fn flushed(&self) -> Result<MutexGuard<'_, Session>> {
@@ -546,13 +520,9 @@ impl Pg {
     /// at the latest before COMMIT; a ROLLBACK drops them). A write's rows
     /// are so sent in a round trip per thousand rather than one each; what
     /// it reads in between still sees them.
-    pub(crate) fn defer(&self, sql: &str, args: Vec<Owned>, key: Option<&str>) -> Result<()> {
+    pub(crate) fn defer(&self, sql: &str, args: Vec<Owned>) -> Result<()> {
         if !self.in_transaction() {
-            let refs: Vec<&(dyn ToSql + Sync)> = args
-                .iter()
-                .map(|a| -> &(dyn ToSql + Sync) { a.as_ref() })
-                .collect();
-            return self.exec(sql, &refs).map(drop);
+            return self.exec(sql, &borrowed(&args)).map(drop);
         }
         let mut s = self.session();
         let full = {
@@ -569,9 +539,6 @@ impl Pg {
             group.rows.push(args);
             group.rows.len() >= ROWS_PER_INSERT
         };
-        if let Some(key) = key {
-            s.deferred_keys.insert(key.to_owned());
-        }
         if full {
             s.flush().map_err(|e| self.err(e))?;
         }
@@ -579,7 +546,7 @@ impl Pg {
     }
 
     /// Holds back an insert of read-model values (see [`Pg::defer`]).
-    pub(crate) fn defer_args(&self, sql: &str, args: &[Arg<'_>], key: Option<&str>) -> Result<()> {
+    pub(crate) fn defer_args(&self, sql: &str, args: &[Arg<'_>]) -> Result<()> {
         let owned = args
             .iter()
             .map(|a| -> Owned {
@@ -591,7 +558,7 @@ impl Pg {
                 }
             })
             .collect();
-        self.defer(sql, owned, key)
+        self.defer(sql, owned)
     }
 
     /// Runs one statement; returns the rows it changed.
@@ -604,7 +571,6 @@ impl Pg {
         let mut s = self.session();
         if sql == "ROLLBACK" {
             s.deferred.clear();
-            s.deferred_keys.clear();
         } else {
             s.flush().map_err(|e| self.err(e))?;
         }
@@ -628,9 +594,7 @@ impl Pg {
         self.inner.in_tx.store(open, Ordering::SeqCst);
         if !open {
             // Whatever was not sent by the end is not the transaction's.
-            let mut s = self.session();
-            s.deferred.clear();
-            s.deferred_keys.clear();
+            self.session().deferred.clear();
             self.inner.writing.store(false, Ordering::SeqCst);
         }
     }
@@ -847,7 +811,6 @@ impl PgEngine {
                 Box::new(record.to_vec()),
                 Box::new(payload),
             ],
-            None,
         )
     }
 

@@ -665,6 +665,24 @@ fn lost_connection(out: &std::process::Output, server: &PrivateServer) -> String
 /// that the retry is quick.
 const BIG_IMPORT: usize = 2_000;
 
+/// Starts an import of `BIG_IMPORT` statements into `pg`, runs `pg_ctl
+/// ARGS` on `server` once the import is seen writing, and checks that the
+/// import failed with the one lost-connection line; returns the file.
+fn interrupted_import(server: &PrivateServer, pg: &PgLedger, pg_ctl: &[&str]) -> PathBuf {
+    let file = pg.dir.path().join("big.jsonl");
+    write_usa_statements(&file, BIG_IMPORT, 50, |i| format!("statement {i}"));
+    let mut child = spawn_import(pg, &file);
+    assert!(
+        server.wait_for_a_writer(&mut child),
+        "the import ended before it was seen writing: {:?}",
+        child.wait_with_output()
+    );
+    assert!(server.pg_ctl(pg_ctl), "{}", server.log());
+    let out = child.wait_with_output().expect("wait for the import");
+    lost_connection(&out, server);
+    file
+}
+
 #[test]
 fn a_server_restarted_during_an_import_fails_it_in_one_line_and_a_retry_succeeds() {
     let test = "a_server_restarted_during_an_import_fails_it_in_one_line_and_a_retry_succeeds";
@@ -674,21 +692,7 @@ fn a_server_restarted_during_an_import_fails_it_in_one_line_and_a_retry_succeeds
     let pg = PgLedger::on(server.url());
     pg.ok(&["init"]);
     let before = pg.ok(&["head"]);
-    let file = pg.dir.path().join("big.jsonl");
-    write_usa_statements(&file, BIG_IMPORT, 50, |i| format!("statement {i}"));
-    let mut child = spawn_import(&pg, &file);
-    assert!(
-        server.wait_for_a_writer(&mut child),
-        "the import ended before it was seen writing: {:?}",
-        child.wait_with_output()
-    );
-    assert!(
-        server.pg_ctl(&["restart", "-m", "fast"]),
-        "{}",
-        server.log()
-    );
-    let out = child.wait_with_output().expect("wait for the import");
-    lost_connection(&out, &server);
+    let file = interrupted_import(&server, &pg, &["restart", "-m", "fast"]);
     assert_eq!(pg.ok(&["head"]), before, "nothing was half-written");
     pg.ok(&["verify"]);
     pg.ok(&["import", file.to_str().unwrap()]);
@@ -707,22 +711,8 @@ fn a_server_stopped_during_an_import_is_one_clear_line_and_leaves_nothing() {
     pg.ok(&["init"]);
     pg.ok(&["import", article().to_str().unwrap()]);
     let before = pg.ok(&["head"]);
-    let file = pg.dir.path().join("big.jsonl");
-    write_usa_statements(&file, BIG_IMPORT, 50, |i| format!("statement {i}"));
-    let mut child = spawn_import(&pg, &file);
-    assert!(
-        server.wait_for_a_writer(&mut child),
-        "the import ended before it was seen writing: {:?}",
-        child.wait_with_output()
-    );
     // As a crash would: no shutdown checkpoint, recovery on the next start.
-    assert!(
-        server.pg_ctl(&["stop", "-m", "immediate"]),
-        "{}",
-        server.log()
-    );
-    let out = child.wait_with_output().expect("wait for the import");
-    lost_connection(&out, &server);
+    let _ = interrupted_import(&server, &pg, &["stop", "-m", "immediate"]);
     // While it is down, a reader cannot connect: one line naming it.
     let e = run_fails(
         pg.cmd()
