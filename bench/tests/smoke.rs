@@ -55,7 +55,9 @@ const PG_FIGURES: &[(&str, bool)] = &[
 fn the_harness_reports_every_figure() {
     let dir = tempfile::tempdir().expect("tempdir");
     let out = dir.path().join("results.json");
-    let postgres = std::env::var("STANCELOG_TEST_POSTGRES").ok();
+    let postgres = std::env::var("STANCELOG_TEST_POSTGRES")
+        .ok()
+        .filter(|s| !s.trim().is_empty());
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_stancelog-bench"));
     cmd.args(["--quick", "--size", "2000", "--out"])
         .arg(&out)

@@ -38,7 +38,7 @@ static SCHEMAS: AtomicUsize = AtomicUsize::new(0);
 impl PgLedger {
     /// `None`, after one skip line, when no server is configured.
     fn new(test: &str) -> Option<PgLedger> {
-        let Ok(base) = std::env::var("STANCELOG_TEST_POSTGRES") else {
+        let Some(base) = crate::support::postgres_configured() else {
             eprintln!("skipped {test}: set STANCELOG_TEST_POSTGRES=postgres://USER@HOST/DB to run the PostgreSQL tests");
             return None;
         };
@@ -435,7 +435,7 @@ impl PrivateServer {
             eprintln!("skipped {test}: {why}");
             None
         };
-        if std::env::var_os("STANCELOG_TEST_POSTGRES").is_none() {
+        if crate::support::postgres_configured().is_none() {
             return skip("set STANCELOG_TEST_POSTGRES=postgres://USER@HOST/DB to run the PostgreSQL tests (this one starts a server of its own)");
         }
         let Some(bin) = server_binaries() else {

@@ -100,7 +100,7 @@ static PG_LEDGERS: AtomicUsize = AtomicUsize::new(0);
 /// process) when `STANCELOG_TEST_POSTGRES` is unset.
 pub fn postgres_base() -> Option<String> {
     static SKIP: Once = Once::new();
-    let base = std::env::var("STANCELOG_TEST_POSTGRES").ok();
+    let base = postgres_configured();
     if base.is_none() {
         SKIP.call_once(|| {
             eprintln!(
@@ -110,6 +110,15 @@ pub fn postgres_base() -> Option<String> {
         });
     }
     base
+}
+
+/// The server `STANCELOG_TEST_POSTGRES` names, if it names one: unset and
+/// empty both mean none (an empty base would make each PostgreSQL ledger
+/// the relative directory `?schema=...`).
+pub fn postgres_configured() -> Option<String> {
+    std::env::var("STANCELOG_TEST_POSTGRES")
+        .ok()
+        .filter(|s| !s.trim().is_empty())
 }
 
 /// A ledger in a fresh temporary directory (the ledger itself is created by
