@@ -13,6 +13,7 @@
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender};
+use std::sync::Mutex;
 
 use xxhash_rust::xxh3::xxh3_128;
 
@@ -22,7 +23,7 @@ use crate::derive::Version;
 use crate::error::{Error, Result};
 use crate::event::{Event, Hash, GENESIS};
 use crate::index;
-use crate::readmodel::{Conn, Query};
+use crate::readmodel::{self, Conn, Query};
 use crate::replay::Replay;
 use crate::store::{Head, Store};
 use crate::wire::Wire;
@@ -86,32 +87,69 @@ fn fault(seq: u64, message: impl Into<String>) -> Error {
 /// read model with the log, then the read model's versions with the
 /// replay's by a multiset digest, and its watermark with the log's head.
 /// The caller holds the writers' turn, so nothing changes meanwhile.
+///
+/// `beside`, when given, is a second connection to the same read model at
+/// the same state (the caller holds the only writer): the check of
+/// `stances_latest`'s fields, which reads the statement of every pair, runs
+/// on it in a third thread while the log is replayed. Without it (a
+/// PostgreSQL snapshot, which only `model` sees) that check runs after.
 pub(crate) fn verify(
     store: &Store,
     model: &Conn,
+    beside: Option<&Mutex<Conn>>,
     path: &Path,
     digest: Option<Digest>,
     progress: &mut dyn FnMut(u64),
 ) -> Result<Report> {
     let stop = AtomicBool::new(false);
     let q = Query::new(model);
-    let (head, seq, expected, rows) = std::thread::scope(|s| {
+    let (replayed, fields) = std::thread::scope(|s| {
         let (tx, rx) = std::sync::mpsc::sync_channel(READ_AHEAD);
         s.spawn(|| read_log(store, tx, &stop));
+        let fields = beside.map(|conn| {
+            s.spawn(move || {
+                let conn = conn.lock().unwrap_or_else(|p| p.into_inner());
+                readmodel::snapshot(&conn, |q| q.latest_fields_fault())
+            })
+        });
         let replayed = replay_log(store, &q, rx, digest, progress);
         if replayed.is_err() {
             // The reader stops too, as `rx` is gone.
             stop.store(true, Ordering::Relaxed);
         }
-        replayed
-    })?;
+        let fields = fields.map(|h| h.join().expect("the stances_latest check does not panic"));
+        (replayed, fields)
+    });
+    let (head, seq, expected, rows) = replayed?;
     let mut actual = Multiset::default();
-    q.scan_versions(|v| {
+    let mut latest = readmodel::ExpectedLatest::default();
+    q.for_each_version(&[], |v| {
         actual.add_version(&v);
+        latest.add(v);
         Ok(())
     })?;
     if actual.sum != expected.sum || actual.count != expected.count {
         return Err(locate_version_fault(store, &q)?);
+    }
+    // The versions equal the replay's, so the rows they give are the rows
+    // a replay gives.
+    let latest = latest.finish();
+    let latest_rows = latest.len() as u64;
+    if let Some((seq, message)) = readmodel::latest_difference(&latest, &q.latest_rows()?) {
+        return Err(fault(
+            seq.max(1),
+            format!("{message} (run `stancelog rebuild`)"),
+        ));
+    }
+    let fields = match fields {
+        Some(checked) => checked?,
+        None => q.latest_fields_fault()?,
+    };
+    if let Some(seq) = fields {
+        return Err(fault(
+            seq,
+            "the read model's stances_latest row of this statement does not hold it as amended now (run `stancelog rebuild`)",
+        ));
     }
     let wm = q.watermark()?;
     if wm.seq != head.seq || wm.hash != head.hash {
@@ -128,7 +166,7 @@ pub(crate) fn verify(
     Ok(Report {
         head,
         events: seq,
-        index_entries: rows + expected.count,
+        index_entries: rows + expected.count + latest_rows,
     })
 }
 

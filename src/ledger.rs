@@ -300,8 +300,8 @@ impl Ledger {
             if wm.seq > 0 && log.event_indexed(wm.seq)?.hash != wm.hash {
                 return Err(diverged(wm.seq));
             }
-            let writer = self.writer_unchecked()?;
-            apply_logged(&writer, wm.seq + 1, &mut |_| {})?;
+            let mut writer = self.writer_unchecked()?;
+            apply_logged(&mut writer, wm.seq + 1, &mut |_| {})?;
             writer.commit_model(&head)?;
         }
         Ok(())
@@ -445,6 +445,20 @@ impl Ledger {
         self.read(|q| query::stances(q, as_of, known(q, known_at.into())?, filter))
     }
 
+    /// Calls `f` with every stance in force, in issue then actor order,
+    /// without holding them all: what `stances` streams to its output. The
+    /// outer result is the ledger's; the inner one is the first error `f`
+    /// returned, which ends the scan.
+    pub fn for_each_stance<E>(
+        &self,
+        as_of: NaiveDate,
+        known_at: impl Into<KnownAt>,
+        filter: &Filter,
+        mut f: impl FnMut(Stance) -> std::result::Result<(), E>,
+    ) -> Result<std::result::Result<(), E>> {
+        self.read(|q| query::for_each_stance(q, as_of, known(q, known_at.into())?, filter, &mut f))
+    }
+
     /// Every statement on a pair, in `stated_on` order, with its edits.
     pub fn history(
         &self,
@@ -539,10 +553,17 @@ impl Ledger {
             // Other processes may write meanwhile: the log and the read
             // model are read in one snapshot instead.
             readmodel::snapshot(&conn, |_| {
-                audit::verify(log, &conn, &self.path, digest, progress)
+                audit::verify(log, &conn, None, &self.path, digest, progress)
             })
         } else {
-            audit::verify(log, &conn, &self.path, digest, progress)
+            audit::verify(
+                log,
+                &conn,
+                Some(&self.model_reader),
+                &self.path,
+                digest,
+                progress,
+            )
         };
         // Damage found stops writes until a verify passes again; a digest
         // the log does not extend is not damage of this ledger.
@@ -562,10 +583,10 @@ impl Ledger {
     }
 
     fn rebuild_model(&self, progress: &mut dyn FnMut(u64)) -> Result<u64> {
-        let writer = self.writer_unchecked()?;
+        let mut writer = self.writer_unchecked()?;
         readmodel::reset(writer.model())?;
         let head = *writer.committed();
-        let n = apply_logged(&writer, 1, progress)?;
+        let n = apply_logged(&mut writer, 1, progress)?;
         writer.commit_model(&head)?;
         Ok(n)
     }
@@ -672,7 +693,7 @@ pub(crate) fn known(q: &Query<'_>, known_at: KnownAt) -> Result<u64> {
 /// Adds to the read model (inside `writer`'s transaction) the rows of the
 /// log's events from `from` to its head, each checked by the rules against
 /// the read model as it stands and against the chain; returns how many.
-fn apply_logged(writer: &Writer<'_>, from: u64, progress: &mut dyn FnMut(u64)) -> Result<u64> {
+fn apply_logged(writer: &mut Writer<'_>, from: u64, progress: &mut dyn FnMut(u64)) -> Result<u64> {
     let log = writer.store();
     let mut names = WriteView::load_names(writer)?;
     let mut n = 0;
@@ -708,7 +729,7 @@ fn apply_logged(writer: &Writer<'_>, from: u64, progress: &mut dyn FnMut(u64)) -
         };
         let derived = derive(&event, target.as_ref())
             .ok_or_else(|| fault("an edit without a target".into()))?;
-        readmodel::insert(writer.model(), &event, &derived)?;
+        writer.push_model(&event, &derived)?;
         names.apply(&event.payload);
         prev_hash = event.hash;
         n += 1;

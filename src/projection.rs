@@ -125,15 +125,21 @@ impl StatementView {
     /// The stance this statement gives, for output (`title` and
     /// `proposition` are the query's to fill in, from the issue's wording).
     pub fn stance(&self) -> Stance {
-        let s = &self.statement;
-        let d = &s.details;
-        let mut sources = d.sources.clone();
+        self.clone().into_stance()
+    }
+
+    /// [`StatementView::stance`], moving the fields instead of copying them.
+    pub fn into_stance(self) -> Stance {
+        let amendments = self.amendments.len();
+        let s = self.statement;
+        let d = s.details;
+        let mut sources = d.sources;
         if s.source_url.is_some() || s.source_title.is_some() {
             sources.insert(
                 0,
                 Source {
-                    url: s.source_url.clone(),
-                    title: s.source_title.clone(),
+                    url: s.source_url,
+                    title: s.source_title,
                     ..Source::default()
                 },
             );
@@ -143,28 +149,28 @@ impl StatementView {
             title: None,
             proposition: None,
             stated_on_precision: d.stated_on_precision.unwrap_or(Precision::Day),
-            qualifiers: d.qualifiers.clone(),
-            condition: d.condition.clone(),
+            qualifiers: d.qualifiers,
+            condition: d.condition,
             attribution: d.attribution.unwrap_or(Attribution::OnRecord),
-            reported_by: d.reported_by.clone(),
+            reported_by: d.reported_by,
             speaker_role: d.speaker_role,
-            quote_lang: d.quote_lang.clone(),
-            translation: d.translation.clone(),
-            actor: s.actor.clone(),
-            issue: s.issue.clone(),
+            quote_lang: d.quote_lang,
+            translation: d.translation,
+            actor: s.actor,
+            issue: s.issue,
             position: s.position,
             stated_on: s.stated_on,
-            summary: s.summary.clone(),
-            quote: s.quote.clone(),
-            speaker: s.speaker.clone(),
+            summary: s.summary,
+            quote: s.quote,
+            speaker: s.speaker,
             source_url: first.and_then(|f| f.url.clone()),
             source_title: first.and_then(|f| f.title.clone()),
             sources,
             statement_id: self.id,
             seq: self.seq,
             recorded_at: self.recorded_at,
-            recorded_by: self.recorded_by.clone(),
-            amendments: self.amendments.len(),
+            recorded_by: self.recorded_by,
+            amendments,
         }
     }
 }

@@ -188,15 +188,156 @@ pub(crate) fn stances(
     known: u64,
     filter: &Filter,
 ) -> Result<Vec<Stance>> {
+    let mut out = Vec::new();
+    let done: std::result::Result<(), std::convert::Infallible> =
+        for_each_stance(q, as_of, known, filter, &mut |s| {
+            out.push(s);
+            Ok(())
+        })?;
+    let Ok(()) = done;
+    Ok(out)
+}
+
+/// Pairs whose latest statement is dated after the day asked about, beyond
+/// which [`for_each_stance`] reads every version instead of `stances_latest`
+/// (each such pair costs a query of its own there: the whole scan is
+/// cheaper for a date far in the past, when most pairs are such).
+const LATEST_FALLBACKS: u64 = 1000;
+
+/// Calls `f` with every stance in force as of `as_of`, known at `known`,
+/// in (issue, actor) order; stops at the first error `f` returns (the
+/// inner result). At the head this reads `stances_latest` (a row per pair,
+/// and the statement it names); a pair whose latest statement is dated
+/// after `as_of` is answered from its own versions. Known at an earlier
+/// seq, or for a date before most pairs' latest statements, it reads every
+/// version ([`stances_by_versions`]).
+pub(crate) fn for_each_stance<E>(
+    q: &Query<'_>,
+    as_of: NaiveDate,
+    known: u64,
+    filter: &Filter,
+    f: &mut dyn FnMut(Stance) -> std::result::Result<(), E>,
+) -> Result<std::result::Result<(), E>> {
     let names = names_at(q, known)?;
+    if known < q.watermark()?.seq || q.latest_after(as_of)? > LATEST_FALLBACKS {
+        for s in stances_by_versions(q, &names, as_of, known, filter)? {
+            if let Err(e) = f(s) {
+                return Ok(Err(e));
+            }
+        }
+        return Ok(Ok(()));
+    }
+    let merged = names.issues.values().any(|e| e.merged_into.is_some());
+    // The raw slugs to read: each filtered issue and every slug merged into it.
+    let issues: Vec<Issue> = filter
+        .issues
+        .iter()
+        .flat_map(|i| names.merged_group(i))
+        .collect();
+    let issues: Vec<&str> = issues.iter().map(Issue::as_str).collect();
+    let actors: Vec<&str> = filter.actors.iter().map(Actor::as_str).collect();
+    // With merges, pairs regroup under the slug each issue now names, which
+    // reorders them: they are gathered, the latest of each group kept.
+    let mut grouped: BTreeMap<(Issue, Actor), Stance> = BTreeMap::new();
+    let mut failed: Option<E> = None;
+    let mut chunk: Vec<Pending> = Vec::with_capacity(CHUNK);
+    let mut emit = |chunk: &mut Vec<Pending>| -> Result<bool> {
+        for s in settle(q, std::mem::take(chunk), as_of, known)? {
+            let s = named(s, &names);
+            if merged {
+                let key = (s.issue.clone(), s.actor.clone());
+                let later = grouped
+                    .get(&key)
+                    .is_none_or(|b| (s.stated_on, s.seq) > (b.stated_on, b.seq));
+                if later {
+                    grouped.insert(key, s);
+                }
+            } else if let Err(e) = f(s) {
+                failed = Some(e);
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    };
+    let mut stopped = false;
+    q.for_each_latest(&issues, &actors, |row| {
+        if stopped {
+            return Ok(());
+        }
+        chunk.push(Pending(row));
+        if chunk.len() == CHUNK {
+            stopped = !emit(&mut chunk)?;
+        }
+        Ok(())
+    })?;
+    if !stopped {
+        emit(&mut chunk)?;
+    }
+    if let Some(e) = failed {
+        return Ok(Err(e));
+    }
+    for (_, s) in grouped {
+        if let Err(e) = f(s) {
+            return Ok(Err(e));
+        }
+    }
+    Ok(Ok(()))
+}
+
+/// A pair's latest statement, waiting in a chunk.
+struct Pending(crate::readmodel::LatestStatement);
+
+/// The stances of a chunk of pairs, in its order: each pair's latest
+/// statement when it is dated on or before `as_of`, else the statement in
+/// force then by the pair's own versions (if any), read for the whole chunk
+/// at once.
+fn settle(q: &Query<'_>, chunk: Vec<Pending>, as_of: NaiveDate, known: u64) -> Result<Vec<Stance>> {
+    let mut earlier: Vec<Option<u64>> = Vec::with_capacity(chunk.len());
+    for Pending(row) in &chunk {
+        if row.stated_on <= as_of {
+            earlier.push(None);
+            continue;
+        }
+        let versions = q.versions_of_pair(&row.actor, &row.issue)?;
+        earlier.push(Some(
+            in_force(&versions, as_of, known).map_or(0, |(s, _)| s),
+        ));
+    }
+    let wanted: Vec<u64> = earlier
+        .iter()
+        .flatten()
+        .copied()
+        .filter(|&s| s > 0)
+        .collect();
+    let mut views = statement_views(q, &wanted, known)?.into_iter();
+    let mut out = Vec::with_capacity(chunk.len());
+    for (Pending(row), earlier) in chunk.into_iter().zip(earlier) {
+        match earlier {
+            None => out.push(row.stance),
+            Some(0) => {}
+            Some(_) => out.extend(views.next().map(|v| v.stance())),
+        }
+    }
+    Ok(out)
+}
+
+/// Every stance in force as of `as_of`, known at `known`, from every
+/// version, sorted by issue then actor.
+fn stances_by_versions(
+    q: &Query<'_>,
+    names: &Names,
+    as_of: NaiveDate,
+    known: u64,
+    filter: &Filter,
+) -> Result<Vec<Stance>> {
     let mut winners = Vec::new();
-    for_each_pair(q, &names, filter, |group| {
+    for_each_pair(q, names, filter, |group| {
         winners.extend(in_force(group, as_of, known).map(|(stmt, _)| stmt));
         Ok(())
     })?;
     let mut out: Vec<Stance> = statement_views(q, &winners, known)?
         .iter()
-        .map(|v| named(v.stance(), &names))
+        .map(|v| named(v.stance(), names))
         .collect();
     out.sort_by(|a, b| (&a.issue, &a.actor).cmp(&(&b.issue, &b.actor)));
     Ok(out)

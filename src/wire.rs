@@ -31,6 +31,29 @@ pub fn split_sources(mut all: Vec<Source>) -> (Option<String>, Option<String>, V
     }
 }
 
+/// The fields of a statement (beside the envelope), which are also the
+/// columns of `events` and `stances_latest` that hold them.
+pub(crate) const STATEMENT_FIELDS: &[&str] = &[
+    "actor",
+    "issue",
+    "position",
+    "stated_on",
+    "summary",
+    "quote",
+    "speaker",
+    "source_url",
+    "source_title",
+    "stated_on_precision",
+    "qualifiers",
+    "condition",
+    "attribution",
+    "reported_by",
+    "speaker_role",
+    "sources",
+    "quote_lang",
+    "translation",
+];
+
 /// One event as a JSON object. Field names are a public interface.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -236,28 +259,8 @@ impl Wire {
 
     /// Refuses any field the kind `k` does not have.
     fn forbid_others(&self, k: &str) -> Result<()> {
-        const STATEMENT: &[&str] = &[
-            "actor",
-            "issue",
-            "position",
-            "stated_on",
-            "summary",
-            "quote",
-            "speaker",
-            "source_url",
-            "source_title",
-            "stated_on_precision",
-            "qualifiers",
-            "condition",
-            "attribution",
-            "reported_by",
-            "speaker_role",
-            "sources",
-            "quote_lang",
-            "translation",
-        ];
         let allowed: &[&str] = match k {
-            "statement" => STATEMENT,
+            "statement" => STATEMENT_FIELDS,
             "amendment" => &[
                 "target",
                 "reason",

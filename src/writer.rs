@@ -35,6 +35,9 @@ pub(crate) struct Writer<'s> {
     /// The head including this write's events so far.
     head: Head,
     batch: WriteBatch,
+    /// The `stances_latest` pairs this write has touched, settled before
+    /// the watermark moves.
+    latest: readmodel::PendingLatest,
     /// Whether some log batch went to the engine before the commit.
     applied_any: bool,
     /// Whether a failed commit may have moved the stored head.
@@ -63,6 +66,7 @@ impl<'s> Writer<'s> {
             committed: head,
             head,
             batch: WriteBatch::default(),
+            latest: readmodel::PendingLatest::default(),
             applied_any: false,
             head_written: false,
             finished: false,
@@ -98,8 +102,18 @@ impl<'s> Writer<'s> {
     /// its rows to the read model.
     pub(crate) fn push_event(&mut self, event: &Event, derived: &Derived) -> Result<()> {
         debug_assert_eq!(event.seq, self.head.seq + 1);
-        readmodel::insert(&self.model, event, derived)?;
+        self.push_model(event, derived)?;
         self.push_log_only(event);
+        Ok(())
+    }
+
+    /// Adds an event's rows to the read model only (a catch-up of events
+    /// the log already holds).
+    pub(crate) fn push_model(&mut self, event: &Event, derived: &Derived) -> Result<()> {
+        readmodel::insert(&self.model, event, derived)?;
+        if let Some(v) = &derived.version {
+            self.latest.note(&self.model, event, v)?;
+        }
         Ok(())
     }
 
@@ -144,6 +158,7 @@ impl<'s> Writer<'s> {
         // the old one back.
         self.applied_any = true;
         self.head_written = true;
+        self.latest.flush(&self.model)?;
         self.store.commit(batch, &self.head)?;
         readmodel::set_watermark(&self.model, &self.head)?;
         #[cfg(test)]
@@ -160,6 +175,7 @@ impl<'s> Writer<'s> {
     /// Commits the read model's transaction with the watermark at `head`,
     /// without touching the log (a rebuild or catch-up of the read model).
     pub(crate) fn commit_model(mut self, head: &Head) -> Result<Head> {
+        self.latest.flush(&self.model)?;
         readmodel::set_watermark(&self.model, head)?;
         readmodel::commit(&self.model)?;
         self.finished = true;

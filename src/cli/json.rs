@@ -16,6 +16,13 @@ use stancelog::{format_timestamp, hex_hash, Actor, Edit, Head, Info, Issue, Stat
 
 /// Writes one value as a line of JSON.
 pub fn line(out: &mut impl Write, value: &impl Serialize) -> Result<()> {
+    self::value(out, value)?;
+    writeln!(out)?;
+    Ok(())
+}
+
+/// Writes one value as JSON (compact, as inside an array).
+pub fn value(out: &mut impl Write, value: &impl Serialize) -> Result<()> {
     // serde_json wraps a failed write in its own error, whose chain does not
     // hold the io::Error: unwrap it, so a closed pipe is seen as one.
     serde_json::to_writer(&mut *out, value).map_err(|e| {
@@ -24,9 +31,7 @@ pub fn line(out: &mut impl Write, value: &impl Serialize) -> Result<()> {
         } else {
             anyhow::Error::from(e)
         }
-    })?;
-    writeln!(out)?;
-    Ok(())
+    })
 }
 
 /// A list in the machine form asked for, if one was: JSON Lines (one

@@ -611,9 +611,16 @@ fn run(cli: Cli) -> Result<()> {
     } else {
         None
     };
+    // Buffered: serde and the tables write in small pieces, and stdout's
+    // own buffer is a line (a whole-ledger JSON array is one line); every
+    // command's output is complete before it exits, and the flush below
+    // reports a failed write.
     let mut out: Box<dyn Write + '_> = match &pager {
-        Some(p) => Box::new(p.input()),
-        None => Box::new(io::stdout().lock()),
+        Some(p) => Box::new(io::BufWriter::with_capacity(OUT_BUFFER, p.input())),
+        None => Box::new(io::BufWriter::with_capacity(
+            OUT_BUFFER,
+            io::stdout().lock(),
+        )),
     };
     let result = dispatch(cli.command, g, &mut out);
     let flushed = out.flush();
@@ -623,6 +630,9 @@ fn run(cli: Cli) -> Result<()> {
     }
     result.and_then(|()| Ok(flushed?))
 }
+
+/// Bytes of output held before a write to stdout or the pager.
+const OUT_BUFFER: usize = 64 * 1024;
 
 fn dispatch(command: Command, g: &Global, out: &mut Box<dyn Write + '_>) -> Result<()> {
     match command {

@@ -174,9 +174,34 @@ pub fn stances(g: &Global, out: &mut impl Write, a: StancesArgs) -> Result<()> {
     let as_of = a.time.as_of.unwrap_or_else(env::today);
     let known_at = a.time.known_at.unwrap_or_default();
     let filter = a.filter.resolve(&ledger, known_at)?;
+    // The JSON forms stream: a whole ledger's stances are never all held.
+    let jsonl = ui.format == Format::Jsonl;
+    if jsonl || g.json && !matches!(ui.format, Format::Csv | Format::Tsv) {
+        // Each stance is encoded into `buf`, then written whole.
+        let mut buf = Vec::with_capacity(1024);
+        let mut first = true;
+        if !jsonl {
+            out.write_all(b"[")?;
+        }
+        ledger.for_each_stance(as_of, known_at, &filter, |s| {
+            buf.clear();
+            if !std::mem::take(&mut first) && !jsonl {
+                buf.push(b',');
+            }
+            json::value(&mut buf, &s)?;
+            if jsonl {
+                buf.push(b'\n');
+            }
+            out.write_all(&buf).map_err(anyhow::Error::from)
+        })??;
+        if !jsonl {
+            out.write_all(b"]\n")?;
+        }
+        return Ok(());
+    }
     let stances = ledger.stances(as_of, known_at, &filter)?;
     match ui.format {
-        Format::Jsonl => stances.iter().try_for_each(|s| json::line(out, s)),
+        Format::Jsonl => unreachable!("streamed above"),
         Format::Csv | Format::Tsv if a.matrix => records::matrix(ui, out, &stances),
         Format::Csv | Format::Tsv => records::stances(ui, out, &stances, &actor_names(&ledger)),
         _ if g.json => json::line(out, &stances),

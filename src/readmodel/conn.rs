@@ -181,6 +181,17 @@ impl Conn {
         }
     }
 
+    /// Sends the inserts [`Conn::insert`] held back, if any: an insert
+    /// that must not share a multi-row statement with a later one of the
+    /// same key (an upsert) is sent before that one is made.
+    pub(crate) fn send_inserts(&self) -> Result<()> {
+        match self {
+            Conn::Sqlite(_) => Ok(()),
+            #[cfg(feature = "postgres")]
+            Conn::Postgres(pg) => pg.send_deferred(),
+        }
+    }
+
     /// Runs statements without parameters.
     pub(crate) fn batch(&self, sql: &str) -> Result<()> {
         match self {

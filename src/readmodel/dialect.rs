@@ -47,7 +47,7 @@ pub(super) fn objects(engine: Engine) -> &'static str {
     match engine {
         Engine::Sqlite => "SELECT type, name FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%'",
         #[cfg(feature = "postgres")]
-        Engine::Postgres => "SELECT CASE table_type WHEN 'VIEW' THEN 'view' ELSE 'table' END, table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_name IN ('meta', 'events', 'versions', 'statements_current', 'stances_now', 'issues_current')",
+        Engine::Postgres => "SELECT CASE table_type WHEN 'VIEW' THEN 'view' ELSE 'table' END, table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_name IN ('meta', 'events', 'versions', 'stances_latest', 'statements_current', 'stances_now', 'issues_current')",
     }
 }
 

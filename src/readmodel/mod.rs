@@ -19,11 +19,16 @@
 
 mod conn;
 mod dialect;
+mod latest;
 mod lookup;
 
 pub(crate) use conn::{Arg, Conn, Engine as SqlEngine, Row};
 #[cfg(feature = "postgres")]
 pub(crate) use dialect::postgres_params;
+pub(crate) use latest::Pending as PendingLatest;
+pub(crate) use latest::{
+    first_difference as latest_difference, Expected as ExpectedLatest, LatestStatement,
+};
 pub(crate) use lookup::Column;
 pub use lookup::{is_id_prefix, MIN_ID_PREFIX};
 
@@ -53,7 +58,7 @@ pub(crate) fn placeholder() -> Result<Conn> {
 pub const FILE_NAME: &str = "read-model.sqlite3";
 
 /// The schema this code writes; a read model of another is rebuilt.
-pub(crate) const SCHEMA_VERSION: &str = "2";
+pub(crate) const SCHEMA_VERSION: &str = "3";
 
 const SCHEMA: &str = include_str!("schema.sql");
 
@@ -180,7 +185,9 @@ pub(crate) fn schema(conn: &Conn) -> Result<Schema> {
 /// tables, so that PostgreSQL readers are not locked out meanwhile.)
 pub(crate) fn reset(conn: &Conn) -> Result<()> {
     if schema(conn)? == Schema::Current {
-        conn.batch("DELETE FROM events; DELETE FROM versions; DELETE FROM meta")?;
+        conn.batch(
+            "DELETE FROM events; DELETE FROM versions; DELETE FROM stances_latest; DELETE FROM meta",
+        )?;
     } else {
         let objects = conn.rows(dialect::objects(conn.engine()), &[], |r| {
             Ok((r.text(0)?, r.text(1)?))
@@ -614,9 +621,14 @@ impl<'c> Query<'c> {
 
     /// Every version of one pair.
     pub(crate) fn pair_versions(&self, actor: &Actor, issue: &Issue) -> Result<Vec<Version>> {
+        self.versions_of_pair(actor.as_str(), issue.as_str())
+    }
+
+    /// Every version of one pair, named as its rows name it.
+    pub(crate) fn versions_of_pair(&self, actor: &str, issue: &str) -> Result<Vec<Version>> {
         self.conn.rows(
             &format!("SELECT {VERSION_COLUMNS} FROM versions WHERE actor = ?1 AND issue = ?2"),
-            &[Arg::Text(actor.as_str()), Arg::Text(issue.as_str())],
+            &[Arg::Text(actor), Arg::Text(issue)],
             version_row,
         )
     }

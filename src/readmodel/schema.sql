@@ -1,4 +1,4 @@
--- The read model, schema 2: every projection of the log, derived from it,
+-- The read model, schema 3: every projection of the log, derived from it,
 -- rebuildable from it, and checked against a fresh replay of it by verify.
 -- Tables and views are a public interface (docs/READ-MODEL.md): columns are
 -- added, never renamed or removed.
@@ -72,6 +72,40 @@ CREATE TABLE versions (
 ) WITHOUT ROWID;
 CREATE INDEX versions_by_statement ON versions (statement_seq, version_seq);
 CREATE INDEX versions_by_issue ON versions (issue, actor);
+
+-- Schema 3: per actor and issue (as recorded: the slug of a merged issue
+-- keeps its own rows), the statement in force from its `stated_on` onward
+-- as known now: the unretracted statement with the latest `stated_on` as
+-- amended (a same-day tie goes to the statement recorded later), or NULLs
+-- when every statement on the pair is retracted. The writer keeps it with
+-- each write, so a whole-table query at the head reads one row per pair.
+CREATE TABLE stances_latest (
+    issue         TEXT NOT NULL,
+    actor         TEXT NOT NULL,
+    statement_seq INTEGER,       -- NULL (and every column below): none in force
+    statement_id  TEXT,
+    -- The statement as amended now, in the text forms of `events`.
+    recorded_at   TEXT,
+    recorded_by   TEXT,
+    position      TEXT,
+    stated_on     TEXT,
+    summary       TEXT,
+    quote         TEXT,
+    speaker       TEXT,
+    source_url    TEXT,
+    source_title  TEXT,
+    stated_on_precision TEXT,
+    qualifiers    TEXT,
+    condition     TEXT,
+    attribution   TEXT,
+    reported_by   TEXT,
+    speaker_role  TEXT,
+    sources       TEXT,
+    quote_lang    TEXT,
+    translation   TEXT,
+    amendments    INTEGER,       -- how many amendments it has had
+    PRIMARY KEY (issue, actor)
+) WITHOUT ROWID;
 
 -- Each statement as amended now.
 CREATE VIEW statements_current AS

@@ -350,14 +350,18 @@ struct Deferred {
 /// most of an import's time; PostgreSQL takes at most 65,535 parameters.
 const ROWS_PER_INSERT: usize = 1000;
 
-/// `sql`, an `INSERT ... VALUES (tuple)` with parameters `?1..?width`, made
-/// to insert `rows` rows: the tuple repeated with its parameters numbered
-/// on (`?1..?width`, then `?width+1..`), casts and all.
+/// `sql`, an `INSERT ... VALUES (tuple) [suffix]` with parameters
+/// `?1..?width`, made to insert `rows` rows: the tuple repeated with its
+/// parameters numbered on (`?1..?width`, then `?width+1..`), casts and all,
+/// and the suffix (an `ON CONFLICT` clause, which then holds for every row)
+/// once, after the last. The suffix must not use parameters.
 fn multi_row(sql: &str, width: usize, rows: usize) -> String {
     let at = sql.rfind("VALUES").expect("an INSERT ... VALUES") + "VALUES".len();
-    let (head, tuple) = sql.split_at(at);
-    let tuple = tuple.trim();
-    let mut out = String::with_capacity(head.len() + rows * (tuple.len() + 16));
+    let (head, rest) = sql.split_at(at);
+    let rest = rest.trim_start();
+    let end = tuple_end(rest);
+    let (tuple, suffix) = rest.split_at(end);
+    let mut out = String::with_capacity(sql.len() + rows * (tuple.len() + 16));
     out.push_str(head);
     for r in 0..rows {
         out.push_str(if r == 0 { " " } else { ", " });
@@ -375,7 +379,27 @@ fn multi_row(sql: &str, width: usize, rows: usize) -> String {
         }
         out.push_str(rest);
     }
+    out.push_str(suffix);
     out
+}
+
+/// The length of the parenthesised tuple `s` starts with (through its
+/// closing parenthesis; parentheses nest, as in a cast's type).
+fn tuple_end(s: &str) -> usize {
+    let mut depth = 0usize;
+    for (i, c) in s.char_indices() {
+        match c {
+            '(' => depth += 1,
+            ')' => {
+                depth -= 1;
+                if depth == 0 {
+                    return i + 1;
+                }
+            }
+            _ => {}
+        }
+    }
+    s.len()
 }
 
 impl Session {
@@ -543,6 +567,11 @@ impl Pg {
             s.flush().map_err(|e| self.err(e))?;
         }
         Ok(())
+    }
+
+    /// Sends the held-back inserts now (see [`Pg::defer`]).
+    pub(crate) fn send_deferred(&self) -> Result<()> {
+        self.flushed().map(drop)
     }
 
     /// Holds back an insert of read-model values (see [`Pg::defer`]).
@@ -1010,6 +1039,12 @@ mod tests {
         assert_eq!(
             multi_row(sql, 2, 3),
             "INSERT INTO log (seq, id) VALUES (?1, ?2::text::uuid), (?3, ?4::text::uuid), (?5, ?6::text::uuid)"
+        );
+        let upsert =
+            "INSERT INTO t (a, b) VALUES (?1, ?2) ON CONFLICT (a) DO UPDATE SET b = excluded.b";
+        assert_eq!(
+            multi_row(upsert, 2, 2),
+            "INSERT INTO t (a, b) VALUES (?1, ?2), (?3, ?4) ON CONFLICT (a) DO UPDATE SET b = excluded.b"
         );
         let wide = multi_row("INSERT INTO t (a) VALUES (?10)", 10, 2);
         assert_eq!(wide, "INSERT INTO t (a) VALUES (?10), (?20)");

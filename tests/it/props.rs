@@ -393,6 +393,19 @@ fn check_against_fold(ledger: &Ledger, log: &[Value], probes: &[(u8, u16)]) {
         let known_at = t0() + Duration::seconds(i64::from(secs));
         let known = oracle::known_seq(log, known_at);
         assert_eq!(ledger.known_seq(Some(known_at)).unwrap(), known);
+        // Known now, a query reads `stances_latest`; known earlier, every version.
+        let head = log.len() as u64;
+        let now = ledger.stances(as_of, None, &all).unwrap();
+        assert_eq!(
+            js(&now),
+            Value::Array(
+                oracle::stances(log, as_of, head)
+                    .values()
+                    .cloned()
+                    .collect()
+            ),
+            "stances as of {as_of} known now"
+        );
         let expected = oracle::stances(log, as_of, known);
         let got = ledger.stances(as_of, Some(known_at), &all).unwrap();
         assert_eq!(

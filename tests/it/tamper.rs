@@ -374,6 +374,61 @@ fn an_added_event_row_is_detected_and_rebuilt() {
     });
 }
 
+// The rows `stances_latest` keeps per pair (seq 2 is amended by seq 26,
+// seq 3 retracted by seq 27, seq 5 is neither).
+
+#[test]
+fn a_stances_latest_row_naming_another_statement_is_detected_and_rebuilt() {
+    model_case(2, |db| {
+        db.execute(
+            "UPDATE stances_latest SET statement_seq = 1 WHERE statement_seq = 2",
+            [],
+        )
+        .unwrap();
+    });
+}
+
+#[test]
+fn an_altered_stances_latest_field_is_detected_and_rebuilt() {
+    model_case(5, |db| {
+        db.execute(
+            "UPDATE stances_latest SET summary = 'rewritten' WHERE statement_seq = 5",
+            [],
+        )
+        .unwrap();
+    });
+}
+
+#[test]
+fn an_amended_statement_shown_unamended_in_stances_latest_is_detected_and_rebuilt() {
+    model_case(2, |db| {
+        db.execute(
+            "UPDATE stances_latest SET position = (SELECT position FROM events WHERE seq = 2) WHERE statement_seq = 2",
+            [],
+        )
+        .unwrap();
+    });
+}
+
+#[test]
+fn a_deleted_stances_latest_row_is_detected_and_rebuilt() {
+    model_case(5, |db| {
+        db.execute("DELETE FROM stances_latest WHERE statement_seq = 5", [])
+            .unwrap();
+    });
+}
+
+#[test]
+fn a_retracted_statement_put_back_in_stances_latest_is_detected_and_rebuilt() {
+    model_case(3, |db| {
+        db.execute(
+            "UPDATE stances_latest SET statement_seq = 3, stated_on = '2019-12-23' WHERE statement_seq IS NULL",
+            [],
+        )
+        .unwrap();
+    });
+}
+
 // ------------------------------------------------------ consistent rewrites
 
 #[test]
