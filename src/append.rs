@@ -110,7 +110,7 @@ impl View for WriteView<'_, '_> {
     }
 
     fn has_statements(&self, issue: &crate::model::Issue) -> Result<bool> {
-        self.0.query().has_statements(issue, u64::MAX)
+        self.0.has_statements(issue)
     }
 
     fn find(&self, id: &Uuid) -> Result<Option<(u64, Fact)>> {

@@ -107,6 +107,13 @@ impl<'s> Writer<'s> {
         Ok(())
     }
 
+    /// Whether any statement is on `issue`, this write's included (its
+    /// `stances_latest` rows may not be written yet).
+    pub(crate) fn has_statements(&self, issue: &crate::model::Issue) -> Result<bool> {
+        Ok(self.latest.touches_issue(issue.as_str())
+            || self.query().has_statements(issue, u64::MAX)?)
+    }
+
     /// Adds an event's rows to the read model only (a catch-up of events
     /// the log already holds).
     pub(crate) fn push_model(&mut self, event: &Event, derived: &Derived) -> Result<()> {

@@ -26,8 +26,9 @@ use crate::wire::Wire;
 /// What a write has done to one pair so far.
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Touch {
-    /// Only new statements: the best of them, as (stated_on, seq), and its event.
-    Recorded(NaiveDate, u64, Box<Event>),
+    /// Only new statements: the best of them, as (stated_on, seq), its
+    /// event, and the first of them (the pair's first if it is new).
+    Recorded(NaiveDate, u64, Box<Event>, u64),
     /// An edit of one of its statements: the winner is recomputed.
     Edited,
 }
@@ -48,7 +49,8 @@ pub(crate) struct Pending {
 /// and read. The statement's fields have the text forms of `events`.
 const COLUMNS: &str = "issue, actor, statement_seq, statement_id, recorded_at, recorded_by, position, \
      stated_on, summary, quote, speaker, source_url, source_title, stated_on_precision, qualifiers, \
-     condition, attribution, reported_by, speaker_role, sources, quote_lang, translation, amendments";
+     condition, attribution, reported_by, speaker_role, sources, quote_lang, translation, amendments, \
+     first_seq";
 
 /// The columns of a row that `events` also has, under the same names:
 /// the statement's fields but its pair, and who recorded it when.
@@ -61,12 +63,16 @@ fn same_as_events() -> impl Iterator<Item = &'static str> {
     )
 }
 
+/// How many columns a row has.
+const WIDTH: usize = 24;
+
 fn upsert(condition: &str) -> String {
-    let marks: Vec<String> = (1..=23).map(|i| format!("?{i}")).collect();
+    let marks: Vec<String> = (1..=WIDTH).map(|i| format!("?{i}")).collect();
+    // Not the pair, nor its first statement, which an update keeps.
     let set: Vec<String> = COLUMNS
         .split(',')
         .map(str::trim)
-        .skip(2)
+        .filter(|c| !matches!(*c, "issue" | "actor" | "first_seq"))
         .map(|c| format!("{c} = excluded.{c}"))
         .collect();
     format!(
@@ -94,12 +100,18 @@ fn upsert_settled() -> &'static str {
     SQL.get_or_init(|| upsert(""))
 }
 
-/// The values of a row: the pair, then its winner as amended (`None`: no
-/// statement in force).
-fn row_values(issue: &str, actor: &str, view: Option<&StatementView>) -> Vec<Option<String>> {
+/// The values of a row: the pair, its winner as amended (`None`: no
+/// statement in force), and its first statement.
+fn row_values(
+    issue: &str,
+    actor: &str,
+    view: Option<&StatementView>,
+    first: u64,
+) -> Vec<Option<String>> {
     let mut out = vec![Some(issue.to_owned()), Some(actor.to_owned())];
     let Some(v) = view else {
-        out.resize(23, None);
+        out.resize(WIDTH - 1, None);
+        out.push(Some(first.to_string()));
         return out;
     };
     let w = Wire::from_event(&Event {
@@ -133,6 +145,7 @@ fn row_values(issue: &str, actor: &str, view: Option<&StatementView>) -> Vec<Opt
         w.quote_lang,
         w.translation,
         Some(v.amendments.len().to_string()),
+        Some(first.to_string()),
     ]);
     out
 }
@@ -143,9 +156,9 @@ fn write_row(conn: &Conn, sql: &str, values: &[Option<String>]) -> Result<()> {
         .iter()
         .enumerate()
         .map(|(i, v)| match (i, v) {
-            // statement_seq and amendments are integers.
-            (2 | 22, Some(n)) => Arg::Int(n.parse().expect("written as a number")),
-            (2 | 22, None) => Arg::OptInt(None),
+            // statement_seq, amendments and first_seq are integers.
+            (2 | 22 | 23, Some(n)) => Arg::Int(n.parse().expect("written as a number")),
+            (2 | 22 | 23, None) => Arg::OptInt(None),
             (_, v) => Arg::OptText(v.as_deref()),
         })
         .collect();
@@ -161,14 +174,14 @@ impl Pending {
         match self.touched.get_mut(&key) {
             None => {
                 let touch = if recorded {
-                    Touch::Recorded(v.stated_on, v.stmt_seq, Box::new(event.clone()))
+                    Touch::Recorded(v.stated_on, v.stmt_seq, Box::new(event.clone()), v.stmt_seq)
                 } else {
                     Touch::Edited
                 };
                 self.touched.insert(key, touch);
             }
             Some(Touch::Edited) => {}
-            Some(Touch::Recorded(d, s, e)) if recorded => {
+            Some(Touch::Recorded(d, s, e, _)) if recorded => {
                 if (v.stated_on, v.stmt_seq) > (*d, *s) {
                     (*d, *s) = (v.stated_on, v.stmt_seq);
                     **e = event.clone();
@@ -182,32 +195,36 @@ impl Pending {
         Ok(())
     }
 
+    /// Whether this write has touched a pair on `issue` not yet settled.
+    pub(crate) fn touches_issue(&self, issue: &str) -> bool {
+        self.touched
+            .range((issue.to_owned(), String::new())..)
+            .next()
+            .is_some_and(|((i, _), _)| i == issue)
+    }
+
     /// Writes the touched pairs' rows (inside the write's transaction,
     /// before its watermark moves).
     pub(crate) fn flush(&mut self, conn: &Conn) -> Result<()> {
         let q = Query::new(conn);
         for ((issue, actor), touch) in std::mem::take(&mut self.touched) {
             match touch {
-                Touch::Recorded(_, _, event) => {
+                Touch::Recorded(_, _, event, first) => {
                     let view = StatementView::from_event(&event).ok_or_else(|| {
                         super::corrupt(event.seq, "a version of an event that is not a statement")
                     })?;
-                    write_row(
-                        conn,
-                        upsert_recorded(),
-                        &row_values(&issue, &actor, Some(&view)),
-                    )?;
+                    let row = row_values(&issue, &actor, Some(&view), first);
+                    write_row(conn, upsert_recorded(), &row)?;
                 }
                 Touch::Edited => {
-                    let view = match winner(&q.versions_of_pair(&actor, &issue)?) {
+                    let versions = q.versions_of_pair(&actor, &issue)?;
+                    let view = match winner(&versions) {
                         Some((seq, _)) => Some(q.view_now(seq)?),
                         None => None,
                     };
-                    write_row(
-                        conn,
-                        upsert_settled(),
-                        &row_values(&issue, &actor, view.as_ref()),
-                    )?;
+                    let first = versions.iter().map(|v| v.stmt_seq).min().unwrap_or(0);
+                    let row = row_values(&issue, &actor, view.as_ref(), first);
+                    write_row(conn, upsert_settled(), &row)?;
                 }
             }
         }
@@ -228,7 +245,7 @@ fn winner(versions: &[Version]) -> Option<(u64, NaiveDate)> {
 }
 
 /// One row of `stances_latest`: (issue, actor, statement seq, stated_on).
-pub(crate) type LatestRow = (String, String, Option<u64>, Option<NaiveDate>);
+pub(crate) type LatestRow = (String, String, Option<u64>, Option<NaiveDate>, u64);
 
 /// The rows `stances_latest` should hold, from every version in
 /// (actor, issue, ...) order, as `verify` recomputes them: one per pair.
@@ -256,11 +273,13 @@ impl Expected {
             return;
         };
         let w = winner(&self.group);
+        let first_seq = self.group.iter().map(|v| v.stmt_seq).min().unwrap_or(0);
         self.rows.push((
             first.issue.clone(),
             first.actor.clone(),
             w.map(|(s, _)| s),
             w.map(|(_, d)| d),
+            first_seq,
         ));
         self.group.clear();
     }
@@ -286,24 +305,43 @@ pub(crate) fn first_difference(
         match (expected.get(i), actual.get(i)) {
             (Some(e), Some(a)) if e == a => continue,
             (Some(e), Some(a)) if (&e.0, &e.1) == (&a.0, &a.1) => {
+                let show = |r: &LatestRow| {
+                    format!(
+                        "statement {}, first {}",
+                        r.2.map_or("none".into(), |s| s.to_string()),
+                        r.4
+                    )
+                };
                 return Some((
                     seq(e).max(seq(a)),
                     format!(
-                        "the read model's stances_latest row for {} names seq {} where the versions say seq {}",
+                        "the read model's stances_latest row for {} says {} where the versions say {}",
                         name(e),
-                        a.2.map_or("none".into(), |s| s.to_string()),
-                        e.2.map_or("none".into(), |s| s.to_string()),
+                        show(a),
+                        show(e),
+                    ),
+                ));
+            }
+            (Some(e), Some(a)) if (&e.0, &e.1) < (&a.0, &a.1) => {
+                return Some((
+                    seq(e),
+                    format!("the read model's stances_latest has no row for {}", name(e)),
+                ))
+            }
+            (Some(_), Some(a)) | (None, Some(a)) => {
+                return Some((
+                    seq(a),
+                    format!(
+                        "the read model's stances_latest has a row for {}, which has no statement",
+                        name(a)
                     ),
                 ))
             }
-            (Some(e), Some(a)) if (&e.0, &e.1) < (&a.0, &a.1) => {
-                return Some((seq(e), format!("the read model's stances_latest has no row for {}", name(e))))
-            }
-            (Some(_), Some(a)) | (None, Some(a)) => {
-                return Some((seq(a), format!("the read model's stances_latest has a row for {}, which has no statement", name(a))))
-            }
             (Some(e), None) => {
-                return Some((seq(e), format!("the read model's stances_latest has no row for {}", name(e))))
+                return Some((
+                    seq(e),
+                    format!("the read model's stances_latest has no row for {}", name(e)),
+                ))
             }
             (None, None) => break,
         }
@@ -327,7 +365,7 @@ impl Query<'_> {
     /// stated_on), in (issue, actor) order.
     pub(crate) fn latest_rows(&self) -> Result<Vec<LatestRow>> {
         self.conn.rows(
-            "SELECT issue, actor, statement_seq, stated_on FROM stances_latest ORDER BY issue, actor",
+            "SELECT issue, actor, statement_seq, stated_on, first_seq FROM stances_latest ORDER BY issue, actor",
             &[],
             |r| {
                 let seq = r.opt_int(2)?.map(|s| s as u64);
@@ -338,7 +376,7 @@ impl Query<'_> {
                     ),
                     None => None,
                 };
-                Ok((r.text(0)?, r.text(1)?, seq, stated_on))
+                Ok((r.text(0)?, r.text(1)?, seq, stated_on, r.int(4)? as u64))
             },
         )
     }
@@ -373,9 +411,9 @@ impl Query<'_> {
             ),
             &[],
             |r| {
-                (0..23)
+                (0..WIDTH)
                     .map(|i| match i {
-                        2 | 22 => Ok(r.opt_int(i)?.map(|n| n.to_string())),
+                        2 | 22 | 23 => Ok(r.opt_int(i)?.map(|n| n.to_string())),
                         _ => r.opt_text(i),
                     })
                     .collect::<Result<Vec<Option<String>>>>()
@@ -386,7 +424,8 @@ impl Query<'_> {
             let issue = row[0].clone().unwrap_or_default();
             let actor = row[1].clone().unwrap_or_default();
             let view = self.view_now(seq)?;
-            if row_values(&issue, &actor, Some(&view)) != row {
+            let first = row[23].as_deref().and_then(|s| s.parse().ok()).unwrap_or(0);
+            if row_values(&issue, &actor, Some(&view), first) != row {
                 return Ok(Some(seq));
             }
         }
@@ -565,7 +604,7 @@ mod tests {
             }),
         };
         let best = |p: &Pending| match &p.touched[&("taiwan".to_owned(), "CHN".to_owned())] {
-            Touch::Recorded(d, s, e) => Some((d.to_string(), *s, e.seq)),
+            Touch::Recorded(d, s, e, _) => Some((d.to_string(), *s, e.seq)),
             Touch::Edited => None,
         };
         p.note(&conn, &event(1), &v("2019-01-01", 1, 1, false))
@@ -587,7 +626,7 @@ mod tests {
     #[test]
     fn the_first_difference_names_the_pair_and_the_seqs() {
         let d = Some("2019-01-01".parse().unwrap());
-        let row = |a: &str, s: Option<u64>| ("taiwan".to_owned(), a.to_owned(), s, s.and(d));
+        let row = |a: &str, s: Option<u64>| ("taiwan".to_owned(), a.to_owned(), s, s.and(d), 1);
         assert_eq!(
             first_difference(&[row("CHN", Some(3))], &[row("CHN", Some(3))]),
             None
@@ -595,7 +634,9 @@ mod tests {
         let (seq, m) = first_difference(&[row("CHN", Some(3))], &[row("CHN", Some(5))]).unwrap();
         assert_eq!(seq, 5);
         assert!(
-            m.contains("CHN on taiwan names seq 5 where the versions say seq 3"),
+            m.contains(
+                "CHN on taiwan says statement 5, first 1 where the versions say statement 3, first 1"
+            ),
             "{m}"
         );
         let (seq, m) = first_difference(

@@ -597,8 +597,12 @@ impl<'c> Query<'c> {
             ));
         };
         let latest = self.conn.opt(
-            "SELECT stated_on, tombstone FROM versions WHERE statement_seq = ?1 ORDER BY version_seq DESC LIMIT 1",
-            &[seq_arg(seq)],
+            "SELECT stated_on, tombstone FROM versions WHERE actor = ?1 AND issue = ?2 AND statement_seq = ?3 ORDER BY version_seq DESC LIMIT 1",
+            &[
+                Arg::Text(state.actor.as_str()),
+                Arg::Text(state.issue.as_str()),
+                seq_arg(seq),
+            ],
             |r| Ok((r.text(0)?, r.int(1)?)),
         )?;
         let (stated_on, tombstone) =
@@ -608,15 +612,28 @@ impl<'c> Query<'c> {
         Ok(state)
     }
 
-    /// The last seq recorded at or before `t` (0 if none), at most `upto`.
+    /// The last seq recorded at or before `t` (0 if none), at most `upto`:
+    /// a bisection of `seq`, as `recorded_at` never decreases along the
+    /// log (`verify` checks it of the log, and the read model against it).
     pub(crate) fn known_seq(&self, t: &DateTime<Utc>, upto: u64) -> Result<u64> {
         let t = format_timestamp(t);
-        let seq = self.conn.opt(
-            "SELECT seq FROM events WHERE recorded_at <= ?1 ORDER BY recorded_at DESC, seq DESC LIMIT 1",
-            &[Arg::Text(&t)],
-            |r| r.int(0),
-        )?;
-        Ok(seq.map_or(0, |s| (s as u64).min(upto)))
+        // Seqs up to `lo` were recorded by `t`; none from `hi` on was.
+        let (mut lo, mut hi) = (0u64, upto.saturating_add(1));
+        while hi - lo > 1 {
+            let mid = lo + (hi - lo) / 2;
+            let at = self.conn.opt(
+                "SELECT recorded_at FROM events WHERE seq = ?1",
+                &[seq_arg(mid)],
+                |r| r.text(0),
+            )?;
+            match at {
+                Some(at) if at <= t => lo = mid,
+                Some(_) => hi = mid,
+                // Past the last event.
+                None => hi = mid,
+            }
+        }
+        Ok(lo)
     }
 
     /// Every version of one pair.
@@ -709,7 +726,7 @@ impl<'c> Query<'c> {
     /// Whether any statement up to seq `upto` is on this slug.
     pub(crate) fn has_statements(&self, issue: &Issue, upto: u64) -> Result<bool> {
         self.conn.one(
-            "SELECT EXISTS (SELECT 1 FROM versions WHERE issue = ?1 AND statement_seq <= ?2)",
+            "SELECT EXISTS (SELECT 1 FROM stances_latest WHERE issue = ?1 AND first_seq <= ?2)",
             &[Arg::Text(issue.as_str()), seq_arg(upto)],
             |r| r.flag(0),
         )
@@ -735,12 +752,14 @@ impl<'c> Query<'c> {
     pub(crate) fn issues_with_statements(&self) -> Result<HashSet<Issue>> {
         let slugs = self
             .conn
-            .rows("SELECT DISTINCT issue FROM versions", &[], |r| r.text(0))?;
+            .rows("SELECT DISTINCT issue FROM stances_latest", &[], |r| {
+                r.text(0)
+            })?;
         slugs
             .into_iter()
             .map(|s| {
                 s.parse::<Issue>()
-                    .map_err(|e| corrupt(0, format!("versions: {e}")))
+                    .map_err(|e| corrupt(0, format!("stances_latest: {e}")))
             })
             .collect()
     }
@@ -769,7 +788,9 @@ impl<'c> Query<'c> {
         let mut actors = std::collections::HashSet::new();
         for issue in issues {
             self.conn.each(
-                "SELECT DISTINCT statement_seq, actor FROM versions WHERE issue = ?1 AND statement_seq <= ?2",
+                "SELECT DISTINCT v.statement_seq, v.actor FROM stances_latest l \
+                 JOIN versions v ON v.actor = l.actor AND v.issue = l.issue \
+                 WHERE l.issue = ?1 AND v.statement_seq <= ?2",
                 &[Arg::Text(issue.as_str()), seq_arg(upto)],
                 &mut |r| {
                     seqs.insert(r.int(0)?);

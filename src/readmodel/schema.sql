@@ -53,7 +53,6 @@ CREATE TABLE events (
     name         TEXT,
     kind         TEXT
 );
-CREATE INDEX events_by_time ON events (recorded_at, seq);
 -- The naming events (few), which every resolution of a name reads.
 CREATE INDEX events_naming ON events (seq) WHERE type IN ('issue_definition', 'issue_rewording', 'alias', 'alias_removal', 'issue_merge', 'actor_definition');
 CREATE INDEX events_by_target ON events (target_seq, seq) WHERE target_seq IS NOT NULL;
@@ -70,8 +69,6 @@ CREATE TABLE versions (
     tombstone     INTEGER NOT NULL,
     PRIMARY KEY (actor, issue, stated_on, statement_seq, version_seq)
 ) WITHOUT ROWID;
-CREATE INDEX versions_by_statement ON versions (statement_seq, version_seq);
-CREATE INDEX versions_by_issue ON versions (issue, actor);
 
 -- Schema 3: per actor and issue (as recorded: the slug of a merged issue
 -- keeps its own rows), the statement in force from its `stated_on` onward
@@ -79,6 +76,10 @@ CREATE INDEX versions_by_issue ON versions (issue, actor);
 -- amended (a same-day tie goes to the statement recorded later), or NULLs
 -- when every statement on the pair is retracted. The writer keeps it with
 -- each write, so a whole-table query at the head reads one row per pair.
+-- (Schema 3 also dropped the indexes of `events` by `recorded_at`, which
+-- never decreases along the log, so a moment's seq is found by bisecting
+-- `seq`, and of `versions` by statement and by issue, which this table
+-- and the pair's own versions answer.)
 CREATE TABLE stances_latest (
     issue         TEXT NOT NULL,
     actor         TEXT NOT NULL,
@@ -104,6 +105,7 @@ CREATE TABLE stances_latest (
     quote_lang    TEXT,
     translation   TEXT,
     amendments    INTEGER,       -- how many amendments it has had
+    first_seq     INTEGER NOT NULL, -- the pair's first statement (retracted or not)
     PRIMARY KEY (issue, actor)
 ) WITHOUT ROWID;
 

@@ -253,6 +253,47 @@ fn a_merge_makes_the_slug_merged_away_name_the_other_on_both_time_axes() {
 }
 
 #[test]
+fn one_import_can_merge_a_slug_its_own_earlier_line_brought_in() {
+    let l = article_ledger();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("merge.jsonl");
+    let lines = [
+        crate::support::statement_line(
+            "JPN",
+            "senkaku-diaoyu-dispute",
+            "mixed",
+            "2019-12-24",
+            "Another analyst's reading.",
+        ),
+        serde_json::json!({
+            "type": "issue_merge", "from": "senkaku-diaoyu-dispute",
+            "into": "senkaku-islands", "reason": "one dispute, two slugs",
+        })
+        .to_string(),
+    ];
+    std::fs::write(&file, lines.join("\n") + "\n").unwrap();
+    l.ok(&["import", file.to_str().unwrap()]);
+    let now = l.json(&["stance", "JPN", "senkaku-islands", "--as-of", "2019-12-31"]);
+    assert_eq!(now["position"], "mixed");
+    let all = l.json(&[
+        "stances",
+        "--as-of",
+        "2019-12-31",
+        "--issue",
+        "senkaku-islands",
+    ]);
+    let jpn: Vec<&Value> = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["actor"] == "JPN")
+        .collect();
+    assert_eq!(jpn.len(), 1, "{all}");
+    assert_eq!(jpn[0]["position"], "mixed");
+    l.ok(&["verify"]);
+}
+
+#[test]
 fn a_rewording_is_read_on_both_time_axes() {
     let l = article_ledger();
     let before = head_seq(&l);
