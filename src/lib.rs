@@ -128,6 +128,12 @@ pub mod internals {
     pub use crate::projection::{fold_stances, fold_statements};
     pub use crate::replay::Replay;
     pub use crate::storage::sled::REOPEN_AFTER_WRITES;
+    /// The sled settings of a ledger directory (compression on for a new
+    /// one, as stored for an existing one): the bench's raw-sled floors
+    /// and the tests that edit sled directly open it this way.
+    pub use crate::storage::sled::{
+        config as sled_config, COMPRESSION_FACTOR as SLED_COMPRESSION_FACTOR,
+    };
 
     /// The stored record format.
     pub mod codec {

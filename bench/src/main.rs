@@ -35,7 +35,7 @@ use serde_json::{json, Value};
 
 use sha2::{Digest as _, Sha256};
 use stancelog::internals::{
-    codec, fold_stances, fold_statements, index, Derived, Replay, BATCH_EVENTS,
+    codec, fold_stances, fold_statements, index, sled_config, Derived, Replay, BATCH_EVENTS,
 };
 use stancelog::{
     content_id, Actor, Context, Event, Filter, Issue, Ledger, OpenOptions, Wire, READ_MODEL_FILE,
@@ -888,7 +888,9 @@ fn run(cli: &Cli) -> Result<()> {
     // 1. The import floor of this design: raw sled writing the log records
     // in batches (flushed and fsynced), then a raw SQLite insert of the same
     // read-model rows in one transaction (rows derived before the clock
-    // starts).
+    // starts). Every raw-sled floor opens sled as the ledger does
+    // (`sled_config`: zstd compression at the ledger's factor for a new
+    // directory), so the floor is the engine as the ledger configures it.
     eprintln!("import floor (raw sled log + raw SQLite rows) ...");
     let raw_dir = work.join("raw-batch");
     let mut replay = Replay::default();
@@ -906,8 +908,7 @@ fn run(cli: &Cli) -> Result<()> {
     std::fs::create_dir_all(&raw_dir)?;
     let t = Instant::now();
     {
-        let db = sled::Config::new()
-            .path(&raw_dir)
+        let db = sled_config(&raw_dir)
             .cache_capacity(16 * 1024 * 1024)
             .open()?;
         let mut batch = sled::Batch::default();
@@ -979,15 +980,15 @@ fn run(cli: &Cli) -> Result<()> {
     let (first_t, _) = b.cli(&ledger, &strs(&a0))?;
 
     // 2. verify vs its floor: a raw scan of the log with SHA-256 of every
-    // record, plus a scan of every read-model row.
+    // record (sled opened with the ledger's own settings), plus a scan of
+    // every read-model row.
     eprintln!("verify ...");
     let (mut floor_best, mut verify_best) = (f64::MAX, f64::MAX);
     let mut floor_parts = (0.0, 0.0, 0.0);
     let mut scanned_bytes = 0u64;
     let rounds = if quick { 3 } else { 2 };
     for _ in 0..rounds {
-        let db = sled::Config::new()
-            .path(&ledger)
+        let db = sled_config(&ledger)
             .cache_capacity(64 * 1024 * 1024)
             .open()?;
         let t = Instant::now();
@@ -1332,18 +1333,15 @@ fn run(cli: &Cli) -> Result<()> {
     ));
 
     // 7. Durable single append: the floor is a raw sled insert + flush +
-    // fsync of `db`, then one SQLite transaction of the event's two rows
-    // (WAL, synchronous=FULL).
+    // fsync of `db` (sled configured as for a new ledger), then one SQLite
+    // transaction of the event's two rows (WAL, synchronous=FULL).
     eprintln!("durable single appends ...");
     let n_app = if quick { 20 } else { 50 };
     let mut raw = Vec::new();
     {
         let dir = work.join("raw-append");
         std::fs::create_dir_all(&dir)?;
-        let db = sled::Config::new()
-            .path(&dir)
-            .cache_capacity(64 * 1024 * 1024)
-            .open()?;
+        let db = sled_config(&dir).cache_capacity(64 * 1024 * 1024).open()?;
         let dbf = File::open(dir.join("db"))?;
         let mut conn = rusqlite::Connection::open(dir.join("floor.sqlite3"))?;
         raw_sqlite_schema(&conn)?;

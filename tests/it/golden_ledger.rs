@@ -115,6 +115,34 @@ fn a_ledger_of_the_previous_release_upgrades_itself_on_first_open_with_notices()
     let again = l.cmd().arg("head").output().unwrap();
     assert!(again.stderr.is_empty());
     assert!(path.join(stancelog::READ_MODEL_FILE).is_file());
-    let db = sled::Config::new().path(&path).open().unwrap();
+    let db = stancelog::internals::sled_config(&path).open().unwrap();
     assert!(db.iter().all(|kv| matches!(kv.unwrap().0[0], b'L' | b'M')));
+}
+
+/// The `use_compression` line of the sled `conf` in `dir`.
+fn compression_line(dir: &Path) -> String {
+    let conf = std::fs::read(dir.join("conf")).unwrap();
+    String::from_utf8_lossy(&conf)
+        .lines()
+        .find(|l| l.starts_with("use_compression: "))
+        .expect("a use_compression line")
+        .to_owned()
+}
+
+#[test]
+fn a_new_ledger_is_compressed_and_an_old_one_stays_uncompressed() {
+    let new = TestLedger::new();
+    new.ok(&crate::support::A_RECORD);
+    assert_eq!(compression_line(&new.path()), "use_compression: true");
+
+    // Opened, upgraded and written to, the old ledger keeps its setting,
+    // and its log, old events and new, still verifies.
+    let old = old_ledger();
+    assert_eq!(compression_line(&old.path()), "use_compression: false");
+    old.ok(&crate::support::A_RECORD);
+    old.ok(&["import", crate::support::article().to_str().unwrap()]);
+    assert_eq!(compression_line(&old.path()), "use_compression: false");
+    let out = old.ok(&["verify"]);
+    assert!(out.starts_with("ok: "), "{out}");
+    assert!(!out.starts_with("ok: 27 events"), "{out}");
 }

@@ -521,7 +521,9 @@ fn a_failed_restore_past_the_first_batch_keeps_nothing() {
     );
     assert_eq!(dst.head(), format!("0:{}", "0".repeat(64)));
     {
-        let db = sled::Config::new().path(dst.path()).open().unwrap();
+        let db = stancelog::internals::sled_config(&dst.path())
+            .open()
+            .unwrap();
         let keys: Vec<Vec<u8>> = db.iter().map(|kv| kv.unwrap().0.to_vec()).collect();
         assert_eq!(
             keys,

@@ -53,7 +53,9 @@ fn ledger() -> TestLedger {
 /// Opens the ledger's sled database directly (as an attacker with file
 /// access would, past every API), lets `f` edit the raw tree, flushes.
 fn tamper(path: &Path, f: impl FnOnce(&sled::Db)) {
-    let db = sled::Config::new().path(path).open().expect("open sled");
+    let db = stancelog::internals::sled_config(path)
+        .open()
+        .expect("open sled");
     f(&db);
     db.flush().expect("flush");
 }
