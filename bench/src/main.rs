@@ -1012,7 +1012,7 @@ fn run(cli: &Cli) -> Result<()> {
         )?;
         let t = Instant::now();
         let mut cells = 0u64;
-        for table in ["events", "versions"] {
+        for table in ["events", "versions", "stances_latest"] {
             let mut st = conn.prepare(&format!("SELECT * FROM {table}"))?;
             let cols = st.column_count();
             let mut rs = st.query([])?;
@@ -1655,18 +1655,23 @@ fn print_table(r: &Value) {
 /// ledger's schema, with their indexes), WAL and `synchronous=FULL` as the
 /// ledger runs it.
 fn raw_sqlite_schema(conn: &rusqlite::Connection) -> Result<()> {
+    // The tables and indexes of the read model's schema 3, narrowed to the
+    // columns the generator fills.
     conn.execute_batch(
         "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;
          CREATE TABLE events (seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, recorded_at TEXT NOT NULL,
            recorded_by TEXT NOT NULL, type TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL,
            target TEXT, target_seq INTEGER, actor TEXT, issue TEXT, reason TEXT, position TEXT,
            stated_on TEXT, summary TEXT, quote TEXT, speaker TEXT, source_url TEXT, source_title TEXT);
-         CREATE INDEX events_by_time ON events (recorded_at, seq);
          CREATE INDEX events_by_target ON events (target_seq, seq) WHERE target_seq IS NOT NULL;
          CREATE TABLE versions (actor TEXT NOT NULL, issue TEXT NOT NULL, stated_on TEXT NOT NULL,
            statement_seq INTEGER NOT NULL, version_seq INTEGER NOT NULL, tombstone INTEGER NOT NULL,
            PRIMARY KEY (actor, issue, stated_on, statement_seq, version_seq)) WITHOUT ROWID;
-         CREATE INDEX versions_by_statement ON versions (statement_seq, version_seq);",
+         CREATE TABLE stances_latest (issue TEXT NOT NULL, actor TEXT NOT NULL, statement_seq INTEGER,
+           statement_id TEXT, recorded_at TEXT, recorded_by TEXT, position TEXT, stated_on TEXT,
+           summary TEXT, quote TEXT, speaker TEXT, source_url TEXT, source_title TEXT,
+           amendments INTEGER, first_seq INTEGER NOT NULL,
+           PRIMARY KEY (issue, actor)) WITHOUT ROWID;",
     )?;
     Ok(())
 }
@@ -1709,6 +1714,43 @@ fn raw_sqlite_rows(tx: &rusqlite::Connection, rows: &[(Wire, Derived)]) -> Resul
             v.stmt_seq as i64,
             v.version_seq as i64,
             v.tombstone as i64
+        ])?;
+    }
+    // One `stances_latest` row per pair, written once: its latest statement
+    // as recorded (the floor skips what edits change, not the row's size).
+    let mut latest: std::collections::BTreeMap<(&str, &str), (&str, u64, &Wire, u64)> =
+        Default::default();
+    for (w, d) in rows {
+        let (Some(v), None) = (&d.version, d.target_seq) else {
+            continue;
+        };
+        let stated_on = w.stated_on.as_deref().unwrap_or("");
+        let e = latest
+            .entry((v.issue.as_str(), v.actor.as_str()))
+            .or_insert((stated_on, v.stmt_seq, w, v.stmt_seq));
+        if (stated_on, v.stmt_seq) > (e.0, e.1) {
+            (e.0, e.1, e.2) = (stated_on, v.stmt_seq, w);
+        }
+    }
+    let mut la = tx.prepare_cached(
+        "INSERT OR REPLACE INTO stances_latest VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, 0, ?14)",
+    )?;
+    for ((issue, actor), (_, seq, w, first)) in latest {
+        la.execute(rusqlite::params![
+            issue,
+            actor,
+            seq as i64,
+            w.id,
+            w.recorded_at,
+            w.recorded_by,
+            w.position,
+            w.stated_on,
+            w.summary,
+            w.quote,
+            w.speaker,
+            w.source_url,
+            w.source_title,
+            first as i64
         ])?;
     }
     Ok(())
