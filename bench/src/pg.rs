@@ -47,16 +47,17 @@ const VERSION_COLUMNS: &str = "actor, issue, stated_on, statement_seq, version_s
 /// pair's statements, the unretracted one with the latest `stated_on` on or
 /// before the date (a same-day tie to the later statement), with the
 /// position of its latest amendment that sets one, else its own. Every step
-/// is an index lookup: `versions`' primary key, `versions_by_statement`,
-/// `events`' primary key and `events_by_target`.
+/// is an index lookup: `versions`' primary key (the later versions of a
+/// statement are among its pair's), `events`' primary key and
+/// `events_by_target`.
 const STANCE_SQL: &str = "SELECT v.statement_seq, v.stated_on, \
        COALESCE((SELECT a.position FROM events a WHERE a.target_seq = v.statement_seq \
                  AND a.type = 'amendment' AND a.position IS NOT NULL ORDER BY a.seq DESC LIMIT 1), \
                 s.position) \
      FROM versions v JOIN events s ON s.seq = v.statement_seq \
      WHERE v.actor = $1 AND v.issue = $2 AND v.stated_on <= $3 AND v.tombstone = 0 \
-       AND NOT EXISTS (SELECT 1 FROM versions w WHERE w.statement_seq = v.statement_seq \
-                       AND w.version_seq > v.version_seq) \
+       AND NOT EXISTS (SELECT 1 FROM versions w WHERE w.actor = v.actor AND w.issue = v.issue \
+                       AND w.statement_seq = v.statement_seq AND w.version_seq > v.version_seq) \
      ORDER BY v.stated_on DESC, v.statement_seq DESC LIMIT 1";
 
 /// The rows one event makes: its `log` row and its read-model rows, as
