@@ -198,19 +198,26 @@ pub(crate) fn stances(
     Ok(out)
 }
 
-/// Pairs whose latest statement is dated after the day asked about, beyond
-/// which [`for_each_stance`] reads every version instead of `stances_latest`
-/// (each such pair costs a query of its own there: the whole scan is
-/// cheaper for a date far in the past, when most pairs are such).
-const LATEST_FALLBACKS: u64 = 1000;
+/// The share of pairs (one in this many) whose latest statement may be
+/// dated after the day asked about for [`for_each_stance`] to read
+/// `stances_latest`: each such pair costs a query of its own there, so for
+/// a date far in the past, when most pairs are such, one scan of every
+/// version is cheaper. (At 1M events: 2.76 s by the versions for a date
+/// before nearly every pair's latest statement; docs/PERFORMANCE.md.)
+const LATEST_FALLBACK_SHARE: u64 = 8;
+
+/// So many pairs answered by their own versions cost a few milliseconds:
+/// below it, `stances_latest` is read whatever the share.
+const LATEST_FALLBACKS_ANYWAY: u64 = 64;
 
 /// Calls `f` with every stance in force as of `as_of`, known at `known`,
 /// in (issue, actor) order; stops at the first error `f` returns (the
 /// inner result). At the head this reads `stances_latest` (a row per pair,
 /// and the statement it names); a pair whose latest statement is dated
 /// after `as_of` is answered from its own versions. Known at an earlier
-/// seq, or for a date before most pairs' latest statements, it reads every
-/// version ([`stances_by_versions`]).
+/// seq, or for a date before the latest statements of more than one pair
+/// in [`LATEST_FALLBACK_SHARE`], it reads every version
+/// ([`stances_by_versions`]).
 pub(crate) fn for_each_stance<E>(
     q: &Query<'_>,
     as_of: NaiveDate,
@@ -219,7 +226,11 @@ pub(crate) fn for_each_stance<E>(
     f: &mut dyn FnMut(Stance) -> std::result::Result<(), E>,
 ) -> Result<std::result::Result<(), E>> {
     let names = names_at(q, known)?;
-    if known < q.watermark()?.seq || q.latest_after(as_of)? > LATEST_FALLBACKS {
+    let latest = || -> Result<bool> {
+        let (pairs, after) = q.latest_after(as_of)?;
+        Ok(after <= (pairs / LATEST_FALLBACK_SHARE).max(LATEST_FALLBACKS_ANYWAY))
+    };
+    if known < q.watermark()?.seq || !latest()? {
         for s in stances_by_versions(q, &names, as_of, known, filter)? {
             if let Err(e) = f(s) {
                 return Ok(Err(e));

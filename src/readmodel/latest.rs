@@ -432,15 +432,16 @@ impl Query<'_> {
         Ok(None)
     }
 
-    /// How many pairs' latest statement is dated after `as_of` (their
-    /// stance as of `as_of` is an earlier statement, or none).
-    pub(crate) fn latest_after(&self, as_of: NaiveDate) -> Result<u64> {
+    /// How many pairs have a row, and how many of those rows are dated
+    /// after `as_of` (their stance as of `as_of` is an earlier statement,
+    /// or none).
+    pub(crate) fn latest_after(&self, as_of: NaiveDate) -> Result<(u64, u64)> {
         let d = as_of.to_string();
-        Ok(self.conn.one(
-            "SELECT count(*) FROM stances_latest WHERE stated_on > ?1",
+        self.conn.one(
+            "SELECT count(*), coalesce(sum(CASE WHEN stated_on > ?1 THEN 1 ELSE 0 END), 0) FROM stances_latest",
             &[Arg::Text(&d)],
-            |r| r.int(0),
-        )? as u64)
+            |r| Ok((r.int(0)? as u64, r.int(1)? as u64)),
+        )
     }
 
     /// Calls `f` with each pair's latest statement as a stance, in (issue,
