@@ -132,16 +132,25 @@ WHERE s.type = 'statement';
 
 -- The stance in force today (UTC) as known now: per actor and issue, the
 -- unretracted statement with the latest stated_on on or before today; a
--- same-day tie goes to the statement recorded later.
+-- same-day tie goes to the statement recorded later. (Schema 3: a pair whose
+-- latest statement is dated today or earlier reads it from stances_latest;
+-- only a pair with a later one ranks its own statements.)
 CREATE VIEW stances_now AS
 SELECT actor, issue, position, stated_on, statement_id
-FROM (
-    SELECT actor, issue, position, stated_on, statement_id,
-           row_number() OVER (PARTITION BY actor, issue ORDER BY stated_on DESC, seq DESC) AS rank
-    FROM statements_current
-    WHERE retracted = 0 AND stated_on <= date('now')
-) AS ranked
-WHERE rank = 1;
+FROM stances_latest
+WHERE statement_seq IS NOT NULL AND stated_on <= date('now')
+UNION ALL
+SELECT c.actor, c.issue, c.position, c.stated_on, c.statement_id
+FROM stances_latest l
+JOIN statements_current c ON c.seq = (
+    SELECT v.statement_seq
+    FROM versions v JOIN statements_current w ON w.seq = v.statement_seq
+    WHERE v.actor = l.actor AND v.issue = l.issue AND v.version_seq = v.statement_seq
+      AND w.retracted = 0 AND w.stated_on <= date('now')
+    ORDER BY w.stated_on DESC, w.seq DESC
+    LIMIT 1
+)
+WHERE l.stated_on > date('now');
 
 -- Every issue a definition names, with the wording in force now.
 CREATE VIEW issues_current AS

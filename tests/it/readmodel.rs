@@ -386,3 +386,57 @@ fn repair_refuses_a_copy_that_does_not_chain_onto_the_log() {
     // Nothing was re-appended: the log still stops at seq 26.
     stops_with(&l, &["verify"], "lost acknowledged events after seq 26");
 }
+
+#[test]
+fn stances_now_skips_statements_dated_after_today_for_the_one_before() {
+    // Dates relative to the real today, which the view's `date('now')` reads;
+    // the ledger's pinned clock is past both, so the rules accept them.
+    let today = chrono::Utc::now().date_naive();
+    let day = |d: i64| (today + chrono::Duration::days(d)).to_string();
+    let l = TestLedger::new();
+    let clock = format!("{}T00:00:00Z", day(400));
+    let record = |actor: &str, issue: &str, position: &str, on: &str| {
+        crate::support::run_ok(l.at(&clock).args(crate::support::record_args(
+            actor,
+            issue,
+            position,
+            on,
+            "a statement",
+        )));
+    };
+    record("JPN", "senkaku-islands", "support", &day(-30));
+    record("JPN", "senkaku-islands", "oppose", &day(365));
+    record("CHN", "senkaku-islands", "oppose", &day(-60));
+    record("CHN", "senkaku-islands", "mixed", &day(-10));
+    record("USA", "senkaku-islands", "neutral", &day(200));
+    let conn = rusqlite::Connection::open_with_flags(
+        l.path().join(stancelog::READ_MODEL_FILE),
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+    )
+    .unwrap();
+    let rows: Vec<(String, String, String)> = conn
+        .prepare("SELECT actor, position, stated_on FROM stances_now ORDER BY actor")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    // JPN's later statement is not in force yet; USA has none in force.
+    assert_eq!(
+        rows,
+        [
+            ("CHN".into(), "mixed".into(), day(-10)),
+            ("JPN".into(), "support".into(), day(-30)),
+        ]
+    );
+    // The same as `stances` as of today, known now.
+    let stances = l.ok(&["--json", "stances", "--as-of", &today.to_string()]);
+    let stances: serde_json::Value = serde_json::from_str(&stances).unwrap();
+    let positions: Vec<&str> = stances
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["position"].as_str().unwrap())
+        .collect();
+    assert_eq!(positions, ["mixed", "support"]);
+}
