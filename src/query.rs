@@ -17,7 +17,7 @@ use crate::event::Event;
 use crate::model::{Actor, Issue};
 use crate::names::Names;
 use crate::projection::{in_force, Stance, StatementView};
-use crate::readmodel::Query;
+use crate::readmodel::{LatestStatement, Query};
 use crate::store::Head;
 
 /// The statement `event` with `edits` (in order) applied.
@@ -251,8 +251,8 @@ pub(crate) fn for_each_stance<E>(
     // reorders them: they are gathered, the latest of each group kept.
     let mut grouped: BTreeMap<(Issue, Actor), Stance> = BTreeMap::new();
     let mut failed: Option<E> = None;
-    let mut chunk: Vec<Pending> = Vec::with_capacity(CHUNK);
-    let mut emit = |chunk: &mut Vec<Pending>| -> Result<bool> {
+    let mut chunk: Vec<LatestStatement> = Vec::with_capacity(CHUNK);
+    let mut emit = |chunk: &mut Vec<LatestStatement>| -> Result<bool> {
         for s in settle(q, std::mem::take(chunk), as_of, known)? {
             let s = named(s, &names);
             if merged {
@@ -275,7 +275,7 @@ pub(crate) fn for_each_stance<E>(
         if stopped {
             return Ok(());
         }
-        chunk.push(Pending(row));
+        chunk.push(row);
         if chunk.len() == CHUNK {
             stopped = !emit(&mut chunk)?;
         }
@@ -295,38 +295,49 @@ pub(crate) fn for_each_stance<E>(
     Ok(Ok(()))
 }
 
-/// A pair's latest statement, waiting in a chunk.
-struct Pending(crate::readmodel::LatestStatement);
+/// Where a pair's stance as of the day asked about comes from.
+enum Source {
+    /// Its latest statement (dated on or before the day).
+    Latest,
+    /// An earlier statement, by the pair's own versions.
+    Earlier(u64),
+    /// None is in force on the day.
+    Nothing,
+}
 
 /// The stances of a chunk of pairs, in its order: each pair's latest
 /// statement when it is dated on or before `as_of`, else the statement in
 /// force then by the pair's own versions (if any), read for the whole chunk
 /// at once.
-fn settle(q: &Query<'_>, chunk: Vec<Pending>, as_of: NaiveDate, known: u64) -> Result<Vec<Stance>> {
-    let mut earlier: Vec<Option<u64>> = Vec::with_capacity(chunk.len());
-    for Pending(row) in &chunk {
-        if row.stated_on <= as_of {
-            earlier.push(None);
-            continue;
-        }
-        let versions = q.versions_of_pair(&row.actor, &row.issue)?;
-        earlier.push(Some(
-            in_force(&versions, as_of, known).map_or(0, |(s, _)| s),
-        ));
+fn settle(
+    q: &Query<'_>,
+    chunk: Vec<LatestStatement>,
+    as_of: NaiveDate,
+    known: u64,
+) -> Result<Vec<Stance>> {
+    let mut sources = Vec::with_capacity(chunk.len());
+    for row in &chunk {
+        sources.push(if row.stated_on <= as_of {
+            Source::Latest
+        } else {
+            let versions = q.versions_of_pair(&row.actor, &row.issue)?;
+            in_force(&versions, as_of, known).map_or(Source::Nothing, |(s, _)| Source::Earlier(s))
+        });
     }
-    let wanted: Vec<u64> = earlier
+    let wanted: Vec<u64> = sources
         .iter()
-        .flatten()
-        .copied()
-        .filter(|&s| s > 0)
+        .filter_map(|s| match s {
+            Source::Earlier(seq) => Some(*seq),
+            Source::Latest | Source::Nothing => None,
+        })
         .collect();
     let mut views = statement_views(q, &wanted, known)?.into_iter();
     let mut out = Vec::with_capacity(chunk.len());
-    for (Pending(row), earlier) in chunk.into_iter().zip(earlier) {
-        match earlier {
-            None => out.push(row.stance),
-            Some(0) => {}
-            Some(_) => out.extend(views.next().map(|v| v.stance())),
+    for (row, source) in chunk.into_iter().zip(sources) {
+        match source {
+            Source::Latest => out.push(row.stance),
+            Source::Earlier(_) => out.extend(views.next().map(|v| v.stance())),
+            Source::Nothing => {}
         }
     }
     Ok(out)
