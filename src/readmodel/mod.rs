@@ -766,11 +766,24 @@ impl<'c> Query<'c> {
 
     /// Per slug with statements up to `upto`: statements and distinct actors.
     pub(crate) fn issue_counts(&self, upto: u64) -> Result<Vec<(String, u64, u64)>> {
-        self.conn.rows(
-            "SELECT issue, count(DISTINCT statement_seq), count(DISTINCT actor) FROM versions WHERE statement_seq <= ?1 GROUP BY issue ORDER BY issue",
+        // Grouped by pair, in `versions`' key order (a scan, no sort), then
+        // summed per issue: a statement belongs to one pair, so the pairs'
+        // counts add up, and each pair is one actor.
+        let mut per_issue: std::collections::BTreeMap<String, (u64, u64)> = Default::default();
+        self.conn.each(
+            "SELECT issue, count(DISTINCT statement_seq) FROM versions WHERE statement_seq <= ?1 GROUP BY actor, issue",
             &[seq_arg(upto)],
-            |r| Ok((r.text(0)?, r.int(1)? as u64, r.int(2)? as u64)),
-        )
+            &mut |r| {
+                let e = per_issue.entry(r.text(0)?).or_default();
+                e.0 += r.int(1)? as u64;
+                e.1 += 1;
+                Ok(())
+            },
+        )?;
+        Ok(per_issue
+            .into_iter()
+            .map(|(issue, (statements, actors))| (issue, statements, actors))
+            .collect())
     }
 
     /// Per actor with statements up to `upto`: the number of statements.
