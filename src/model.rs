@@ -117,6 +117,14 @@ pub enum Position {
 }
 
 impl Position {
+    /// Every position, in declaration order (the read model's codes).
+    pub const ALL: [Position; 4] = [
+        Position::Support,
+        Position::Oppose,
+        Position::Neutral,
+        Position::Mixed,
+    ];
+
     /// The lowercase name used in input, output and the hash chain.
     pub fn as_str(self) -> &'static str {
         match self {

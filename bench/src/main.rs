@@ -898,11 +898,11 @@ fn run(cli: &Cli) -> Result<()> {
         let i = seq as usize - 1;
         codec::decode(&gen.encoded[gen.offsets[i]..gen.offsets[i + 1]])
     };
-    let mut rows: Vec<(Wire, Derived)> = Vec::with_capacity(size as usize);
+    let mut rows: Vec<FloorRow> = Vec::with_capacity(size as usize);
     for i in 0..size {
         let e = load(i + 1)?;
         let d = replay.step(&e, load).map_err(|m| anyhow!(m))?;
-        rows.push((Wire::from_event(&e), d));
+        rows.push(FloorRow::new(&e, d));
     }
     drop(replay);
     std::fs::create_dir_all(&raw_dir)?;
@@ -935,7 +935,7 @@ fn run(cli: &Cli) -> Result<()> {
         json!(disk_bytes(&raw_dir)? as f64 / size as f64),
     );
     // A few rows kept for the durable-append floor.
-    let append_rows: Vec<(Wire, Derived)> = rows.iter().take(64).cloned().collect();
+    let append_rows: Vec<FloorRow> = rows.iter().take(64).cloned().collect();
     drop(rows);
     let _ = std::fs::remove_dir_all(&raw_dir);
 
@@ -1012,7 +1012,8 @@ fn run(cli: &Cli) -> Result<()> {
         )?;
         let t = Instant::now();
         let mut cells = 0u64;
-        for table in ["events", "versions", "stances_latest"] {
+        // The stored tables (not the `events` view over `event_rows`).
+        for table in ["event_rows", "versions", "stances_latest"] {
             let mut st = conn.prepare(&format!("SELECT * FROM {table}"))?;
             let cols = st.column_count();
             let mut rs = st.query([])?;
@@ -1020,6 +1021,7 @@ fn run(cli: &Cli) -> Result<()> {
                 for c in 0..cols {
                     cells += match r.get_ref(c)? {
                         rusqlite::types::ValueRef::Text(t) => t.len() as u64,
+                        rusqlite::types::ValueRef::Blob(b) => b.len() as u64,
                         rusqlite::types::ValueRef::Integer(i) => (i & 1) as u64,
                         _ => 0,
                     };
@@ -1651,19 +1653,49 @@ fn print_table(r: &Value) {
     }
 }
 
-/// The floor's SQLite half: the read model's two tables (as in the
+/// An event as the floor writes it: its export form, what the replay
+/// derived, and the stored forms of its envelope (as `event_rows` keeps
+/// them), computed before the floor's clock starts.
+#[derive(Clone)]
+struct FloorRow {
+    wire: Wire,
+    derived: Derived,
+    id: [u8; 16],
+    recorded_us: i64,
+    hash: [u8; 32],
+}
+
+impl FloorRow {
+    fn new(e: &Event, derived: Derived) -> FloorRow {
+        FloorRow {
+            wire: Wire::from_event(e),
+            derived,
+            id: *e.id.as_bytes(),
+            recorded_us: e.recorded_at.timestamp_micros(),
+            hash: e.hash,
+        }
+    }
+}
+
+/// The codes of `event_rows` (the order of the record format's variants
+/// and of the positions), looked up by name as the ledger's writer does.
+fn floor_code(names: &[&str], name: &str) -> i64 {
+    names.iter().position(|n| *n == name).unwrap_or(0) as i64
+}
+
+/// The floor's SQLite half: the read model's three tables (as in the
 /// ledger's schema, with their indexes), WAL and `synchronous=FULL` as the
 /// ledger runs it.
 fn raw_sqlite_schema(conn: &rusqlite::Connection) -> Result<()> {
-    // The tables and indexes of the read model's schema 3, narrowed to the
+    // The tables and indexes of the read model's schema 4, narrowed to the
     // columns the generator fills.
     conn.execute_batch(
         "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;
-         CREATE TABLE events (seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, recorded_at TEXT NOT NULL,
-           recorded_by TEXT NOT NULL, type TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL,
-           target TEXT, target_seq INTEGER, actor TEXT, issue TEXT, reason TEXT, position TEXT,
+         CREATE TABLE event_rows (seq INTEGER PRIMARY KEY, id BLOB NOT NULL UNIQUE, recorded_us INTEGER NOT NULL,
+           recorded_by TEXT NOT NULL, type_code INTEGER NOT NULL, hash BLOB NOT NULL,
+           target_seq INTEGER, actor TEXT, issue TEXT, reason TEXT, position_code INTEGER,
            stated_on TEXT, summary TEXT, quote TEXT, speaker TEXT, source_url TEXT, source_title TEXT);
-         CREATE INDEX events_by_target ON events (target_seq, seq) WHERE target_seq IS NOT NULL;
+         CREATE INDEX events_by_target ON event_rows (target_seq, seq) WHERE target_seq IS NOT NULL;
          CREATE TABLE versions (actor TEXT NOT NULL, issue TEXT NOT NULL, stated_on TEXT NOT NULL,
            statement_seq INTEGER NOT NULL, version_seq INTEGER NOT NULL, tombstone INTEGER NOT NULL,
            PRIMARY KEY (actor, issue, stated_on, statement_seq, version_seq)) WITHOUT ROWID;
@@ -1677,26 +1709,29 @@ fn raw_sqlite_schema(conn: &rusqlite::Connection) -> Result<()> {
 }
 
 /// Inserts `rows` (inside the caller's transaction).
-fn raw_sqlite_rows(tx: &rusqlite::Connection, rows: &[(Wire, Derived)]) -> Result<()> {
+fn raw_sqlite_rows(tx: &rusqlite::Connection, rows: &[FloorRow]) -> Result<()> {
     let mut ev = tx.prepare_cached(
-        "INSERT INTO events VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
+        "INSERT INTO event_rows VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
     )?;
     let mut ve = tx.prepare_cached("INSERT INTO versions VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?;
-    for (w, d) in rows {
+    let positions: Vec<&str> = stancelog::Position::ALL
+        .iter()
+        .map(|p| p.as_str())
+        .collect();
+    for r in rows {
+        let (w, d) = (&r.wire, &r.derived);
         ev.execute(rusqlite::params![
             w.seq.map(|s| s as i64),
-            w.id,
-            w.recorded_at,
+            &r.id[..],
+            r.recorded_us,
             w.recorded_by,
-            w.kind,
-            w.prev_hash,
-            w.hash,
-            w.target,
+            floor_code(stancelog::KINDS, &w.kind),
+            &r.hash[..],
             d.target_seq.map(|s| s as i64),
             w.actor,
             w.issue,
             w.reason,
-            w.position,
+            w.position.as_deref().map(|p| floor_code(&positions, p)),
             w.stated_on,
             w.summary,
             w.quote,
@@ -1720,7 +1755,8 @@ fn raw_sqlite_rows(tx: &rusqlite::Connection, rows: &[(Wire, Derived)]) -> Resul
     // as recorded (the floor skips what edits change, not the row's size).
     let mut latest: std::collections::BTreeMap<(&str, &str), (&str, u64, &Wire, u64)> =
         Default::default();
-    for (w, d) in rows {
+    for r in rows {
+        let (w, d) = (&r.wire, &r.derived);
         let (Some(v), None) = (&d.version, d.target_seq) else {
             continue;
         };
@@ -1757,7 +1793,7 @@ fn raw_sqlite_rows(tx: &rusqlite::Connection, rows: &[(Wire, Derived)]) -> Resul
 }
 
 /// The floor's SQLite half of a bulk import: `rows` in one transaction.
-fn raw_sqlite_insert(path: &Path, rows: &[(Wire, Derived)]) -> Result<()> {
+fn raw_sqlite_insert(path: &Path, rows: &[FloorRow]) -> Result<()> {
     let mut conn = rusqlite::Connection::open(path)?;
     raw_sqlite_schema(&conn)?;
     let tx = conn.transaction()?;

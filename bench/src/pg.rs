@@ -29,15 +29,13 @@ use postgres::{Client, NoTls, Statement};
 
 use super::*;
 
-/// The columns of the read model's `events`, in the order of its schema
-/// (`src/readmodel/schema.sql`).
-const EVENT_COLUMNS: &str = "seq, id, recorded_at, recorded_by, type, prev_hash, hash, target, \
-     target_seq, actor, issue, reason, position, stated_on, summary, quote, speaker, source_url, \
+/// The stored columns of the read model's `event_rows` (what its `events`
+/// view shows), in the order of its schema (`src/readmodel/schema.sql`).
+const EVENT_COLUMNS: &str = "seq, id, recorded_us, recorded_by, type_code, hash, target_seq, \
+     actor, issue, reason, position_code, stated_on, summary, quote, speaker, source_url, \
      source_title, stated_on_precision, qualifiers, condition, attribution, reported_by, \
      speaker_role, sources, quote_lang, translation, slug, title, proposition, description, alias, \
      lang, used_by, from_issue, into_issue, code, name, kind";
-/// Of `events`' 40 columns: the text ones before `target_seq` (after `seq`).
-const TEXT_BEFORE_TARGET_SEQ: usize = 7;
 const LOG_COLUMNS: &str =
     "seq, id, recorded_at, recorded_by, type, prev_hash, hash, record, payload";
 const VERSION_COLUMNS: &str = "actor, issue, stated_on, statement_seq, version_seq, tombstone";
@@ -46,15 +44,15 @@ const VERSION_COLUMNS: &str = "actor, issue, stated_on, statement_seq, version_s
 /// now) from the read model's tables: among the latest versions of the
 /// pair's statements, the unretracted one with the latest `stated_on` on or
 /// before the date (a same-day tie to the later statement), with the
-/// position of its latest amendment that sets one, else its own. Every step
-/// is an index lookup: `versions`' primary key (the later versions of a
-/// statement are among its pair's), `events`' primary key and
-/// `events_by_target`.
+/// position of its latest amendment that sets one, else its own (as its
+/// code). Every step is an index lookup: `versions`' primary key (the later
+/// versions of a statement are among its pair's), `event_rows`' primary key
+/// and `events_by_target`.
 const STANCE_SQL: &str = "SELECT v.statement_seq, v.stated_on, \
-       COALESCE((SELECT a.position FROM events a WHERE a.target_seq = v.statement_seq \
-                 AND a.type = 'amendment' AND a.position IS NOT NULL ORDER BY a.seq DESC LIMIT 1), \
-                s.position) \
-     FROM versions v JOIN events s ON s.seq = v.statement_seq \
+       COALESCE((SELECT a.position_code FROM event_rows a WHERE a.target_seq = v.statement_seq \
+                 AND a.type_code = 1 AND a.position_code IS NOT NULL ORDER BY a.seq DESC LIMIT 1), \
+                s.position_code) \
+     FROM versions v JOIN event_rows s ON s.seq = v.statement_seq \
      WHERE v.actor = $1 AND v.issue = $2 AND v.stated_on <= $3 AND v.tombstone = 0 \
        AND NOT EXISTS (SELECT 1 FROM versions w WHERE w.actor = v.actor AND w.issue = v.issue \
                        AND w.statement_seq = v.statement_seq AND w.version_seq > v.version_seq) \
@@ -70,8 +68,16 @@ struct PgEvent {
     hash: Vec<u8>,
     record: Vec<u8>,
     payload: String,
-    /// `events`' text columns except `seq` and `target_seq`, in order
-    /// (`id`, `recorded_at` and `recorded_by` first: the log row's too).
+    /// The log row's `id`, `recorded_at` and `recorded_by`.
+    envelope: [Option<String>; 3],
+    /// `event_rows`' stored envelope: the id's bytes, the time in
+    /// microseconds, the type's and the position's codes.
+    id: Vec<u8>,
+    recorded_us: i64,
+    type_code: i64,
+    position_code: Option<i64>,
+    /// `event_rows`' text columns `actor`, `issue`, `reason`, then those
+    /// from `stated_on` to the end, in order.
     text: Vec<Option<String>>,
     target_seq: Option<i64>,
     /// `versions`' row: actor, issue, stated_on, statement_seq,
@@ -90,18 +96,17 @@ impl PgEvent {
             .transpose()?;
         let sources = w.sources.as_ref().map(serde_json::to_string).transpose()?;
         let used_by = w.used_by.as_ref().map(serde_json::to_string).transpose()?;
+        let positions: Vec<&str> = stancelog::Position::ALL
+            .iter()
+            .map(|p| p.as_str())
+            .collect();
+        let code = |names: &[&str], n: &str| names.iter().position(|k| *k == n).unwrap_or(0) as i64;
+        let type_code = code(stancelog::KINDS, &w.kind);
+        let position_code = w.position.as_deref().map(|p| code(&positions, p));
         let text = vec![
-            w.id,
-            w.recorded_at,
-            w.recorded_by,
-            Some(w.kind.clone()),
-            w.prev_hash,
-            w.hash,
-            w.target,
             w.actor,
             w.issue,
             w.reason,
-            w.position,
             w.stated_on,
             w.summary,
             w.quote,
@@ -130,7 +135,7 @@ impl PgEvent {
             w.name,
             w.actor_kind,
         ];
-        debug_assert_eq!(text.len(), 38);
+        debug_assert_eq!(text.len(), 30);
         Ok(PgEvent {
             seq: e.seq as i64,
             kind: w.kind,
@@ -138,6 +143,11 @@ impl PgEvent {
             hash: e.hash.to_vec(),
             record: record.to_vec(),
             payload,
+            envelope: [w.id, w.recorded_at, w.recorded_by],
+            id: e.id.as_bytes().to_vec(),
+            recorded_us: e.recorded_at.timestamp_micros(),
+            type_code,
+            position_code,
             text,
             target_seq: d.target_seq.map(|s| s as i64),
             version: d.version.as_ref().map(|v| {
@@ -157,10 +167,9 @@ impl PgEvent {
     /// with it; an edit's keeps its target).
     fn renumbered(&self, seq: i64) -> PgEvent {
         let mut r = self.clone();
-        r.text[0] = Some(
-            uuid::Uuid::from_u128(0xBE7C_0000_0000_4000_8000_0000_0000_0000 | seq as u128)
-                .to_string(),
-        );
+        let id = uuid::Uuid::from_u128(0xBE7C_0000_0000_4000_8000_0000_0000_0000 | seq as u128);
+        r.envelope[0] = Some(id.to_string());
+        r.id = id.as_bytes().to_vec();
         if let Some(v) = &mut r.version {
             if v.3 == self.seq {
                 v.3 = seq;
@@ -174,9 +183,9 @@ impl PgEvent {
     fn log_params(&self) -> Vec<(&(dyn ToSql + Sync), Type)> {
         vec![
             (&self.seq, Type::INT8),
-            (&self.text[0], Type::TEXT),
-            (&self.text[1], Type::TEXT),
-            (&self.text[2], Type::TEXT),
+            (&self.envelope[0], Type::TEXT),
+            (&self.envelope[1], Type::TEXT),
+            (&self.envelope[2], Type::TEXT),
             (&self.kind, Type::TEXT),
             (&self.prev_hash, Type::BYTEA),
             (&self.hash, Type::BYTEA),
@@ -186,10 +195,18 @@ impl PgEvent {
     }
 
     fn event_params(&self) -> Vec<(&(dyn ToSql + Sync), Type)> {
-        let mut p: Vec<(&(dyn ToSql + Sync), Type)> = vec![(&self.seq, Type::INT8)];
+        let mut p: Vec<(&(dyn ToSql + Sync), Type)> = vec![
+            (&self.seq, Type::INT8),
+            (&self.id, Type::BYTEA),
+            (&self.recorded_us, Type::INT8),
+            (&self.envelope[2], Type::TEXT),
+            (&self.type_code, Type::INT8),
+            (&self.hash, Type::BYTEA),
+            (&self.target_seq, Type::INT8),
+        ];
         for (i, t) in self.text.iter().enumerate() {
-            if i == TEXT_BEFORE_TARGET_SEQ {
-                p.push((&self.target_seq, Type::INT8));
+            if i == 3 {
+                p.push((&self.position_code, Type::INT8));
             }
             p.push((t, Type::TEXT));
         }
@@ -212,7 +229,7 @@ impl PgEvent {
     /// Appends the three tables' COPY lines (text format).
     fn copy_lines(&self, log: &mut Vec<u8>, events: &mut Vec<u8>, versions: &mut Vec<u8>) {
         write!(log, "{}\t", self.seq).expect("in memory");
-        for t in &self.text[..3] {
+        for t in &self.envelope {
             copy_text(log, t.as_deref());
             log.push(b'\t');
         }
@@ -225,13 +242,20 @@ impl PgEvent {
         copy_text(log, Some(&self.payload));
         log.push(b'\n');
 
-        write!(events, "{}", self.seq).expect("in memory");
+        let opt = |out: &mut Vec<u8>, v: Option<i64>| match v {
+            Some(n) => write!(out, "\t{n}").expect("in memory"),
+            None => out.extend_from_slice(b"\t\\N"),
+        };
+        write!(events, "{}\t", self.seq).expect("in memory");
+        copy_bytea(events, &self.id);
+        write!(events, "\t{}\t", self.recorded_us).expect("in memory");
+        copy_text(events, self.envelope[2].as_deref());
+        write!(events, "\t{}\t", self.type_code).expect("in memory");
+        copy_bytea(events, &self.hash);
+        opt(events, self.target_seq);
         for (i, t) in self.text.iter().enumerate() {
-            if i == TEXT_BEFORE_TARGET_SEQ {
-                match self.target_seq {
-                    Some(s) => write!(events, "\t{s}").expect("in memory"),
-                    None => events.extend_from_slice(b"\t\\N"),
-                }
+            if i == 3 {
+                opt(events, self.position_code);
             }
             events.push(b'\t');
             copy_text(events, t.as_deref());
@@ -282,13 +306,13 @@ struct Prepared {
 }
 
 fn insert_sql() -> [String; 3] {
-    let events_params: Vec<String> = (1..=40).map(|i| format!("${i}")).collect();
+    let events_params: Vec<String> = (1..=38).map(|i| format!("${i}")).collect();
     [
         format!(
             "INSERT INTO log ({LOG_COLUMNS}) VALUES ($1, $2::text::uuid, $3::text::timestamptz, $4, $5, $6, $7, $8, $9::text::jsonb)"
         ),
         format!(
-            "INSERT INTO events ({EVENT_COLUMNS}) VALUES ({})",
+            "INSERT INTO event_rows ({EVENT_COLUMNS}) VALUES ({})",
             events_params.join(", ")
         ),
         format!("INSERT INTO versions ({VERSION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)"),
@@ -590,7 +614,7 @@ pub(crate) fn run(b: &mut Bench, url: &str, pg_size: u64, quick: bool, seed: u64
         let mut tx = fc.transaction()?;
         for (table, cols, buf) in [
             ("log", LOG_COLUMNS, &log_buf),
-            ("events", EVENT_COLUMNS, &ev_buf),
+            ("event_rows", EVENT_COLUMNS, &ev_buf),
             ("versions", VERSION_COLUMNS, &ver_buf),
         ] {
             let p = Instant::now();

@@ -19,6 +19,7 @@ pub(crate) enum Arg<'a> {
     OptInt(Option<i64>),
     Text(&'a str),
     OptText(Option<&'a str>),
+    Blob(&'a [u8]),
 }
 
 impl rusqlite::ToSql for Arg<'_> {
@@ -27,6 +28,7 @@ impl rusqlite::ToSql for Arg<'_> {
             Arg::Int(i) | Arg::OptInt(Some(i)) => ToSqlOutput::Owned(Value::Integer(i)),
             Arg::Text(s) | Arg::OptText(Some(s)) => ToSqlOutput::from(s),
             Arg::OptInt(None) | Arg::OptText(None) => ToSqlOutput::Owned(Value::Null),
+            Arg::Blob(b) => ToSqlOutput::from(b),
         })
     }
 }
@@ -42,8 +44,13 @@ pub(crate) trait Row {
     fn opt_int(&self, i: usize) -> Result<Option<i64>>;
     fn opt_text(&self, i: usize) -> Result<Option<String>>;
     fn flag(&self, i: usize) -> Result<bool>;
+    fn opt_blob(&self, i: usize) -> Result<Option<Vec<u8>>>;
     fn text(&self, i: usize) -> Result<String> {
         self.opt_text(i)?
+            .ok_or_else(|| super::corrupt(0, format!("column {i} is NULL")))
+    }
+    fn blob(&self, i: usize) -> Result<Vec<u8>> {
+        self.opt_blob(i)?
             .ok_or_else(|| super::corrupt(0, format!("column {i} is NULL")))
     }
 }
@@ -61,6 +68,9 @@ impl Row for SqliteRow<'_, '_> {
         self.0.get(i).sql()
     }
     fn flag(&self, i: usize) -> Result<bool> {
+        self.0.get(i).sql()
+    }
+    fn opt_blob(&self, i: usize) -> Result<Option<Vec<u8>>> {
         self.0.get(i).sql()
     }
 }

@@ -390,7 +390,10 @@ impl Query<'_> {
             .chain(std::iter::once("l.statement_id IS DISTINCT FROM e.id".to_owned()))
             .chain(same_as_events().map(|c| format!("l.{c} IS DISTINCT FROM e.{c}")))
             .chain(std::iter::once(
-                "EXISTS (SELECT 1 FROM events a WHERE a.target_seq = l.statement_seq AND a.type = 'amendment')".to_owned(),
+                format!(
+                "EXISTS (SELECT 1 FROM event_rows a WHERE a.target_seq = l.statement_seq AND a.type_code = {})",
+                super::dialect::AMENDMENT_CODE
+            ),
             ))
             .collect();
         let unamended = self.conn.opt(

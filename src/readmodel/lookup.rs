@@ -54,21 +54,32 @@ impl Query<'_> {
                 crate::model::excerpt(prefix)
             )));
         };
-        // Ids are lower-case hex with hyphens, so every id starting with
-        // `start` sorts in [start, start + "~"): '~' is above every hex digit
-        // and the hyphen. A range on the unique index, not a scan.
-        let end = format!("{start}~");
+        // Every id starting with these digits lies between the id that
+        // continues them with zeros and the one that continues them with
+        // f's: a range on the unique index of the ids' bytes, not a scan.
+        let digits: String = start.chars().filter(|&c| c != '-').collect();
+        let bound = |fill: char| -> Result<Uuid> {
+            let mut hex = digits.clone();
+            hex.extend(std::iter::repeat_n(fill, 32 - digits.len()));
+            Uuid::parse_str(&hex).map_err(|e| Error::invalid(format!("invalid id {prefix:?}: {e}")))
+        };
+        let (lo, hi) = (bound('0')?, bound('f')?);
         let ids = self
             .conn
             .rows(
-                "SELECT id FROM events WHERE id >= ?1 AND id < ?2 AND type = 'statement' ORDER BY id LIMIT ?3",
-                &[Arg::Text(&start), Arg::Text(&end), Arg::Int(MAX_CANDIDATES as i64 + 1)],
-                |r| r.text(0),
+                "SELECT id FROM event_rows WHERE id >= ?1 AND id <= ?2 AND type_code = ?3 ORDER BY id LIMIT ?4",
+                &[
+                    Arg::Blob(lo.as_bytes()),
+                    Arg::Blob(hi.as_bytes()),
+                    Arg::Int(super::dialect::STATEMENT_CODE),
+                    Arg::Int(MAX_CANDIDATES as i64 + 1),
+                ],
+                |r| r.blob(0),
             )?
             .into_iter()
-            .map(|text| {
-                Uuid::parse_str(&text)
-                    .map_err(|_| super::corrupt(0, format!("unreadable statement id {text:?}")))
+            .map(|b| {
+                Uuid::from_slice(&b)
+                    .map_err(|_| super::corrupt(0, format!("unreadable statement id {b:02x?}")))
             })
             .collect::<Result<Vec<Uuid>>>()?;
         match ids.as_slice() {
@@ -83,9 +94,12 @@ impl Query<'_> {
 
     /// How many events of type `kind` the read model holds.
     pub(crate) fn count_of(&self, kind: &str) -> Result<u64> {
+        let Some(code) = super::dialect::type_code(kind) else {
+            return Ok(0);
+        };
         let n = self.conn.one(
-            "SELECT count(*) FROM events WHERE type = ?1",
-            &[Arg::Text(kind)],
+            "SELECT count(*) FROM event_rows WHERE type_code = ?1",
+            &[Arg::Int(code)],
             |r| r.int(0),
         )?;
         Ok(n as u64)
@@ -94,10 +108,14 @@ impl Query<'_> {
     /// How many distinct values `column` of the statements takes.
     pub(crate) fn distinct_statement_values(&self, column: Column) -> Result<u64> {
         let sql = match column {
-            Column::Actor => "SELECT count(DISTINCT actor) FROM events WHERE type = 'statement'",
-            Column::Issue => "SELECT count(DISTINCT issue) FROM events WHERE type = 'statement'",
+            Column::Actor => "SELECT count(DISTINCT actor) FROM event_rows WHERE type_code = ?1",
+            Column::Issue => "SELECT count(DISTINCT issue) FROM event_rows WHERE type_code = ?1",
         };
-        Ok(self.conn.one(sql, &[], |r| r.int(0))? as u64)
+        Ok(self
+            .conn
+            .one(sql, &[Arg::Int(super::dialect::STATEMENT_CODE)], |r| {
+                r.int(0)
+            })? as u64)
     }
 
     /// The bytes the ledger's tables and indexes take, when the read model

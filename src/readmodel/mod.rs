@@ -43,7 +43,7 @@ use crate::chain::{hex_hash, parse_hash};
 use crate::derive::{Derived, TargetState, Version};
 use crate::error::{Error, Result};
 use crate::event::{Event, GENESIS};
-use crate::model::{format_timestamp, parse_date, Actor, Issue};
+use crate::model::{format_timestamp, parse_date, Actor, Issue, Position};
 use crate::store::Head;
 use crate::wire::Wire;
 
@@ -58,7 +58,7 @@ pub(crate) fn placeholder() -> Result<Conn> {
 pub const FILE_NAME: &str = "read-model.sqlite3";
 
 /// The schema this code writes; a read model of another is rebuilt.
-pub(crate) const SCHEMA_VERSION: &str = "3";
+pub(crate) const SCHEMA_VERSION: &str = "4";
 
 const SCHEMA: &str = include_str!("schema.sql");
 
@@ -186,7 +186,7 @@ pub(crate) fn schema(conn: &Conn) -> Result<Schema> {
 pub(crate) fn reset(conn: &Conn) -> Result<()> {
     if schema(conn)? == Schema::Current {
         conn.batch(
-            "DELETE FROM events; DELETE FROM versions; DELETE FROM stances_latest; DELETE FROM meta",
+            "DELETE FROM event_rows; DELETE FROM versions; DELETE FROM stances_latest; DELETE FROM meta",
         )?;
     } else {
         let objects = conn.rows(dialect::objects(conn.engine()), &[], |r| {
@@ -246,11 +246,33 @@ pub(crate) fn clear_fault(conn: &Conn) -> Result<()> {
     Ok(())
 }
 
-const INSERT_EVENT: &str = concat!("INSERT INTO events (", event_columns!(), ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35, ?36, ?37, ?38, ?39, ?40)");
+/// The stored columns of `event_rows`, in the order [`insert`] binds them.
+macro_rules! stored_columns {
+    () => {
+        "seq, id, recorded_us, recorded_by, type_code, hash, target_seq, actor, issue, reason, \
+     position_code, stated_on, summary, quote, speaker, source_url, source_title, \
+     stated_on_precision, qualifiers, condition, attribution, reported_by, speaker_role, sources, \
+     quote_lang, translation, slug, title, proposition, description, alias, lang, used_by, \
+     from_issue, into_issue, code, name, kind"
+    };
+}
+
+const INSERT_EVENT: &str = concat!("INSERT INTO event_rows (", stored_columns!(), ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35, ?36, ?37, ?38)");
 
 const INSERT_VERSION: &str = "INSERT INTO versions (actor, issue, stated_on, statement_seq, version_seq, tombstone) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
 
-/// Adds an event's rows (inside the caller's transaction).
+/// The code of a position's name in `event_rows.position_code`.
+fn position_code_of(seq: u64, name: &str) -> Result<i64> {
+    Position::ALL
+        .iter()
+        .find(|p| p.as_str() == name)
+        .map(|p| dialect::position_code(*p))
+        .ok_or_else(|| corrupt(seq, format!("unknown position {name:?}")))
+}
+
+/// Adds an event's rows (inside the caller's transaction). The row of
+/// `event_rows` keeps neither `prev_hash` (the previous row's `hash`) nor
+/// `target` (the id at `target_seq`): the `events` view derives both.
 pub(crate) fn insert(conn: &Conn, event: &Event, derived: &Derived) -> Result<()> {
     let w = Wire::from_event(event);
     let (qualifiers, sources, used_by) = (
@@ -261,22 +283,27 @@ pub(crate) fn insert(conn: &Conn, event: &Event, derived: &Derived) -> Result<()
     fn t(v: &Option<String>) -> Arg<'_> {
         Arg::OptText(v.as_deref())
     }
+    let type_code = dialect::type_code(&w.kind)
+        .ok_or_else(|| corrupt(event.seq, format!("unknown event type {:?}", w.kind)))?;
+    let position_code = w
+        .position
+        .as_deref()
+        .map(|p| position_code_of(event.seq, p))
+        .transpose()?;
     conn.insert(
         INSERT_EVENT,
         &[
             seq_arg(event.seq),
-            t(&w.id),
-            t(&w.recorded_at),
-            t(&w.recorded_by),
-            Arg::Text(&w.kind),
-            t(&w.prev_hash),
-            t(&w.hash),
-            t(&w.target),
+            Arg::Blob(event.id.as_bytes()),
+            Arg::Int(event.recorded_at.timestamp_micros()),
+            Arg::Text(&event.recorded_by),
+            Arg::Int(type_code),
+            Arg::Blob(&event.hash),
             Arg::OptInt(derived.target_seq.map(|s| s as i64)),
             t(&w.actor),
             t(&w.issue),
             t(&w.reason),
-            t(&w.position),
+            Arg::OptInt(position_code),
             t(&w.stated_on),
             t(&w.summary),
             t(&w.quote),
@@ -349,7 +376,10 @@ fn event_row(r: &dyn Row) -> Result<(Wire, Option<u64>)> {
         id: s(1)?,
         recorded_at: s(2)?,
         recorded_by: s(3)?,
-        kind: r.text(4)?,
+        // NULL from the view: a `type_code` that names no type. Read as no
+        // type, which `to_event` refuses and `verify` reports as a row that
+        // differs from the log.
+        kind: r.opt_text(4)?.unwrap_or_default(),
         prev_hash: s(5)?,
         hash: s(6)?,
         target: s(7)?,
@@ -505,9 +535,13 @@ impl<'c> Query<'c> {
 
     /// The event with this id.
     pub(crate) fn event_by_id(&self, id: &Uuid) -> Result<Option<Event>> {
-        let id = id.to_string();
+        // By the unique index of the stored bytes (the view's `id` is text
+        // made from them, which no index holds).
         Ok(self
-            .events_where("WHERE id = ?1", &[Arg::Text(&id)])?
+            .events_where(
+                "WHERE seq = (SELECT seq FROM event_rows WHERE id = ?1)",
+                &[Arg::Blob(id.as_bytes())],
+            )?
             .pop()
             .map(|r| r.event))
     }
@@ -616,15 +650,15 @@ impl<'c> Query<'c> {
     /// a bisection of `seq`, as `recorded_at` never decreases along the
     /// log (`verify` checks it of the log, and the read model against it).
     pub(crate) fn known_seq(&self, t: &DateTime<Utc>, upto: u64) -> Result<u64> {
-        let t = format_timestamp(t);
+        let t = t.timestamp_micros();
         // Seqs up to `lo` were recorded by `t`; none from `hi` on was.
         let (mut lo, mut hi) = (0u64, upto.saturating_add(1));
         while hi - lo > 1 {
             let mid = lo + (hi - lo) / 2;
             let at = self.conn.opt(
-                "SELECT recorded_at FROM events WHERE seq = ?1",
+                "SELECT recorded_us FROM event_rows WHERE seq = ?1",
                 &[seq_arg(mid)],
-                |r| r.text(0),
+                |r| r.int(0),
             )?;
             match at {
                 Some(at) if at <= t => lo = mid,
@@ -713,11 +747,12 @@ impl<'c> Query<'c> {
     /// The naming events (definitions, rewordings, aliases, merges, actor
     /// definitions) up to seq `upto`, in order: few, read whole.
     pub(crate) fn naming_events(&self, upto: u64) -> Result<Vec<Event>> {
+        let clause = format!(
+            "WHERE seq IN (SELECT seq FROM event_rows WHERE {} AND seq <= ?1) ORDER BY seq",
+            dialect::naming_types("type_code")
+        );
         Ok(self
-            .events_where(
-                "WHERE type IN ('issue_definition', 'issue_rewording', 'alias', 'alias_removal', 'issue_merge', 'actor_definition') AND seq <= ?1 ORDER BY seq",
-                &[seq_arg(upto)],
-            )?
+            .events_where(&clause, &[seq_arg(upto)])?
             .into_iter()
             .map(|r| r.event)
             .collect())
@@ -737,14 +772,18 @@ impl<'c> Query<'c> {
         if ids.is_empty() {
             return Ok(HashSet::new());
         }
-        let texts: Vec<String> = ids.iter().map(Uuid::to_string).collect();
-        let marks: Vec<String> = (1..=texts.len()).map(|i| format!("?{i}")).collect();
-        let sql = format!("SELECT id FROM events WHERE id IN ({})", marks.join(", "));
-        let args: Vec<Arg<'_>> = texts.iter().map(|t| Arg::Text(t)).collect();
-        let found = self.conn.rows(&sql, &args, |r| r.text(0))?;
+        let marks: Vec<String> = (1..=ids.len()).map(|i| format!("?{i}")).collect();
+        let sql = format!(
+            "SELECT id FROM event_rows WHERE id IN ({})",
+            marks.join(", ")
+        );
+        let args: Vec<Arg<'_>> = ids.iter().map(|id| Arg::Blob(id.as_bytes())).collect();
+        let found = self.conn.rows(&sql, &args, |r| r.blob(0))?;
         found
             .iter()
-            .map(|t| Uuid::parse_str(t).map_err(|e| corrupt(0, format!("events: id {t:?}: {e}"))))
+            .map(|b| {
+                Uuid::from_slice(b).map_err(|e| corrupt(0, format!("event_rows: id {b:02x?}: {e}")))
+            })
             .collect()
     }
 
@@ -833,12 +872,32 @@ impl<'c> Query<'c> {
     /// the first and last `recorded_at` (RFC 3339 text, which sorts as
     /// time), in (author, type) order. One pass over `events`.
     pub(crate) fn authorship(&self, upto: u64) -> Result<Vec<AuthorshipRow>> {
-        self.conn.rows(
-            "SELECT recorded_by, type, count(*), min(recorded_at), max(recorded_at) FROM events WHERE seq <= ?1 GROUP BY recorded_by, type ORDER BY recorded_by, type",
+        let mut rows = self.conn.rows(
+            "SELECT recorded_by, type_code, count(*), min(recorded_us), max(recorded_us) FROM event_rows WHERE seq <= ?1 GROUP BY recorded_by, type_code",
             &[seq_arg(upto)],
-            |r| Ok((r.text(0)?, r.text(1)?, r.int(2)? as u64, r.text(3)?, r.text(4)?)),
-        )
+            |r| {
+                let code = r.int(1)?;
+                let kind = dialect::type_of_code(code)
+                    .ok_or_else(|| corrupt(0, format!("event_rows: unknown type code {code}")))?;
+                Ok((
+                    r.text(0)?,
+                    kind.to_owned(),
+                    r.int(2)? as u64,
+                    micros_text(r.int(3)?)?,
+                    micros_text(r.int(4)?)?,
+                ))
+            },
+        )?;
+        rows.sort_unstable_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+        Ok(rows)
     }
+}
+
+/// Microseconds since 1970 as `recorded_at`'s text.
+fn micros_text(us: i64) -> Result<String> {
+    DateTime::from_timestamp_micros(us)
+        .map(|t| format_timestamp(&t))
+        .ok_or_else(|| corrupt(0, format!("event_rows: time {us} out of range")))
 }
 
 /// A row of [`Query::authorship`]: author, type, events, first and last

@@ -449,6 +449,7 @@ fn params<'a>(args: &'a [Arg<'a>]) -> Vec<&'a (dyn ToSql + Sync)> {
                 Arg::OptInt(o) => o,
                 Arg::Text(s) => s,
                 Arg::OptText(o) => o,
+                Arg::Blob(b) => b,
             }
         })
         .collect()
@@ -479,6 +480,9 @@ impl Row for PgRow {
         }
     }
     fn opt_text(&self, i: usize) -> Result<Option<String>> {
+        self.get(i)
+    }
+    fn opt_blob(&self, i: usize) -> Result<Option<Vec<u8>>> {
         self.get(i)
     }
     fn flag(&self, i: usize) -> Result<bool> {
@@ -584,6 +588,7 @@ impl Pg {
                     Arg::OptInt(o) => Box::new(o),
                     Arg::Text(t) => Box::new(t.to_owned()),
                     Arg::OptText(o) => Box::new(o.map(str::to_owned)),
+                    Arg::Blob(b) => Box::new(b.to_vec()),
                 }
             })
             .collect();

@@ -157,8 +157,11 @@ fn writes_are_refused_once_verify_found_damage_until_it_is_repaired() {
     let l = TestLedger::new();
     l.import_article();
     let conn = rusqlite::Connection::open(l.path().join(stancelog::READ_MODEL_FILE)).unwrap();
-    conn.execute("UPDATE events SET summary = 'rewritten' WHERE seq = 4", [])
-        .unwrap();
+    conn.execute(
+        "UPDATE event_rows SET summary = 'rewritten' WHERE seq = 4",
+        [],
+    )
+    .unwrap();
     drop(conn);
     let record = crate::support::A_RECORD;
     // Before anyone looked, a write goes through (nothing has been found yet).

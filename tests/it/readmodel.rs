@@ -374,7 +374,7 @@ fn repair_refuses_a_copy_that_does_not_chain_onto_the_log() {
     model_sql(
         &l,
         &format!(
-            "UPDATE events SET hash = '{}' WHERE seq = 27",
+            "UPDATE event_rows SET hash = X'{}' WHERE seq = 27",
             "1".repeat(64)
         ),
     );

@@ -310,8 +310,11 @@ fn model_case(seq: u64, f: impl FnOnce(&rusqlite::Connection)) {
 #[test]
 fn an_altered_event_row_is_detected_and_rebuilt() {
     model_case(4, |db| {
-        db.execute("UPDATE events SET summary = 'rewritten' WHERE seq = 4", [])
-            .unwrap();
+        db.execute(
+            "UPDATE event_rows SET summary = 'rewritten' WHERE seq = 4",
+            [],
+        )
+        .unwrap();
     });
 }
 
@@ -319,7 +322,7 @@ fn an_altered_event_row_is_detected_and_rebuilt() {
 fn an_altered_edit_target_is_detected_and_rebuilt() {
     // Seq 26 amended seq 2; the row now says it amended seq 3.
     model_case(26, |db| {
-        db.execute("UPDATE events SET target_seq = 3 WHERE seq = 26", [])
+        db.execute("UPDATE event_rows SET target_seq = 3 WHERE seq = 26", [])
             .unwrap();
     });
 }
@@ -327,7 +330,8 @@ fn an_altered_edit_target_is_detected_and_rebuilt() {
 #[test]
 fn a_deleted_event_row_is_detected_and_rebuilt() {
     model_case(27, |db| {
-        db.execute("DELETE FROM events WHERE seq = 27", []).unwrap();
+        db.execute("DELETE FROM event_rows WHERE seq = 27", [])
+            .unwrap();
     });
 }
 
@@ -368,8 +372,52 @@ fn an_added_version_row_is_detected_and_rebuilt() {
 fn an_added_event_row_is_detected_and_rebuilt() {
     model_case(40, |db| {
         db.execute(
-            "INSERT INTO events (seq, id, recorded_at, recorded_by, type, prev_hash, hash, actor, issue, position, stated_on, summary) \
-             SELECT 40, 'c4b3f2a1-0000-4000-8000-000000000040', recorded_at, recorded_by, type, prev_hash, hash, actor, issue, position, stated_on, summary FROM events WHERE seq = 1",
+            "INSERT INTO event_rows (seq, id, recorded_us, recorded_by, type_code, hash, actor, issue, position_code, stated_on, summary) \
+             SELECT 40, X'c4b3f2a1000040008000000000000040', recorded_us, recorded_by, type_code, hash, actor, issue, position_code, stated_on, summary FROM event_rows WHERE seq = 1",
+            [],
+        )
+        .unwrap();
+    });
+}
+
+#[test]
+fn an_altered_stored_time_is_detected_and_rebuilt() {
+    // One microsecond later in `event_rows`: the `events` view's text differs.
+    model_case(4, |db| {
+        db.execute(
+            "UPDATE event_rows SET recorded_us = recorded_us + 1 WHERE seq = 4",
+            [],
+        )
+        .unwrap();
+    });
+}
+
+#[test]
+fn an_altered_stored_position_code_is_detected_and_rebuilt() {
+    model_case(4, |db| {
+        db.execute(
+            "UPDATE event_rows SET position_code = (position_code + 1) % 4 WHERE seq = 4",
+            [],
+        )
+        .unwrap();
+    });
+}
+
+#[test]
+fn an_unknown_type_code_is_detected_and_rebuilt() {
+    model_case(4, |db| {
+        db.execute("UPDATE event_rows SET type_code = 99 WHERE seq = 4", [])
+            .unwrap();
+    });
+}
+
+#[test]
+fn an_altered_hash_is_detected_at_its_row_and_rebuilt() {
+    // The stored hash of seq 4 is also seq 5's `prev_hash` in the view:
+    // the first row that differs is seq 4's.
+    model_case(4, |db| {
+        db.execute(
+            "UPDATE event_rows SET hash = zeroblob(32) WHERE seq = 4",
             [],
         )
         .unwrap();
@@ -533,9 +581,11 @@ fn tamper_helpers_see_the_expected_layout() {
     });
     tamper_model(&l.path(), |db| {
         let edit = |seq: i64| -> Option<i64> {
-            db.query_row("SELECT target_seq FROM events WHERE seq = ?1", [seq], |r| {
-                r.get(0)
-            })
+            db.query_row(
+                "SELECT target_seq FROM event_rows WHERE seq = ?1",
+                [seq],
+                |r| r.get(0),
+            )
             .unwrap()
         };
         assert_eq!(edit(26), Some(2));
