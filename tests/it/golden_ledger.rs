@@ -1,7 +1,9 @@
 //! A ledger written by the release before the core was reshaped (kept as
 //! files in `fixtures/golden/ledger-v0/`, with what that release answered):
 //! the new code opens it, verifies it with the same head, exports the same
-//! bytes and gives the same answers on both time axes.
+//! bytes and gives the same answers on both time axes. And a ledger of the
+//! last release with a schema-3 read model (`fixtures/golden/ledger-v3/`),
+//! whose read model the new code rebuilds, answering as that release did.
 
 use std::path::Path;
 
@@ -145,4 +147,96 @@ fn a_new_ledger_is_compressed_and_an_old_one_stays_uncompressed() {
     let out = old.ok(&["verify"]);
     assert!(out.starts_with("ok: "), "{out}");
     assert!(!out.starts_with("ok: 27 events"), "{out}");
+}
+
+/// A ledger of the last release with a schema-3 read model (its `events`
+/// a table of text), kept in `fixtures/golden/ledger-v3/` with what that
+/// release answered: the new code rebuilds the read model from the log on
+/// first open, with one notice, and answers exactly as that release did.
+fn v3_ledger() -> TestLedger {
+    let l = TestLedger::new();
+    copy_dir(&fixture("golden/ledger-v3/ledger"), &l.path());
+    l
+}
+
+fn golden_v3(name: &str) -> String {
+    std::fs::read_to_string(fixture(&format!("golden/ledger-v3/{name}"))).unwrap()
+}
+
+#[test]
+fn a_schema_3_read_model_is_rebuilt_on_first_open_and_answers_the_same() {
+    let l = v3_ledger();
+    let path = l.path();
+    let schema = |sql: &str| -> String {
+        let db = rusqlite::Connection::open(path.join(stancelog::READ_MODEL_FILE)).unwrap();
+        db.query_row(sql, [], |r| r.get(0)).unwrap()
+    };
+    assert_eq!(
+        schema("SELECT type FROM sqlite_master WHERE name = 'events'"),
+        "table"
+    );
+    // A read command, which opens nothing else when the model is current.
+    let out = l
+        .cmd()
+        .args(["--json", "stances", "--as-of", "2019-12-23"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        format!(
+            "notice: rebuilt the read model of {} (schema 3 -> 4) from 48 events\n",
+            path.display()
+        )
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        golden_v3("stances.json")
+    );
+    assert_eq!(
+        schema("SELECT value FROM meta WHERE key = 'schema_version'"),
+        "4"
+    );
+    assert_eq!(
+        schema("SELECT type FROM sqlite_master WHERE name = 'events'"),
+        "view"
+    );
+    // Once rebuilt, nothing more is said; the rest is as that release had it.
+    let again = l.cmd().arg("head").output().unwrap();
+    assert!(again.stderr.is_empty(), "{again:?}");
+    assert_eq!(String::from_utf8_lossy(&again.stdout), golden_v3("head"));
+    assert_eq!(l.ok(&["export"]), golden_v3("export.jsonl"));
+    assert_eq!(l.ok(&["--json", "log"]), golden_v3("log.json"));
+    let out = l.ok(&["verify", "--digest", golden_v3("head").trim()]);
+    assert!(out.starts_with("ok: 48 events"), "{out}");
+}
+
+#[test]
+fn the_events_view_shows_the_text_the_schema_3_table_held() {
+    // Every documented column of `events`, row for row, as that release's
+    // read model stored it (in a copy no stancelog opened).
+    let (l, pristine) = (v3_ledger(), v3_ledger());
+    l.ok(&["head"]);
+    let columns = "seq, id, recorded_at, recorded_by, type, prev_hash, hash, target, target_seq, \
+         actor, issue, reason, position, stated_on, summary, quote, speaker, source_url, \
+         source_title, stated_on_precision, qualifiers, condition, attribution, reported_by, \
+         speaker_role, sources, quote_lang, translation, slug, title, proposition, description, \
+         alias, lang, used_by, from_issue, into_issue, code, name, kind";
+    let rows = |path: &Path| -> Vec<Vec<rusqlite::types::Value>> {
+        let db =
+            rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+                .unwrap();
+        let mut st = db
+            .prepare(&format!("SELECT {columns} FROM events ORDER BY seq"))
+            .unwrap();
+        let n = st.column_count();
+        st.query_map([], |r| (0..n).map(|i| r.get(i)).collect())
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    };
+    let old = rows(&pristine.path().join(stancelog::READ_MODEL_FILE));
+    let new = rows(&l.path().join(stancelog::READ_MODEL_FILE));
+    assert_eq!(old.len(), 48);
+    assert_eq!(new, old);
 }
