@@ -26,7 +26,6 @@ use crate::index;
 use crate::readmodel::{self, Conn, Query};
 use crate::replay::Replay;
 use crate::store::{Head, Store};
-use crate::wire::Wire;
 
 /// What a successful verify saw.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -290,9 +289,7 @@ fn replay_log(
                 expected.add_version(v);
             }
             match rows.next_row()? {
-                Some((row, target_seq))
-                    if row == Wire::from_event(&event) && target_seq == derived.target_seq =>
-                {
+                Some(row) if row == readmodel::StoredRow::of(&event, &derived)? => {
                     compared += 1;
                 }
                 Some(_) => {
@@ -351,9 +348,9 @@ fn replay_log(
             ),
         ));
     }
-    if let Some((row, _)) = rows.next_row()? {
+    if let Some(row) = rows.next_row()? {
         return Err(fault(
-            row.seq.unwrap_or(seq + 1),
+            row.seq as u64,
             "the read model holds an event the log does not (run `stancelog repair` if the log lost it, else `stancelog rebuild`)",
         ));
     }
@@ -363,17 +360,17 @@ fn replay_log(
 /// The read model's event rows in seq order, a page per query.
 struct ModelRows<'q, 'c> {
     model: &'q Query<'c>,
-    page: std::collections::VecDeque<(Wire, Option<u64>)>,
+    page: std::collections::VecDeque<readmodel::StoredRow>,
     next: u64,
 }
 
 impl ModelRows<'_, '_> {
-    fn next_row(&mut self) -> Result<Option<(Wire, Option<u64>)>> {
+    fn next_row(&mut self) -> Result<Option<readmodel::StoredRow>> {
         if self.page.is_empty() {
-            // Rows compare in their JSON form, read straight into it.
-            for (w, t) in self.model.wires_from(self.next, 2048)? {
-                self.next = w.seq.unwrap_or(self.next) + 1;
-                self.page.push_back((w, t));
+            // Rows compare in their stored form: bytes, codes and text.
+            for row in self.model.stored_from(self.next, 2048)? {
+                self.next = row.seq as u64 + 1;
+                self.page.push_back(row);
             }
         }
         Ok(self.page.pop_front())

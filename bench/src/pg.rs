@@ -673,9 +673,16 @@ pub(crate) fn run(b: &mut Bench, url: &str, pg_size: u64, quick: bool, seed: u64
                     &[(&a, Type::TEXT), (&i, Type::TEXT), (&d, Type::TEXT)],
                 )?,
             };
+            // The position as its name (`event_rows` stores its code).
+            let name = |code: i64| {
+                stancelog::Position::ALL
+                    .get(code as usize)
+                    .map_or("", |p| p.as_str())
+                    .to_owned()
+            };
             Ok(rows
                 .first()
-                .map(|r| (r.get::<_, String>(1), r.get::<_, String>(2))))
+                .map(|r| (r.get::<_, String>(1), name(r.get::<_, i64>(2)))))
         };
     let lib = Ledger::open_postgres_reader(&ledger, &OpenOptions::default())?;
     let warm = qs.len().min(50);

@@ -270,69 +270,136 @@ fn position_code_of(seq: u64, name: &str) -> Result<i64> {
         .ok_or_else(|| corrupt(seq, format!("unknown position {name:?}")))
 }
 
-/// Adds an event's rows (inside the caller's transaction). The row of
-/// `event_rows` keeps neither `prev_hash` (the previous row's `hash`) nor
-/// `target` (the id at `target_seq`): the `events` view derives both.
-pub(crate) fn insert(conn: &Conn, event: &Event, derived: &Derived) -> Result<()> {
-    let w = Wire::from_event(event);
-    let (qualifiers, sources, used_by) = (
-        json_list(&w.qualifiers),
-        json_list(&w.sources),
-        json_list(&w.used_by),
-    );
-    fn t(v: &Option<String>) -> Arg<'_> {
-        Arg::OptText(v.as_deref())
+/// An event's row of `event_rows` as stored: what [`insert`] writes and
+/// what `verify` compares with the log's event (a replay derives it
+/// afresh), with neither side formatting bytes as text. The row keeps
+/// neither `prev_hash` (the previous row's `hash`, which the log's chain
+/// check and the previous row's comparison cover) nor `target` (the id at
+/// `target_seq`): the `events` view derives both.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct StoredRow {
+    pub(crate) seq: i64,
+    id: Vec<u8>,
+    recorded_us: i64,
+    recorded_by: String,
+    type_code: i64,
+    hash: Vec<u8>,
+    target_seq: Option<i64>,
+    position_code: Option<i64>,
+    /// The text columns in [`stored_columns`] order: `actor`, `issue`,
+    /// `reason`, then `stated_on` to `kind`.
+    text: Vec<Option<String>>,
+}
+
+/// Of [`StoredRow::text`], the columns before `position_code`.
+const TEXT_BEFORE_POSITION: usize = 3;
+
+impl StoredRow {
+    /// The row `event` makes, given what the replay derived of it.
+    pub(crate) fn of(event: &Event, derived: &Derived) -> Result<StoredRow> {
+        let w = Wire::from_event(event);
+        let type_code = dialect::type_code(&w.kind)
+            .ok_or_else(|| corrupt(event.seq, format!("unknown event type {:?}", w.kind)))?;
+        let position_code = w
+            .position
+            .as_deref()
+            .map(|p| position_code_of(event.seq, p))
+            .transpose()?;
+        let (qualifiers, sources, used_by) = (
+            json_list(&w.qualifiers),
+            json_list(&w.sources),
+            json_list(&w.used_by),
+        );
+        Ok(StoredRow {
+            seq: event.seq.min(i64::MAX as u64) as i64,
+            id: event.id.as_bytes().to_vec(),
+            recorded_us: event.recorded_at.timestamp_micros(),
+            recorded_by: event.recorded_by.clone(),
+            type_code,
+            hash: event.hash.to_vec(),
+            target_seq: derived.target_seq.map(|s| s as i64),
+            position_code,
+            text: vec![
+                w.actor,
+                w.issue,
+                w.reason,
+                w.stated_on,
+                w.summary,
+                w.quote,
+                w.speaker,
+                w.source_url,
+                w.source_title,
+                w.stated_on_precision,
+                qualifiers,
+                w.condition,
+                w.attribution,
+                w.reported_by,
+                w.speaker_role,
+                sources,
+                w.quote_lang,
+                w.translation,
+                w.slug,
+                w.title,
+                w.proposition,
+                w.description,
+                w.alias,
+                w.lang,
+                used_by,
+                w.from,
+                w.into,
+                w.code,
+                w.name,
+                w.actor_kind,
+            ],
+        })
     }
-    let type_code = dialect::type_code(&w.kind)
-        .ok_or_else(|| corrupt(event.seq, format!("unknown event type {:?}", w.kind)))?;
-    let position_code = w
-        .position
-        .as_deref()
-        .map(|p| position_code_of(event.seq, p))
-        .transpose()?;
-    conn.insert(
-        INSERT_EVENT,
-        &[
-            seq_arg(event.seq),
-            Arg::Blob(event.id.as_bytes()),
-            Arg::Int(event.recorded_at.timestamp_micros()),
-            Arg::Text(&event.recorded_by),
-            Arg::Int(type_code),
-            Arg::Blob(&event.hash),
-            Arg::OptInt(derived.target_seq.map(|s| s as i64)),
-            t(&w.actor),
-            t(&w.issue),
-            t(&w.reason),
-            Arg::OptInt(position_code),
-            t(&w.stated_on),
-            t(&w.summary),
-            t(&w.quote),
-            t(&w.speaker),
-            t(&w.source_url),
-            t(&w.source_title),
-            t(&w.stated_on_precision),
-            t(&qualifiers),
-            t(&w.condition),
-            t(&w.attribution),
-            t(&w.reported_by),
-            t(&w.speaker_role),
-            t(&sources),
-            t(&w.quote_lang),
-            t(&w.translation),
-            t(&w.slug),
-            t(&w.title),
-            t(&w.proposition),
-            t(&w.description),
-            t(&w.alias),
-            t(&w.lang),
-            t(&used_by),
-            t(&w.from),
-            t(&w.into),
-            t(&w.code),
-            t(&w.name),
-            t(&w.actor_kind),
-        ],
-    )?;
+
+    /// Its values, bound in [`stored_columns`] order.
+    fn args(&self) -> Vec<Arg<'_>> {
+        let mut args = vec![
+            Arg::Int(self.seq),
+            Arg::Blob(&self.id),
+            Arg::Int(self.recorded_us),
+            Arg::Text(&self.recorded_by),
+            Arg::Int(self.type_code),
+            Arg::Blob(&self.hash),
+            Arg::OptInt(self.target_seq),
+        ];
+        for (i, t) in self.text.iter().enumerate() {
+            if i == TEXT_BEFORE_POSITION {
+                args.push(Arg::OptInt(self.position_code));
+            }
+            args.push(Arg::OptText(t.as_deref()));
+        }
+        args
+    }
+
+    /// Reads a row selected in [`stored_columns`] order.
+    fn read(r: &dyn Row) -> Result<StoredRow> {
+        let mut text = Vec::with_capacity(30);
+        for i in 7..38 {
+            if i != 7 + TEXT_BEFORE_POSITION {
+                text.push(r.opt_text(i)?);
+            }
+        }
+        Ok(StoredRow {
+            seq: r.int(0)?,
+            id: r.blob(1)?,
+            recorded_us: r.int(2)?,
+            recorded_by: r.text(3)?,
+            type_code: r.int(4)?,
+            hash: r.blob(5)?,
+            target_seq: r.opt_int(6)?,
+            position_code: r.opt_int(7 + TEXT_BEFORE_POSITION)?,
+            text,
+        })
+    }
+}
+
+/// Adds an event's rows (inside the caller's transaction).
+pub(crate) fn insert(conn: &Conn, event: &Event, derived: &Derived) -> Result<()> {
+    let row = StoredRow::of(event, derived)?;
+    conn.insert(INSERT_EVENT, &row.args())?;
     let Some(v) = &derived.version else {
         return Ok(());
     };
@@ -447,30 +514,25 @@ fn event_row(r: &dyn Row) -> Result<(Wire, Option<u64>)> {
 /// differs from the log's event.
 fn fill_prev_hashes(conn: &Conn, rows: &mut [(Wire, Option<u64>)]) -> Result<()> {
     let genesis = hex_hash(&GENESIS);
-    let mut known: std::collections::HashMap<u64, String> = rows
+    let by_seq: std::collections::HashMap<u64, usize> = rows
         .iter()
-        .filter_map(|(w, _)| Some((w.seq?, w.hash.clone()?)))
+        .enumerate()
+        .filter_map(|(i, (w, _))| Some((w.seq?, i)))
         .collect();
-    let missing: Vec<u64> = rows
-        .iter()
-        .filter_map(|(w, _)| w.seq)
-        .filter(|&s| s > 1 && !known.contains_key(&(s - 1)))
-        .map(|s| s - 1)
-        .collect();
-    for chunk in missing.chunks(IN_CHUNK) {
-        let sql = format!(
-            "SELECT seq, hash FROM event_rows WHERE seq IN ({})",
-            in_list(chunk)
-        );
-        for (seq, hash) in conn.rows(&sql, &[], |r| Ok((r.int(0)? as u64, r.blob(1)?)))? {
-            known.insert(seq, hex::encode(hash));
-        }
-    }
-    for (w, _) in rows.iter_mut() {
-        w.prev_hash = match w.seq {
-            Some(1) => Some(genesis.clone()),
-            Some(s) => known.get(&(s - 1)).cloned(),
-            None => None,
+    for i in 0..rows.len() {
+        let Some(seq) = rows[i].0.seq else { continue };
+        rows[i].0.prev_hash = if seq == 1 {
+            Some(genesis.clone())
+        } else if let Some(&j) = by_seq.get(&(seq - 1)) {
+            rows[j].0.hash.clone()
+        } else {
+            // One prepared (and cached) lookup: a range misses only its first.
+            conn.opt(
+                "SELECT hash FROM event_rows WHERE seq = ?1",
+                &[seq_arg(seq - 1)],
+                |r| r.blob(0),
+            )?
+            .map(hex::encode)
         };
     }
     Ok(())
@@ -611,12 +673,17 @@ impl<'c> Query<'c> {
             .map(|r| r.event))
     }
 
-    /// The rows of the events from `from` on, at most `limit`, in order, in
-    /// their JSON form with their `target_seq` (for comparing with the log).
-    pub(crate) fn wires_from(&self, from: u64, limit: usize) -> Result<Vec<(Wire, Option<u64>)>> {
-        self.wires_where(
-            "WHERE e.seq >= ?1 ORDER BY e.seq LIMIT ?2",
+    /// The stored rows of the events from `from` on, at most `limit`, in
+    /// order (for comparing with the log).
+    pub(crate) fn stored_from(&self, from: u64, limit: usize) -> Result<Vec<StoredRow>> {
+        self.conn.rows(
+            concat!(
+                "SELECT ",
+                stored_columns!(),
+                " FROM event_rows WHERE seq >= ?1 ORDER BY seq LIMIT ?2"
+            ),
             &[seq_arg(from), Arg::Int(limit as i64)],
+            StoredRow::read,
         )
     }
 

@@ -14,7 +14,7 @@ CREATE TABLE meta (
 -- id and hash are their bytes, the time is microseconds since 1970 (UTC),
 -- `type` and `position` are small codes (the order of `KINDS` and of
 -- `Position` in the code), and each row's `prev_hash` is the `hash` of the
--- row before it. This took the read model from 2.4x to 1.8x the encoded
+-- row before it. This took the read model from 2.44x to 1.88x the encoded
 -- log (docs/PERFORMANCE.md, round 7).
 CREATE TABLE event_rows (
     seq          INTEGER PRIMARY KEY,
