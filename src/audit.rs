@@ -150,6 +150,14 @@ pub(crate) fn verify(
             "the read model's stances_latest row of this statement does not hold it as amended now (run `stancelog rebuild`)",
         ));
     }
+    if let Some(object) = readmodel::schema_difference(model)? {
+        return Err(fault(
+            head.seq.max(1),
+            format!(
+                "the read model's {object} is not the one this release defines (run `stancelog rebuild`)"
+            ),
+        ));
+    }
     let wm = q.watermark()?;
     if wm.seq != head.seq || wm.hash != head.hash {
         return Err(fault(

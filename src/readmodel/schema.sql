@@ -1,7 +1,8 @@
 -- The read model, schema 4: every projection of the log, derived from it,
 -- rebuildable from it, and checked against a fresh replay of it by verify.
 -- Tables and views are a public interface (docs/READ-MODEL.md): columns are
--- added, never renamed or removed.
+-- added, never renamed or removed. verify compares the file's definitions
+-- with this text, so any change to it comes with a new SCHEMA_VERSION.
 
 CREATE TABLE meta (
     key   TEXT PRIMARY KEY,

@@ -424,6 +424,26 @@ fn an_altered_hash_is_detected_at_its_row_and_rebuilt() {
     });
 }
 
+#[test]
+fn a_rewritten_view_is_detected_and_rebuilt() {
+    // What analysts read of `events` is a view: rewriting it is damage too.
+    model_case(EVENTS, |db| {
+        db.execute_batch(
+            "DROP VIEW events; CREATE VIEW events AS SELECT seq, 'forged' AS summary FROM event_rows",
+        )
+        .unwrap();
+    });
+    let l = ledger();
+    tamper_model(&l.path(), |db| {
+        db.execute_batch("DROP INDEX events_by_target").unwrap();
+    });
+    let err = verify_fails_at(&l, EVENTS);
+    assert!(
+        err.contains("the read model's index events_by_target is not the one this release defines"),
+        "{err}"
+    );
+}
+
 // The rows `stances_latest` keeps per pair (seq 2 is amended by seq 26,
 // seq 3 retracted by seq 27, seq 5 is neither).
 
