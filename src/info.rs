@@ -63,7 +63,7 @@ pub(crate) fn info(path: &Path, q: &Query<'_>) -> Result<Info> {
         read_model_schema: readmodel::SCHEMA_VERSION.to_owned(),
         events: head.seq,
         head,
-        statements: q.count_of("statement")?,
+        statements: q.statement_count()?,
         actors: q.distinct_statement_values(Column::Actor)?,
         issues: q.distinct_statement_values(Column::Issue)?,
         first_stated_on: range.as_ref().and_then(|(a, _)| date(a)),

@@ -119,6 +119,13 @@ pub(crate) fn position_code(p: Position) -> i64 {
         .expect("every position is in ALL") as i64
 }
 
+/// The position of a `position_code`.
+pub(crate) fn position_of_code(code: i64) -> Option<Position> {
+    usize::try_from(code)
+        .ok()
+        .and_then(|i| Position::ALL.get(i).copied())
+}
+
 /// The SQL condition that a `type_code` is a naming kind, in the exact
 /// words of `events_naming`'s `WHERE` (SQLite uses a partial index only
 /// for a query that repeats them).
@@ -187,7 +194,7 @@ fn function(engine: Engine, name: &str, x: &str) -> String {
             .unwrap_or_else(|| panic!("schema.sql: type_code({x}): no such event type"))
             .to_string(),
         ("naming_types", _) => format!("({})", naming_types(x)),
-        ("genesis_text", _) => format!("'{}'", "0".repeat(64)),
+        ("genesis_text", _) => format!("'{}'", crate::chain::hex_hash(&crate::event::GENESIS)),
         ("uuid_text", Engine::Sqlite) => {
             let h = format!("hex({x})");
             format!(

@@ -412,20 +412,9 @@ impl Query<'_> {
                 let seq = r.int(0)? as u64;
                 let same = !r.flag(8)?
                     && r.int(4)? == super::dialect::STATEMENT_CODE
-                    && r.opt_text(1)?
-                        == uuid::Uuid::from_slice(&r.blob(5)?)
-                            .ok()
-                            .map(|u| u.to_string())
-                    && r.opt_text(2)?
-                        == chrono::DateTime::from_timestamp_micros(r.int(6)?)
-                            .map(|t| crate::model::format_timestamp(&t))
-                    && r.opt_text(3)?
-                        == r.opt_int(7)?.and_then(|c| {
-                            usize::try_from(c)
-                                .ok()
-                                .and_then(|i| crate::model::Position::ALL.get(i))
-                                .map(|p| p.as_str().to_owned())
-                        });
+                    && r.opt_text(1)? == super::text::id(&r.blob(5)?)
+                    && r.opt_text(2)? == super::text::time(r.int(6)?)
+                    && r.opt_text(3)? == r.opt_int(7)?.and_then(super::text::position);
                 if !same && first_fault.is_none_or(|f| seq < f) {
                     first_fault = Some(seq);
                 }

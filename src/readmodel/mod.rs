@@ -63,11 +63,11 @@ pub(crate) const SCHEMA_VERSION: &str = "4";
 const SCHEMA: &str = include_str!("schema.sql");
 
 /// What the read model's own reads select of an event: its stored row `e`
-/// of `event_rows`, in [`event_row`]'s order (the target's id and
-/// `prev_hash` come from other rows: [`fill_derived`]). No join: beside a
-/// join of `event_rows` to itself, SQLite prepared each lookup again at
-/// every binding (a third of an import's time). Reads decode the stored bytes themselves rather than parse the
-/// `events` view's text (a third of `verify`'s time at 1M events).
+/// of `event_rows`, in [`event_row`]'s order, decoded from bytes and codes
+/// rather than read as the `events` view's text. The target's id and
+/// `prev_hash` come from other rows ([`fill_derived`]), not from a join of
+/// `event_rows` to itself: beside that join SQLite prepared each lookup
+/// again at every binding (a third of an import's time).
 const EVENT_SELECT: &str = "SELECT e.seq, e.id, e.recorded_us, e.recorded_by, e.type_code, \
      e.hash, e.target_seq, e.actor, e.issue, e.reason, e.position_code, e.stated_on, \
      e.summary, e.quote, e.speaker, e.source_url, e.source_title, e.stated_on_precision, \
@@ -115,10 +115,10 @@ pub(crate) fn path_in(dir: &Path) -> PathBuf {
     dir.join(FILE_NAME)
 }
 
-/// Prepared statements a connection keeps. A write runs about twenty
-/// distinct statements per batch (rusqlite keeps 16 by default): past the
-/// cache, each was parsed again for every event, which took an import of
-/// 200,000 events from 23 s to 45 s.
+/// Prepared statements a connection keeps. A write cycles through about
+/// twenty distinct statements, more than rusqlite's default 16: with 128,
+/// an import of 200,000 events took 15.4 s against 15.9 s (two alternated
+/// runs each).
 const STATEMENT_CACHE: usize = 128;
 
 /// Opens (creating if missing) the read model for writing.
@@ -199,36 +199,25 @@ pub(crate) fn schema_difference(conn: &Conn) -> Result<Option<String>> {
     let Conn::Sqlite(_) = conn else {
         return Ok(None);
     };
-    const OBJECTS: &str = "SELECT type, name, sql FROM sqlite_master \
-         WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name";
-    let read = |c: &Conn| {
-        c.rows(OBJECTS, &[], |r| {
-            Ok((r.text(0)?, r.text(1)?, r.opt_text(2)?))
-        })
+    const OBJECTS: &str =
+        "SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'";
+    type Objects = std::collections::BTreeMap<(String, String), Option<String>>;
+    let read = |c: &Conn| -> Result<Objects> {
+        let rows = c.rows(OBJECTS, &[], |r| {
+            Ok(((r.text(0)?, r.text(1)?), r.opt_text(2)?))
+        })?;
+        Ok(rows.into_iter().collect())
     };
     let fresh = Conn::Sqlite(Connection::open_in_memory().sql()?);
     fresh.batch(&dialect::schema(SqlEngine::Sqlite, SCHEMA))?;
     let (want, got) = (read(&fresh)?, read(conn)?);
-    if want == got {
-        return Ok(None);
-    }
-    // Name the first object that is missing, extra or different.
-    let names =
-        |v: &[(String, String, Option<String>)]| -> std::collections::BTreeSet<(String, String)> {
-            v.iter().map(|(t, n, _)| (t.clone(), n.clone())).collect()
-        };
-    let all: std::collections::BTreeSet<_> = names(&want).union(&names(&got)).cloned().collect();
-    for (kind, name) in all {
-        let find = |v: &[(String, String, Option<String>)]| {
-            v.iter()
-                .find(|(t, n, _)| *t == kind && *n == name)
-                .map(|(_, _, sql)| sql.clone())
-        };
-        if find(&want) != find(&got) {
-            return Ok(Some(format!("{kind} {name}")));
-        }
-    }
-    Ok(Some("schema".into()))
+    // The first object, in (type, name) order, missing, extra or different.
+    Ok(want
+        .keys()
+        .chain(got.keys())
+        .filter(|k| want.get(*k) != got.get(*k))
+        .min()
+        .map(|(kind, name)| format!("{kind} {name}")))
 }
 
 /// Inside the caller's transaction: empties the read model, creating the
@@ -315,11 +304,39 @@ const INSERT_VERSION: &str = "INSERT INTO versions (actor, issue, stated_on, sta
 
 /// The code of a position's name in `event_rows.position_code`.
 fn position_code_of(seq: u64, name: &str) -> Result<i64> {
-    Position::ALL
-        .iter()
-        .find(|p| p.as_str() == name)
-        .map(|p| dialect::position_code(*p))
-        .ok_or_else(|| corrupt(seq, format!("unknown position {name:?}")))
+    let p: Position = name
+        .parse()
+        .map_err(|_| corrupt(seq, format!("unknown position {name:?}")))?;
+    Ok(dialect::position_code(p))
+}
+
+/// The text forms of `event_rows`' stored values, as `export` writes them
+/// (`None` for a value that names nothing: a wrong length, an unknown
+/// code, a time out of range).
+pub(crate) mod text {
+    use crate::model::format_timestamp;
+
+    /// A UUID's 16 bytes as its hyphenated text.
+    pub(crate) fn id(bytes: &[u8]) -> Option<String> {
+        uuid::Uuid::from_slice(bytes).ok().map(|u| u.to_string())
+    }
+
+    /// Microseconds since 1970 as `recorded_at`'s text.
+    pub(crate) fn time(us: i64) -> Option<String> {
+        chrono::DateTime::from_timestamp_micros(us).map(|t| format_timestamp(&t))
+    }
+
+    /// A `position_code` as the position's name.
+    pub(crate) fn position(code: i64) -> Option<String> {
+        super::dialect::position_of_code(code).map(|p| p.as_str().to_owned())
+    }
+
+    /// A hash's 32 bytes as 64 hex digits.
+    pub(crate) fn hash(bytes: &[u8]) -> Option<String> {
+        <[u8; 32]>::try_from(bytes)
+            .ok()
+            .map(|h| crate::chain::hex_hash(&h))
+    }
 }
 
 /// An event's row of `event_rows` as stored: what [`insert`] writes and
@@ -486,43 +503,34 @@ fn corrupt(seq: u64, message: impl Into<String>) -> Error {
 }
 
 /// Reads an event row of [`EVENT_SELECT`]: its wire form, without
-/// `prev_hash` and `target` (see [`fill_derived`]), and `target_seq`. A stored
-/// value that names nothing (an unknown code, bytes of the wrong length)
-/// reads as an empty or missing field, which `to_event` refuses and
-/// `verify` reports as a row that differs from the log.
+/// `prev_hash` and `target` (see [`fill_derived`]), and `target_seq`. A
+/// stored value that names nothing (an unknown code, bytes of the wrong
+/// length, a time out of range) is damage at the row's seq, named.
 fn event_row(r: &dyn Row) -> Result<(Wire, Option<u64>)> {
     let s = |i: usize| r.opt_text(i);
     let seq = r.int(0)? as u64;
-    let uuid = |b: Option<Vec<u8>>| {
-        b.map(|b| {
-            Uuid::from_slice(&b)
-                .map(|u| u.to_string())
-                .unwrap_or_default()
-        })
+    let damaged = |what: String| corrupt(seq, format!("event_rows: {what}"));
+    let code = r.int(4)?;
+    let kind =
+        dialect::type_of_code(code).ok_or_else(|| damaged(format!("unknown type code {code}")))?;
+    let position = match r.opt_int(10)? {
+        Some(c) => {
+            Some(text::position(c).ok_or_else(|| damaged(format!("unknown position code {c}")))?)
+        }
+        None => None,
     };
-    let recorded_at = DateTime::from_timestamp_micros(r.int(2)?).map(|t| format_timestamp(&t));
-    let hash = r.blob(5)?;
-    let position = r.opt_int(10)?.map(|c| {
-        usize::try_from(c)
-            .ok()
-            .and_then(|i| Position::ALL.get(i))
-            .map(|p| p.as_str().to_owned())
-            .unwrap_or_default()
-    });
     let wire = Wire {
         seq: Some(seq),
-        id: uuid(r.opt_blob(1)?),
-        recorded_at,
+        id: Some(text::id(&r.blob(1)?).ok_or_else(|| damaged("an id not of 16 bytes".into()))?),
+        recorded_at: Some(
+            text::time(r.int(2)?).ok_or_else(|| damaged("a time out of range".into()))?,
+        ),
         recorded_by: s(3)?,
-        kind: dialect::type_of_code(r.int(4)?)
-            .unwrap_or_default()
-            .to_owned(),
+        kind: kind.to_owned(),
         prev_hash: None,
-        hash: Some(if hash.len() == 32 {
-            hex::encode(&hash)
-        } else {
-            String::new()
-        }),
+        hash: Some(
+            text::hash(&r.blob(5)?).ok_or_else(|| damaged("a hash not of 32 bytes".into()))?,
+        ),
         target: None,
         actor: s(7)?,
         issue: s(8)?,
@@ -572,15 +580,8 @@ fn fill_derived(conn: &Conn, rows: &mut [(Wire, Option<u64>)]) -> Result<()> {
         .enumerate()
         .filter_map(|(i, (w, _))| Some((w.seq?, i)))
         .collect();
-    // One prepared (and cached) lookup each.
-    let column_at = |seq: u64, column: &str| -> Result<Option<Vec<u8>>> {
-        let sql = if column == "hash" {
-            "SELECT hash FROM event_rows WHERE seq = ?1"
-        } else {
-            "SELECT id FROM event_rows WHERE seq = ?1"
-        };
-        conn.opt(sql, &[seq_arg(seq)], |r| r.blob(0))
-    };
+    // One prepared (and cached) lookup of the one column by seq.
+    let read = |sql: &str, seq: u64| conn.opt(sql, &[seq_arg(seq)], |r| r.blob(0));
     for i in 0..rows.len() {
         let Some(seq) = rows[i].0.seq else { continue };
         rows[i].0.prev_hash = if seq == 1 {
@@ -588,14 +589,15 @@ fn fill_derived(conn: &Conn, rows: &mut [(Wire, Option<u64>)]) -> Result<()> {
         } else if let Some(&j) = by_seq.get(&(seq - 1)) {
             rows[j].0.hash.clone()
         } else {
-            column_at(seq - 1, "hash")?.map(hex::encode)
+            read("SELECT hash FROM event_rows WHERE seq = ?1", seq - 1)?
+                .and_then(|b| text::hash(&b))
         };
         if let Some(t) = rows[i].1 {
             rows[i].0.target = match by_seq.get(&t) {
                 Some(&j) => rows[j].0.id.clone(),
-                None => column_at(t, "id")?
-                    .and_then(|b| Uuid::from_slice(&b).ok())
-                    .map(|u| u.to_string()),
+                None => {
+                    read("SELECT id FROM event_rows WHERE seq = ?1", t)?.and_then(|b| text::id(&b))
+                }
             };
         }
     }
@@ -1068,31 +1070,28 @@ impl<'c> Query<'c> {
     /// time), in (author, type) order. One pass over `events`.
     pub(crate) fn authorship(&self, upto: u64) -> Result<Vec<AuthorshipRow>> {
         let mut rows = self.conn.rows(
-            "SELECT recorded_by, type_code, count(*), min(recorded_us), max(recorded_us) FROM event_rows WHERE seq <= ?1 GROUP BY recorded_by, type_code",
+            "SELECT recorded_by, type_code, count(*), min(recorded_us), max(recorded_us), min(seq) FROM event_rows WHERE seq <= ?1 GROUP BY recorded_by, type_code",
             &[seq_arg(upto)],
             |r| {
-                let code = r.int(1)?;
+                // A stored value that names nothing is damage at the
+                // group's first seq.
+                let (code, seq) = (r.int(1)?, r.int(5)? as u64);
+                let damaged = |what: &str| corrupt(seq, format!("event_rows: {what}"));
                 let kind = dialect::type_of_code(code)
-                    .ok_or_else(|| corrupt(0, format!("event_rows: unknown type code {code}")))?;
+                    .ok_or_else(|| damaged(&format!("unknown type code {code}")))?;
+                let time = |us: i64| text::time(us).ok_or_else(|| damaged("a time out of range"));
                 Ok((
                     r.text(0)?,
                     kind.to_owned(),
                     r.int(2)? as u64,
-                    micros_text(r.int(3)?)?,
-                    micros_text(r.int(4)?)?,
+                    time(r.int(3)?)?,
+                    time(r.int(4)?)?,
                 ))
             },
         )?;
         rows.sort_unstable_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
         Ok(rows)
     }
-}
-
-/// Microseconds since 1970 as `recorded_at`'s text.
-fn micros_text(us: i64) -> Result<String> {
-    DateTime::from_timestamp_micros(us)
-        .map(|t| format_timestamp(&t))
-        .ok_or_else(|| corrupt(0, format!("event_rows: time {us} out of range")))
 }
 
 /// A row of [`Query::authorship`]: author, type, events, first and last

@@ -412,6 +412,25 @@ fn an_unknown_type_code_is_detected_and_rebuilt() {
 }
 
 #[test]
+fn a_report_over_an_unknown_type_code_names_its_seq_and_code() {
+    // A read of the event, and the audit summary grouped by the stored
+    // code, name the damage in one line: the seq and the code.
+    let l = ledger();
+    tamper_model(&l.path(), |db| {
+        db.execute("UPDATE event_rows SET type_code = 99 WHERE seq = 4", [])
+            .unwrap();
+    });
+    let page = l.scratch("report.html");
+    let err = l.fails(&["report", "-o", page.to_str().unwrap()]);
+    assert!(
+        err.contains("at seq 4") && err.contains("event_rows: unknown type code 99"),
+        "{err}"
+    );
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert!(!page.exists());
+}
+
+#[test]
 fn an_altered_hash_is_detected_at_its_row_and_rebuilt() {
     // The stored hash of seq 4 is also seq 5's `prev_hash` in the view:
     // the first row that differs is seq 4's.
